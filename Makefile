@@ -1,0 +1,53 @@
+# Clickstream Warehouse. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: help install test test-unit test-integration lint format schema demo bench clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the project with its dev tools
+
+test: $(STAMP) ## Run the whole test suite (bootstraps .venv when missing)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-unit: $(STAMP) ## Only the fast in-process tests
+	$(BIN)/pytest -m unit $(PYTEST_ARGS)
+
+test-integration: $(STAMP) ## Only the tests that start real services
+	$(BIN)/pytest -m "integration or e2e" $(PYTEST_ARGS)
+
+lint: $(STAMP) ## ruff (lint + format check) and the generated JSON Schema up to date
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/clickstream schema --check
+
+format: $(STAMP) ## Apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+schema: $(STAMP) ## Regenerate docs/schema/event-v1.schema.json from the event model
+	$(BIN)/clickstream schema
+
+demo: $(STAMP) ## Run the pipeline end to end on the embedded default (see README)
+	$(BIN)/python -m clickstream.demo_preview
+
+bench: $(STAMP) ## Run the benchmarks (results go to docs/benchmarks.md by hand, with the command)
+	$(BIN)/python -m bench.bench_ingest
+	$(BIN)/clickstream generate --days 5 --events-per-day 200000 --store "file://$(CURDIR)/.data/bench-raw?fsync=false" --start 2025-12-01
+
+clean: ## Remove the venv, caches and local data
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .data

@@ -1,0 +1,1 @@
+"""Clickstream Warehouse: the local command line and the pieces that run outside the Lambdas."""

@@ -1,0 +1,99 @@
+"""``POST /clickstream`` on API Gateway HTTP API (payload v2): parse the event, call the ingest, shape the reply."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+import orjson
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ingest_lambda.body import HttpRequest
+from ingest_lambda.enrich import RequestContext
+from ingest_lambda.ingest import IngestLimits, Reply, receive
+from ingest_lambda.privacy import Pseudonymizer
+from ingest_lambda.settings import get_settings
+from raw_store import RawStore, open_store
+
+logger = Logger(service="clickstream-ingest")
+
+
+@lru_cache(maxsize=1)
+def _services() -> tuple[RawStore, Pseudonymizer, IngestLimits]:
+    """Built on the first request and kept for the life of the execution environment."""
+    settings = get_settings()
+    store = open_store(settings.store_url, sse=settings.raw_sse, kms_key_id=settings.raw_kms_key_id)
+    limits = IngestLimits(settings.max_body_bytes, settings.max_batch_events)
+    return store, Pseudonymizer(settings.resolve_salt()), limits
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        request, ctx = _parse(APIGatewayProxyEventV2(event))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        logger.warning("malformed API Gateway event")
+        return _respond(Reply(400, {"error": "malformed request"}))
+    try:
+        store, pseudonymizer, limits = _services()
+    except Exception:
+        logger.exception("ingest is misconfigured")
+        return _respond(Reply(503, {"error": "ingest unavailable; retry later", "requestId": ctx.request_id}))
+    reply = receive(request, ctx, store, pseudonymizer, limits)
+    # API Gateway's access log already has a line per request; the Lambda adds one only when something was
+    # refused or failed (DEBUG otherwise), which keeps CloudWatch volume and per-request cost down.
+    if reply.status >= 500:
+        log = logger.error
+    elif reply.status >= 400 or reply.body.get("rejected"):
+        log = logger.info
+    else:
+        log = logger.debug
+    log(
+        "request handled",
+        extra={
+            "status": reply.status,
+            "accepted": reply.body.get("accepted", 0),
+            "rejected": len(reply.body.get("rejected", [])),
+            "error": reply.body.get("error"),
+        },
+    )
+    return _respond(reply)
+
+
+def _parse(event: APIGatewayProxyEventV2) -> tuple[HttpRequest, RequestContext]:
+    context = event.request_context
+    headers = {str(name).lower(): str(value) for name, value in (event.headers or {}).items()}
+    epoch_ms = context.get("timeEpoch")
+    received_at = (
+        datetime.fromtimestamp(epoch_ms / 1000, UTC) if isinstance(epoch_ms, int | float) else datetime.now(UTC)
+    )
+    authorizer = context.get("authorizer") or {}
+    claims = (authorizer.get("jwt") or {}).get("claims") or {}
+    request = HttpRequest(
+        method=context.http.method or "",
+        headers=headers,
+        body=event.body,
+        is_base64_encoded=bool(event.is_base64_encoded),
+    )
+    ctx = RequestContext(
+        request_id=context.get("requestId") or str(uuid.uuid4()),
+        received_at=received_at,
+        user_agent=headers.get("user-agent") or context.http.get("userAgent"),
+        source_ip=context.http.get("sourceIp"),
+        country_header=headers.get("cloudfront-viewer-country"),
+        claims=claims if isinstance(claims, dict) else {},
+    )
+    return request, ctx
+
+
+def _respond(reply: Reply) -> dict[str, Any]:
+    return {
+        "statusCode": reply.status,
+        "headers": {"content-type": "application/json"},
+        "body": orjson.dumps(reply.body).decode(),
+    }

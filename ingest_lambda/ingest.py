@@ -1,0 +1,207 @@
+"""Receive one request: decode, validate each event, enrich, store, and say exactly what happened.
+
+Nothing is acknowledged before it is stored: valid events go to ``events/<hour>/event-<uuid>.json`` and every
+refused event or request goes, with its reason, to ``rejected/<hour>/rejected-<uuid>.json``. If either write
+fails the answer is 503 so the client retries (event ids make the retry harmless downstream).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from ingest_lambda.body import (
+    HttpRequest,
+    RequestRejected,
+    check_method_and_type,
+    parse_json,
+    read_body,
+    split_events,
+)
+from ingest_lambda.contract import ClickstreamEvent
+from ingest_lambda.enrich import RequestContext, RequestEnrichment
+from ingest_lambda.privacy import Pseudonymizer
+from ingest_lambda.text import may_need_sanitizing, sanitize
+from raw_store import KeyKind, RawStore, StorageError, new_object_key
+
+# A refused body is kept up to this size: enough to debug a client, bounded against abuse.
+REJECTED_BODY_SAMPLE_BYTES = 65_536
+_AT_ESCAPE = re.compile(rb"\\u0040", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    body: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What a request turned into, before anything is stored."""
+
+    lines: list[bytes] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    kept: list[bytes] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestLimits:
+    max_body_bytes: int
+    max_batch_events: int
+
+
+def receive(
+    request: HttpRequest,
+    ctx: RequestContext,
+    store: RawStore,
+    pseudonymizer: Pseudonymizer,
+    limits: IngestLimits,
+) -> Reply:
+    enrichment = RequestEnrichment(ctx, pseudonymizer)
+    try:
+        check_method_and_type(request)
+        body = read_body(request, limits.max_body_bytes)
+        events, _ = split_events(parse_json(body), limits.max_batch_events)
+    except RequestRejected as refused:
+        return _refuse_request(request, refused, enrichment, store)
+
+    outcome = validate_and_enrich(events, body, enrichment)
+    try:
+        if outcome.lines:
+            store.put(new_object_key(KeyKind.EVENTS, ctx.received_at), b"".join(outcome.lines))
+        if outcome.kept:
+            store.put(new_object_key(KeyKind.REJECTED, ctx.received_at), b"".join(outcome.kept))
+    except StorageError:
+        return Reply(503, {"error": "events could not be stored; retry later", "requestId": ctx.request_id})
+
+    if not outcome.lines:
+        return Reply(
+            400,
+            {
+                "error": f"no valid event in the request: {len(outcome.rejected)} of {len(events)} rejected",
+                "accepted": 0,
+                "rejected": outcome.rejected,
+                "requestId": ctx.request_id,
+            },
+        )
+    return Reply(200, {"accepted": len(outcome.lines), "rejected": outcome.rejected, "requestId": ctx.request_id})
+
+
+def validate_and_enrich(events: list[Any], body: bytes, enrichment: RequestEnrichment) -> Outcome:
+    """Each event on its own: one bad event never costs its neighbours."""
+    outcome = Outcome()
+    needs_sanitizing = may_need_sanitizing(body)
+    may_hold_email = b"@" in body or b"%40" in body or (b"\\u" in body and _AT_ESCAPE.search(body) is not None)
+    for index, received in enumerate(events):
+        touched: list[str] = []
+        raw = sanitize(received, "", touched) if needs_sanitizing else received
+        if may_hold_email:
+            raw = enrichment.pseudonymizer.scrub(raw)
+        if not isinstance(raw, dict):
+            errors = [{"path": "", "message": f"an event must be a JSON object, got {_json_type(raw)}"}]
+        else:
+            try:
+                event = ClickstreamEvent.model_validate(raw)
+            except ValidationError as invalid:
+                errors = _field_errors(invalid)
+            else:
+                outcome.lines.append(orjson.dumps(enrichment.enrich(raw, event, touched)) + b"\n")
+                continue
+        outcome.rejected.append({"index": index, "errors": errors})
+        outcome.kept.append(_rejected_line(enrichment, {"index": index, "errors": errors, "event": raw}))
+    return outcome
+
+
+def _refuse_request(
+    request: HttpRequest,
+    refused: RequestRejected,
+    enrichment: RequestEnrichment,
+    store: RawStore,
+) -> Reply:
+    ctx = enrichment.ctx
+    reply = Reply(refused.status, {"error": refused.message, "requestId": ctx.request_id})
+    if not request.body:
+        return reply
+    record = {
+        "status": refused.status,
+        "errors": [{"path": "", "message": refused.message}],
+        "method": request.method,
+        "contentType": request.headers.get("content-type"),
+        "contentEncoding": request.headers.get("content-encoding"),
+        **_body_sample(request),
+    }
+    try:
+        store.put(new_object_key(KeyKind.REJECTED, ctx.received_at), _rejected_line(enrichment, record))
+    except StorageError:
+        return Reply(503, {"error": "request could not be recorded; retry later", "requestId": ctx.request_id})
+    return reply
+
+
+def _body_sample(request: HttpRequest) -> dict[str, Any]:
+    """The start of a refused body as text, for debugging the client that sent it.
+
+    Base64 and gzip are undone (within the sample size) so that the e-mail scrub in `_rejected_line` sees the
+    real text: a refused body is still never written with a raw address in it.
+    """
+    raw = (request.body or "").encode("utf-8", "surrogatepass")
+    notes = []
+    if request.is_base64_encoded:
+        try:
+            raw = base64.b64decode(raw[: REJECTED_BODY_SAMPLE_BYTES * 2], validate=False)
+            notes.append("base64")
+        except (binascii.Error, ValueError):
+            notes.append("invalid base64")
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS).decompress(raw, REJECTED_BODY_SAMPLE_BYTES)
+            notes.append("gzip")
+        except zlib.error:
+            notes.append("invalid gzip")
+    sample = raw[:REJECTED_BODY_SAMPLE_BYTES].decode("utf-8", "replace")
+    return {
+        "body": sample,
+        "bodyBytes": len(request.body or ""),
+        "bodyDecoded": notes,
+        "truncated": len(raw) > REJECTED_BODY_SAMPLE_BYTES,
+    }
+
+
+def _rejected_line(enrichment: RequestEnrichment, record: dict[str, Any]) -> bytes:
+    """One kept refusal. Everything in it may echo the client (headers, messages), so the whole record is made
+    jsonb-safe and scrubbed of e-mail addresses, not only the event."""
+    record = enrichment.pseudonymizer.scrub(sanitize({**enrichment.shared, **record}, "", []))
+    return orjson.dumps(record) + b"\n"
+
+
+def _field_errors(invalid: ValidationError) -> list[dict[str, str]]:
+    errors = []
+    for error in invalid.errors(include_url=False, include_input=False, include_context=False):
+        path = _dotted(error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown field; custom data goes under properties"
+        errors.append({"path": path, "message": message})
+    return errors
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def _json_type(value: Any) -> str:
+    return {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(
+        type(value), "number" if isinstance(value, int | float) else type(value).__name__
+    )

@@ -1,0 +1,103 @@
+"""A local directory that behaves like the raw bucket: same keys, atomic durable writes, etags."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+from raw_store.base import ObjectInfo, StorageError
+
+_TEMP_PREFIX = ".tmp-"
+
+
+class FileStore:
+    """Objects are files under `root`; a key's slashes are directories.
+
+    Writes go to a temporary file in the same directory, are fsynced, then renamed, so a reader never sees half an
+    object and a reported success survives a crash. The etag is the MD5 of the content, as S3 gives for a
+    single-part upload; listing reads each file to compute it.
+    """
+
+    def __init__(self, root: Path, *, fsync: bool = True) -> None:
+        self.root = root.resolve()
+        self.fsync = fsync
+        self.url = self.root.as_uri()
+
+    def _path(self, key: str) -> Path:
+        if not key or key.startswith("/") or ".." in key.split("/"):
+            raise StorageError(f"invalid object key {key!r}")
+        return self.root / key
+
+    def put(self, key: str, data: bytes, content_type: str = "application/x-ndjson") -> ObjectInfo:
+        path = self._path(key)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=path.parent)
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    if self.fsync:
+                        handle.flush()
+                        os.fsync(handle.fileno())
+                os.replace(tmp_name, path)
+            except BaseException:
+                Path(tmp_name).unlink(missing_ok=True)
+                raise
+            if self.fsync:
+                _fsync_dir(path.parent)
+            stat = path.stat()
+        except OSError as exc:
+            raise StorageError(f"cannot write {key} under {self.root}: {exc}") from exc
+        return ObjectInfo(
+            key=key,
+            size=stat.st_size,
+            etag=hashlib.md5(data, usedforsecurity=False).hexdigest(),
+            last_modified=datetime.fromtimestamp(stat.st_mtime, UTC),
+        )
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except OSError as exc:
+            raise StorageError(f"cannot read {key} under {self.root}: {exc}") from exc
+
+    def list(self, prefix: str) -> Iterator[ObjectInfo]:
+        if prefix.startswith("/") or ".." in prefix.split("/"):
+            raise StorageError(f"invalid prefix {prefix!r}")
+        # Walk only the deepest directory the prefix names, so listing one hour never scans the whole store.
+        directory, _, _ = prefix.rpartition("/")
+        base = self.root / directory if directory else self.root
+        if not base.is_dir():
+            return
+        keys = sorted(  # by the key string, as S3 lists
+            path.relative_to(self.root).as_posix()
+            for path in base.rglob("*")
+            if path.is_file() and not path.name.startswith(_TEMP_PREFIX)
+        )
+        for key in keys:
+            if not key.startswith(prefix):
+                continue
+            path = self.root / key
+            try:
+                data = path.read_bytes()
+                stat = path.stat()
+            except FileNotFoundError:
+                continue
+            yield ObjectInfo(
+                key=key,
+                size=len(data),
+                etag=hashlib.md5(data, usedforsecurity=False).hexdigest(),
+                last_modified=datetime.fromtimestamp(stat.st_mtime, UTC),
+            )
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
