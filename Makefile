@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help install test test-unit test-integration lint format schema demo bench clean
+.PHONY: help install test test-unit test-integration lint format schema demo demo-down bench clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -42,12 +42,15 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 schema: $(STAMP) ## Regenerate docs/schema/event-v1.schema.json from the event model
 	$(BIN)/clickstream schema
 
-demo: $(STAMP) ## Run the pipeline end to end on the embedded default (see README)
-	$(BIN)/python -m clickstream.demo_preview
+demo: $(STAMP) ## Run the pipeline end to end on the embedded default (.data/); again reuses what is there
+	$(BIN)/clickstream demo $(DEMO_ARGS)
 
-bench: $(STAMP) ## Run the benchmarks (results go to docs/benchmarks.md by hand, with the command)
+demo-down: $(STAMP) ## Stop the demo's PostgreSQL
+	$(BIN)/clickstream demo --stop
+
+bench: $(STAMP) ## Run the benchmarks (docs/benchmarks.md has the figures and the same commands)
 	$(BIN)/python -m bench.bench_ingest
-	$(BIN)/clickstream generate --days 5 --events-per-day 200000 --store "file://$(CURDIR)/.data/bench-raw?fsync=false" --start 2025-12-01
+	$(BIN)/python -m bench.bench_loader
 
 clean: ## Remove the venv, caches and local data
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .data

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainValidator,
@@ -72,7 +73,8 @@ def parse_client_time(value: Any) -> datetime:
         if len(value) > 40:
             raise ValueError("timestamp string too long")
         try:
-            moment = datetime.fromisoformat(value)
+            # RFC 3339 allows a lower-case "t" and "z"; Python's parser wants them upper-case.
+            moment = datetime.fromisoformat(value.upper())
         except ValueError as exc:
             raise ValueError("must be ISO-8601, e.g. 2025-12-06T05:12:34.567Z") from exc
         if moment.tzinfo is None:
@@ -150,9 +152,16 @@ class Product(_Part):
     discount_price: Money | None = None
 
 
+def _whole_number(value: Any) -> Any:
+    """JSON has one number type and JSON Schema's "integer" admits 2.0: take a whole float as the int it is."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 class OrderItem(_Part):
     product_id: Id
-    quantity: Annotated[int, Field(ge=1, le=100_000)]
+    quantity: Annotated[int, Field(ge=1, le=100_000), BeforeValidator(_whole_number)]
     price: Money
 
 

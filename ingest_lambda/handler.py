@@ -94,6 +94,6 @@ def _parse(event: APIGatewayProxyEventV2) -> tuple[HttpRequest, RequestContext]:
 def _respond(reply: Reply) -> dict[str, Any]:
     return {
         "statusCode": reply.status,
-        "headers": {"content-type": "application/json"},
+        "headers": {"content-type": "application/json", **reply.headers},
         "body": orjson.dumps(reply.body).decode(),
     }

@@ -40,6 +40,7 @@ _AT_ESCAPE = re.compile(rb"\\u0040", re.IGNORECASE)
 class Reply:
     status: int
     body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -126,7 +127,9 @@ def _refuse_request(
     store: RawStore,
 ) -> Reply:
     ctx = enrichment.ctx
-    reply = Reply(refused.status, {"error": refused.message, "requestId": ctx.request_id})
+    # RFC 9110: a 405 names the methods that are allowed.
+    headers = {"allow": "POST"} if refused.status == 405 else {}
+    reply = Reply(refused.status, {"error": refused.message, "requestId": ctx.request_id}, headers)
     if not request.body:
         return reply
     record = {

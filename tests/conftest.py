@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg2
 import pytest
+from psycopg2 import sql
 from support.fakes import MemoryStore
 
 from clickstream.lambda_context import LocalLambdaContext
+from clickstream.local_postgres import Connection, LocalPostgres
 
 
 @pytest.fixture
@@ -45,3 +51,43 @@ def memory_store(monkeypatch: pytest.MonkeyPatch) -> MemoryStore:
     services = (store, Pseudonymizer("test-salt"), IngestLimits(MAX_BODY_BYTES, MAX_BATCH_EVENTS))
     monkeypatch.setattr(ingest_handler, "_services", lambda: services)
     return store
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[LocalPostgres]:
+    """A real PostgreSQL 15 server for the whole run: Debian's binaries, 127.0.0.1, a free port.
+
+    Its directory is made outside pytest's tmp (which is private to root) so the unprivileged server user can
+    reach it.
+    """
+    root = Path(tempfile.mkdtemp(prefix="clickstream-pg-"))
+    root.chmod(0o755)
+    server = LocalPostgres(root, durable=False)
+    server.ensure_running("postgres")
+    yield server
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def warehouse(postgres_server: LocalPostgres, request: pytest.FixtureRequest) -> Iterator[Connection]:
+    """A fresh, empty database for one test, dropped afterwards; DW_PG_* point at it."""
+    name = "t_" + "".join(c if c.isalnum() else "_" for c in request.node.name.lower())[:50]
+    admin = postgres_server.connection("postgres")
+    conn = psycopg2.connect(admin.dsn())
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        cursor.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    connection = Connection(admin.host, admin.port, admin.user, admin.password, name)
+    saved = {key: os.environ.get(key) for key in connection.env()}
+    os.environ.update(connection.env())
+    yield connection
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    with conn.cursor() as cursor:
+        cursor.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+    conn.close()

@@ -1,0 +1,33 @@
+"""EventBridge (or a test event) in, a load summary out: the loader Lambda's thin entry point."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from loader_lambda.loader import run_load
+from loader_lambda.settings import get_settings
+from loader_lambda.window import plan_from_event
+from raw_store import open_store
+from warehouse.connection import WarehouseSettings
+
+logger = Logger(service="clickstream-loader")
+
+
+@logger.inject_lambda_context(log_event=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Loads the previous full UTC hour (plus the lookback) on the schedule, or the hours the input names.
+
+    Bad input and an unreachable warehouse raise, so the invocation fails loudly and EventBridge's retry (then the
+    dead-letter queue) takes over; nothing was marked loaded, so a retry is safe.
+    """
+    settings = get_settings()
+    plan = plan_from_event(event, datetime.now(UTC), settings.lookback_hours)
+    store = open_store(settings.store_url, sse=settings.raw_sse, kms_key_id=settings.raw_kms_key_id)
+    summary = run_load(plan, store, settings, WarehouseSettings(), now=datetime.now(UTC))
+    log = logger.warning if summary.problems else logger.info
+    log("load finished", extra=summary.as_dict())
+    return summary.as_dict()

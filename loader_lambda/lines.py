@@ -1,0 +1,162 @@
+"""An object's bytes to COPY-ready rows, and every line that cannot be landed with the reason why.
+
+The loader does not transform: each line is landed as the JSON text it is. It only checks what PostgreSQL's
+``jsonb`` would refuse (so one bad line never fails a whole COPY) and finds the line's ``receivedAt`` for the
+partition. A line is refused when it is not valid UTF-8, not JSON, not a JSON object, or holds text ``jsonb``
+cannot (``\\u0000``, unpaired surrogates); an object that cannot be read at all (a truncated gzip) is refused
+whole, as line 0.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+GZIP_MAGIC = b"\x1f\x8b"
+WHOLE_OBJECT = 0
+# The ingest writes objects of at most a few MiB; a gzip object inflating past this is refused, not loaded.
+MAX_INFLATED_BYTES = 512 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class ParsedObject:
+    key: str
+    etag: str
+    size: int
+    lines: int = 0
+    rows: int = 0
+    copy_rows: list[bytes] = field(default_factory=list)
+    rejected: list[tuple[int, bytes, str]] = field(default_factory=list)
+    days: set[str] = field(default_factory=set)
+
+
+def read_lines(data: bytes) -> list[bytes] | str:
+    """The object's lines, or the reason it cannot be read (gzip is undone when the bytes say so)."""
+    if data[:2] == GZIP_MAGIC:
+        try:
+            inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            data = inflater.decompress(data, MAX_INFLATED_BYTES)
+        except zlib.error as exc:
+            return f"object is gzip but does not inflate: {exc}"
+        if inflater.unconsumed_tail:
+            return f"object inflates to more than {MAX_INFLATED_BYTES} bytes"
+        if not inflater.eof:
+            return "object is a truncated gzip stream"
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    return lines
+
+
+def parse_object(key: str, etag: str, data: bytes, fallback_received_at: datetime) -> ParsedObject:
+    parsed = ParsedObject(key=key, etag=etag, size=len(data))
+    lines = read_lines(data)
+    if isinstance(lines, str):
+        parsed.rejected.append((WHOLE_OBJECT, data, lines))
+        return parsed
+    fallback = fallback_received_at.astimezone(UTC).isoformat(timespec="milliseconds")
+    escaped_key = _copy_escape(key.encode())
+    for number, line in enumerate(lines, start=1):
+        add_line(parsed, number, line, escaped_key, fallback)
+    return parsed
+
+
+def parse_numbered(
+    key: str, etag: str, size: int, numbered: list[tuple[int, bytes]], fallback_received_at: datetime
+) -> ParsedObject:
+    """The same as `parse_object`, from lines already split and numbered (a compacted file's rows)."""
+    if numbered and numbered[0][0] == WHOLE_OBJECT:
+        return parse_object(key, etag, numbered[0][1], fallback_received_at)
+    parsed = ParsedObject(key=key, etag=etag, size=size)
+    fallback = fallback_received_at.astimezone(UTC).isoformat(timespec="milliseconds")
+    escaped_key = _copy_escape(key.encode())
+    for number, line in numbered:
+        add_line(parsed, number, line, escaped_key, fallback)
+    return parsed
+
+
+def add_line(parsed: ParsedObject, number: int, line: bytes, escaped_key: bytes, fallback: str) -> None:
+    parsed.lines += 1
+    if line.endswith(b"\r"):
+        line = line[:-1]
+    value, reason = _json_object(line)
+    if value is None:
+        parsed.rejected.append((number, line, reason))
+        return
+    received_at = _received_at(value.get("receivedAt")) or fallback
+    parsed.days.add(received_at[:10])
+    parsed.rows += 1
+    parsed.copy_rows.append(b"\t".join((_copy_escape(line), escaped_key, b"%d" % number, received_at.encode())))
+
+
+def _json_object(line: bytes) -> tuple[dict[str, Any] | None, str]:
+    if not line.strip():
+        return None, "empty line"
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError as fast_error:
+        # orjson refuses a few things JSON allows (integers beyond 64 bits, lone surrogate escapes): ask the
+        # standard library before refusing the line.
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return None, f"not valid UTF-8 (byte {exc.start})"
+        try:
+            value = json.loads(text, parse_constant=_no_constants)
+        except (ValueError, RecursionError):
+            return None, f"not valid JSON: {fast_error}"
+        if _has_text(value, _is_surrogate):
+            return None, "holds an unpaired UTF-16 surrogate, which jsonb cannot store"
+    if not isinstance(value, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null"}.get(type(value), "a number")
+        return None, f"not a JSON object (it is {kind})"
+    if b"\\u0000" in line and _has_text(value, lambda s: "\x00" in s):
+        return None, "holds \\u0000, which jsonb cannot store"
+    return value, ""
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _is_surrogate(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def _has_text(value: Any, test: Any) -> bool:
+    if isinstance(value, str):
+        return bool(test(value))
+    if isinstance(value, dict):
+        return any(test(k) or _has_text(v, test) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_text(item, test) for item in value)
+    return False
+
+
+def _received_at(value: Any) -> str | None:
+    """The ingest's ``receivedAt`` as a UTC ISO string, or None when missing or not a time."""
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def _copy_escape(text: bytes) -> bytes:
+    """COPY's text format: backslash, tab, newline and carriage return are escaped; JSON text has no others."""
+    if b"\\" in text:
+        text = text.replace(b"\\", b"\\\\")
+    if b"\t" in text:
+        text = text.replace(b"\t", b"\\t")
+    if b"\r" in text:
+        text = text.replace(b"\r", b"\\r")
+    return text

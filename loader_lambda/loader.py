@@ -1,0 +1,280 @@
+"""One loader run: list each hour's objects, skip what the manifest has, land the rest exactly once, compact."""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import psycopg2
+
+from loader_lambda.compaction import compact_hour, compacted_key, read_compacted
+from loader_lambda.ledger import Group, Ledger, RunStats
+from loader_lambda.lines import ParsedObject, parse_numbered, parse_object
+from loader_lambda.settings import LoaderSettings
+from loader_lambda.window import LoadPlan
+from raw_store import KeyKind, ObjectInfo, RawStore, StorageError, hour_prefix
+from warehouse.connection import WarehouseSettings
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class WarehouseUnavailable(RuntimeError):
+    """The warehouse could not be reached: nothing was loaded or marked loaded, so a retry is safe."""
+
+
+@dataclass(frozen=True)
+class LoadSummary:
+    run_id: str
+    trigger: str
+    source: str
+    hours: list[str]
+    status: str
+    objects: int
+    loaded: int
+    skipped: int
+    failed: int
+    rows: int
+    rejected: int
+    compacted: list[str]
+    problems: list[str]
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Progress:
+    """Callbacks for a progress display: an hour's object count once listed, then objects as they land."""
+
+    hour_listed: Callable[[datetime, int], None] = lambda hour, count: None
+    objects_done: Callable[[int], None] = lambda count: None
+
+
+def run_load(
+    plan: LoadPlan,
+    store: RawStore,
+    settings: LoaderSettings,
+    warehouse: WarehouseSettings,
+    *,
+    now: datetime,
+    progress: Progress | None = None,
+) -> LoadSummary:
+    progress = progress or Progress()
+    started = time.perf_counter()
+    try:
+        conn = warehouse.connect()
+    except psycopg2.OperationalError as exc:
+        raise WarehouseUnavailable(
+            f"cannot reach the warehouse at {warehouse.host}:{warehouse.port}/{warehouse.database}: {str(exc).strip()}"
+        ) from exc
+    stats = RunStats()
+    compacted: list[str] = []
+    try:
+        ledger = Ledger(conn, settings.target_table, settings.lock_timeout_seconds)
+        run_id = ledger.start_run(plan)
+        try:
+            with ThreadPoolExecutor(settings.fetch_threads, thread_name_prefix="fetch") as pool:
+                for hour in plan.hours:
+                    with ledger.hour_lock(hour):
+                        if plan.source == "events":
+                            loaded = _load_objects(plan, hour, store, ledger, run_id, settings, pool, stats, progress)
+                        else:
+                            loaded = _load_compacted(plan, hour, store, ledger, run_id, settings, stats, progress)
+                    if loaded and plan.source == "events" and settings.compact and hour + timedelta(hours=1) <= now:
+                        try:
+                            written = compact_hour(store, hour)
+                        except StorageError as exc:
+                            stats.problems.append(f"compaction of {hour:%Y-%m-%dT%H} failed: {exc}")
+                        else:
+                            if written:
+                                compacted.append(written[0])
+            status = "partial" if stats.problems else "succeeded"
+            ledger.finish_run(run_id, stats, status, "; ".join(stats.problems)[:8000] or None)
+        except BaseException as exc:
+            status = "failed"
+            # If the connection itself is gone the run row stays 'running'; the original error is what matters.
+            with contextlib.suppress(psycopg2.Error):
+                ledger.finish_run(run_id, stats, status, f"{type(exc).__name__}: {exc}"[:8000])
+            raise
+    finally:
+        conn.close()
+    return LoadSummary(
+        run_id=str(run_id),
+        trigger=plan.trigger,
+        source=plan.source,
+        hours=[f"{hour:%Y-%m-%dT%H:00:00Z}" for hour in plan.hours],
+        status=status,
+        objects=stats.objects_listed,
+        loaded=stats.objects_loaded,
+        skipped=stats.objects_skipped,
+        failed=stats.objects_failed,
+        rows=stats.rows_loaded,
+        rejected=stats.lines_rejected,
+        compacted=compacted,
+        problems=stats.problems,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+def _still_to_load(infos: list[ObjectInfo], ledger: Ledger, stats: RunStats) -> list[ObjectInfo]:
+    """Objects not in the manifest. Same etag: already loaded, skipped. Changed etag: reported, never reloaded."""
+    stats.objects_listed += len(infos)
+    known = ledger.loaded_etags([info.key for info in infos])
+    todo = []
+    for info in infos:
+        etag = known.get(info.key)
+        if etag is None:
+            todo.append(info)
+        elif etag == info.etag:
+            stats.objects_skipped += 1
+        else:
+            stats.objects_failed += 1
+            stats.problems.append(f"{info.key} changed after it was loaded (etag {etag} -> {info.etag}); not reloaded")
+    return todo
+
+
+def _load_objects(
+    plan: LoadPlan,
+    hour: datetime,
+    store: RawStore,
+    ledger: Ledger,
+    run_id: Any,
+    settings: LoaderSettings,
+    pool: ThreadPoolExecutor,
+    stats: RunStats,
+    progress: Progress,
+) -> bool:
+    prefix = plan.prefix or hour_prefix(KeyKind.EVENTS, hour)
+    todo = _still_to_load(list(store.list(prefix)), ledger, stats)
+    progress.hour_listed(hour, len(todo))
+
+    # The pool only waits on storage (S3 GETs are I/O, and release the GIL); parsing is CPU work and happens on
+    # the one group-builder thread, since Python threads parsing side by side only contend for the GIL.
+    fetched = _bounded_map(pool, lambda info: (info, store.get(info.key)), todo, window=settings.fetch_threads * 4)
+    parsed = (parse_object(info.key, info.etag, data, hour) for info, data in fetched)
+    _commit_in_groups(parsed, hour, "events", ledger, run_id, settings, stats, progress)
+    return bool(todo)
+
+
+def _load_compacted(
+    plan: LoadPlan,
+    hour: datetime,
+    store: RawStore,
+    ledger: Ledger,
+    run_id: Any,
+    settings: LoaderSettings,
+    stats: RunStats,
+    progress: Progress,
+) -> bool:
+    key = compacted_key(hour)
+    if not any(info.key == key for info in store.list(plan.prefix or hour_prefix(KeyKind.COMPACTED, hour))):
+        stats.problems.append(f"no compacted file for {hour:%Y-%m-%dT%H}: {key}")
+        return False
+    data = store.get(key)
+    objects = list(read_compacted(data))
+    todo = {info.key for info in _still_to_load([info for info, _ in objects], ledger, stats)}
+    progress.hour_listed(hour, len(todo))
+    parsed = (
+        parse_numbered(info.key, info.etag, info.size, lines, hour) for info, lines in objects if info.key in todo
+    )
+    _commit_in_groups(parsed, hour, "compacted", ledger, run_id, settings, stats, progress)
+    return bool(todo)
+
+
+def _commit_in_groups(
+    parsed: Iterable[ParsedObject],
+    hour: datetime,
+    source: str,
+    ledger: Ledger,
+    run_id: Any,
+    settings: LoaderSettings,
+    stats: RunStats,
+    progress: Progress,
+) -> None:
+    """Many small objects share a transaction (one commit per object would cost a round trip and a WAL flush
+    each), but an object is never split across two. The next group is parsed while this one is sent."""
+    for group in _groups_ahead(parsed, settings.max_records_per_batch):
+        ledger.commit_group(group, run_id, source, hour)
+        stats.objects_loaded += len(group.objects)
+        stats.rows_loaded += sum(o.rows for o in group.objects)
+        stats.lines_rejected += sum(len(o.rejected) for o in group.objects)
+        progress.objects_done(len(group.objects))
+
+
+_DONE = object()
+
+
+def _groups_ahead(parsed: Iterable[ParsedObject], max_lines: int) -> Iterator[Group]:
+    """Groups of about `max_lines` lines, built in a background thread one group ahead of the consumer.
+
+    While the consumer's COPY streams to PostgreSQL (libpq releases the GIL), this thread fetches, parses and
+    joins the next group; memory stays bounded at about two groups however large the hour is.
+    """
+    handoff: queue.Queue[Any] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def build() -> None:
+        try:
+            batch: list[ParsedObject] = []
+            lines = 0
+            for item in parsed:
+                batch.append(item)
+                lines += item.lines or 1
+                if lines >= max_lines:
+                    if not put(Group.of(batch)):
+                        return
+                    batch, lines = [], 0
+            if batch and not put(Group.of(batch)):
+                return
+            put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            put(exc)
+
+    builder = threading.Thread(target=build, name="group-builder", daemon=True)
+    builder.start()
+    try:
+        while True:
+            item = handoff.get()
+            if item is _DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        builder.join(timeout=5)
+
+
+def _bounded_map(pool: ThreadPoolExecutor, fn: Callable[[T], R], items: list[T], window: int) -> Iterator[R]:
+    """`pool.map`, in order, with at most `window` results in memory however many items there are."""
+    pending: deque[Future[R]] = deque()
+    queue = iter(items)
+    for item in queue:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= window:
+            break
+    while pending:
+        result = pending.popleft().result()
+        following = next(queue, None)
+        if following is not None:
+            pending.append(pool.submit(fn, following))
+        yield result
