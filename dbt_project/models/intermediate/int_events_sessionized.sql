@@ -1,0 +1,144 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="
+            {% if is_incremental() %}
+            delete from {{ this }} as sessionized
+            using {{ ref('int_visitors_touched') }} as touched
+            where sessionized.visitor_id = touched.visitor_id
+                and sessionized.event_timestamp >= touched.window_start
+            {% endif %}
+        ",
+        indexes=[
+            {'columns': ['event_id'], 'unique': True},
+            {'columns': ['visitor_id', 'event_timestamp']},
+            {'columns': ['session_key']},
+        ],
+    )
+}}
+
+-- Every event with its session. A visitor's events in event-time order; a session starts at the first event,
+-- after a gap longer than session_timeout_minutes, or where the client's sessionId changes. Nothing else splits
+-- a session: not midnight, not the hour, not the build. session_key is the hash of the visitor and the session's
+-- first event, so the same events always give the same key.
+--
+-- Incremental: the window int_visitors_touched names is deleted (pre-hook) and worked out again from staging.
+
+with
+
+touched as (
+
+    select
+        visitor_id,
+        window_start
+    from {{ ref('int_visitors_touched') }}
+
+),
+
+staged_events as (
+
+    select staged.*
+    from {{ ref('stg_clickstream__events') }} as staged
+    inner join touched
+        on
+            staged.visitor_id = touched.visitor_id
+            and staged.event_timestamp >= touched.window_start
+
+),
+
+ordered as (
+
+    select
+        *,
+        lag(event_timestamp) over visitor_timeline as previous_event_at,
+        lag(session_id) over visitor_timeline as previous_session_id
+    from staged_events
+    window visitor_timeline as (partition by visitor_id order by event_timestamp, event_id)
+
+),
+
+flagged as (
+
+    select
+        *,
+        case
+            when previous_event_at is null then 1
+            when event_timestamp - previous_event_at > interval '{{ var("session_timeout_minutes") }} minutes' then 1
+            when session_id <> previous_session_id then 1
+            else 0
+        end as is_session_start
+    from ordered
+
+),
+
+numbered as (
+
+    select
+        *,
+        sum(is_session_start) over (
+            partition by visitor_id order by event_timestamp, event_id rows unbounded preceding
+        ) as session_number
+    from flagged
+
+),
+
+final as (
+
+    select
+        event_id,
+        md5(
+            visitor_id || '|' || first_value(event_id) over (
+                partition by visitor_id, session_number order by event_timestamp, event_id
+            )
+        ) as session_key,
+        visitor_id,
+        is_session_start = 1 as is_session_start,
+        client_id,
+        user_id,
+        client_user_id,
+        session_id,
+        request_id,
+        event_name,
+        user_login_state,
+        identity_source,
+        is_first_visit,
+        page_url,
+        page_host,
+        page_path,
+        page_title,
+        referrer,
+        referrer_host,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        utm_term,
+        utm_content,
+        product_id,
+        product_name,
+        product_category,
+        product_brand,
+        product_price,
+        product_discount_price,
+        order_id,
+        order_revenue,
+        order_currency,
+        order_items,
+        search_query,
+        user_agent,
+        device_type,
+        browser,
+        browser_version,
+        os,
+        os_version,
+        country,
+        event_timestamp,
+        received_at,
+        loaded_at,
+        staged_at
+    from numbered
+
+)
+
+select * from final

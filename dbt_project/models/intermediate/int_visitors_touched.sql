@@ -1,0 +1,120 @@
+{{ config(indexes=[{'columns': ['visitor_id'], 'unique': True}]) }}
+
+{% set sessionized = adapter.get_relation(
+    database=target.database,
+    schema=var('schema_prefix', '') ~ 'intermediate',
+    identifier='int_events_sessionized',
+) %}
+{% set rebuild = flags.FULL_REFRESH or sessionized is none %}
+
+-- The visitors whose events arrived since the last build, and for each the moment from which its sessions must be
+-- worked out again: the start of the earliest existing session that a new event could touch (one that ends less
+-- than a session timeout before the first new event), or the first new event itself. Sessions before that moment
+-- keep their boundaries whatever arrived, so only this window is re-sessionized (and a late event that bridges
+-- two sessions merges them). A full refresh takes every visitor from the beginning.
+--
+-- The previous sessions are read from int_events_sessionized's table directly, not through ref(), because that
+-- model depends on this one: this is its state before this build.
+
+with
+
+staged_events as (
+
+    select
+        event_id,
+        visitor_id,
+        event_timestamp,
+        staged_at
+    from {{ ref('stg_clickstream__events') }}
+
+),
+
+{% if rebuild %}
+
+final as (
+
+    select
+        visitor_id,
+        '-infinity'::timestamptz as window_start
+    from staged_events
+    group by visitor_id
+
+)
+
+{% else %}
+
+processed as (
+
+    select coalesce(max(staged_at), '-infinity'::timestamptz) as staged_at_watermark
+    from {{ sessionized }}
+
+),
+
+new_events as (
+
+    select
+        staged_events.event_id,
+        staged_events.visitor_id,
+        staged_events.event_timestamp
+    from staged_events
+    cross join processed
+    where staged_events.staged_at > processed.staged_at_watermark
+
+),
+
+-- An event re-staged with another copy (received earlier) may have moved in time: its old place counts too.
+previous_copies as (
+
+    select
+        sessionized.visitor_id,
+        sessionized.event_timestamp
+    from {{ sessionized }} as sessionized
+    inner join new_events on sessionized.event_id = new_events.event_id
+
+),
+
+touched as (
+
+    select
+        visitor_id,
+        min(event_timestamp) as first_new_event_at
+    from (
+        select visitor_id, event_timestamp from new_events
+        union all
+        select visitor_id, event_timestamp from previous_copies
+    ) as changes
+    group by visitor_id
+
+),
+
+existing_sessions as (
+
+    select
+        sessionized.visitor_id,
+        sessionized.session_key,
+        min(sessionized.event_timestamp) as session_start,
+        max(sessionized.event_timestamp) as session_end
+    from {{ sessionized }} as sessionized
+    where sessionized.visitor_id in (select touched.visitor_id from touched)
+    group by sessionized.visitor_id, sessionized.session_key
+
+),
+
+final as (
+
+    select
+        touched.visitor_id,
+        least(touched.first_new_event_at, min(existing_sessions.session_start)) as window_start
+    from touched
+    left join existing_sessions
+        on
+            touched.visitor_id = existing_sessions.visitor_id
+            and existing_sessions.session_end
+            >= touched.first_new_event_at - interval '{{ var("session_timeout_minutes") }} minutes'
+    group by touched.visitor_id, touched.first_new_event_at
+
+)
+
+{% endif %}
+
+select * from final

@@ -1,0 +1,316 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="
+            {% if is_incremental() %}
+            delete from {{ this }} as sessions
+            using {{ ref('int_visitors_touched') }} as touched
+            where sessions.visitor_id = touched.visitor_id
+                and sessions.session_end >= touched.window_start
+            {% endif %}
+        ",
+        post_hook="
+            {% if is_incremental() %}
+            update {{ this }} as sessions
+            set stitched_user_id = stitched.user_id
+            from {{ ref('int_visitors_stitched') }} as stitched
+            where sessions.visitor_id = stitched.visitor_id
+                and sessions.visitor_id in (select visitor_id from {{ ref('int_visitors_touched') }})
+                and sessions.stitched_user_id is distinct from stitched.user_id
+            {% endif %}
+        ",
+        indexes=[
+            {'columns': ['session_key'], 'unique': True},
+            {'columns': ['visitor_id', 'session_start']},
+            {'columns': ['session_date']},
+        ],
+    )
+}}
+
+{% set steps = var('funnel_steps') %}
+
+-- One row per session (int_events_sessionized), with what the shop owner asks of a visit: where it came from,
+-- what it saw, how far down the funnel it went, what it bought, and whether it was a bot. Identity is stitched:
+-- once a visitor is known by a userId, all its sessions, earlier ones included, carry the latest one (the
+-- post-hook re-stitches a touched visitor's earlier sessions). Bots are flagged here and left out of the daily
+-- marts unless include_bots is true.
+
+with
+
+touched as (
+
+    select
+        visitor_id,
+        window_start
+    from {{ ref('int_visitors_touched') }}
+
+),
+
+events as (
+
+    select sessionized.*
+    from {{ ref('int_events_sessionized') }} as sessionized
+    {% if is_incremental() %}
+        inner join touched
+            on
+                sessionized.visitor_id = touched.visitor_id
+                and sessionized.event_timestamp >= touched.window_start
+    {% endif %}
+
+),
+
+bot_patterns as (
+
+    select
+        pattern,
+        reason
+    from {{ ref('bot_user_agents') }}
+
+),
+
+source_categories as (
+
+    select
+        host_or_source_pattern,
+        source_category
+    from {{ ref('channel_source_categories') }}
+
+),
+
+channel_rules as (
+
+    select
+        priority,
+        channel,
+        utm_medium_pattern,
+        source_category,
+        needs_external_referrer
+    from {{ ref('channel_rules') }}
+
+),
+
+orders as (
+
+    select
+        session_key,
+        sum(revenue) as revenue,
+        count(*) as orders
+    from {{ ref('int_orders_deduplicated') }}
+    group by session_key
+
+),
+
+stitched as (
+
+    select
+        visitor_id,
+        user_id
+    from {{ ref('int_visitors_stitched') }}
+
+),
+
+timeline as (
+
+    select
+        *,
+        row_number() over (partition by session_key order by event_timestamp, event_id) as position,
+        count(*) over (partition by session_key, date_trunc('minute', event_timestamp)) as events_that_minute,
+        event_name in ('page_view', 'view_product') as is_page_view
+    from events
+
+),
+
+landing as (
+
+    select
+        session_key,
+        page_url as landing_page_url,
+        page_path as landing_page_path,
+        referrer,
+        case
+            when referrer_host in ({{ "'" ~ var('internal_hosts') | join("', '") ~ "'" }}) then null
+            else referrer_host
+        end as referrer_host,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        device_type,
+        browser,
+        os,
+        country,
+        user_agent
+    from timeline
+    where position = 1
+
+),
+
+exits as (
+
+    select distinct on (session_key)
+        session_key,
+        page_path as exit_page_path
+    from timeline
+    where is_page_view
+    order by session_key, event_timestamp desc, event_id desc
+
+),
+
+{% for step in steps %}
+step_{{ loop.index }} as (
+
+    select
+        timeline.session_key,
+        min(timeline.event_timestamp) as reached_at
+    from timeline
+    {% if not loop.first %}
+        inner join step_{{ loop.index - 1 }} as previous_step
+            on
+                timeline.session_key = previous_step.session_key
+                and timeline.event_timestamp >= previous_step.reached_at
+    {% endif %}
+    where timeline.event_name = '{{ step }}'
+    group by timeline.session_key
+
+),
+{% endfor %}
+
+aggregated as (
+
+    select
+        session_key,
+        min(visitor_id) as visitor_id,
+        min(client_id) as client_id,
+        min(session_id) as client_session_id,
+        (array_agg(user_id order by event_timestamp desc, event_id desc) filter (where user_id is not null))[1]
+            as user_id,
+        min(event_timestamp) as session_start,
+        max(event_timestamp) as session_end,
+        count(*) as events,
+        count(*) filter (where is_page_view) as page_views,
+        count(distinct product_id) filter (where event_name = 'view_product') as products_viewed,
+        count(*) filter (where event_name = 'add_to_cart') as add_to_carts,
+        count(*) filter (where event_name = 'search') as searches,
+        bool_or(coalesce(is_first_visit, false)) as is_first_visit,
+        max(events_that_minute) as max_events_per_minute
+    from timeline
+    group by session_key
+
+),
+
+classified as (
+
+    select
+        aggregated.*,
+        landing.landing_page_url,
+        landing.landing_page_path,
+        exits.exit_page_path,
+        landing.referrer,
+        landing.referrer_host,
+        landing.utm_source,
+        landing.utm_medium,
+        landing.utm_campaign,
+        landing.device_type,
+        landing.browser,
+        landing.os,
+        landing.country,
+        (
+            select min(source_categories.source_category)
+            from source_categories
+            where
+                coalesce(landing.utm_source, landing.referrer_host, '')
+                ~* source_categories.host_or_source_pattern
+        ) as source_category,
+        (
+            select min(bot_patterns.reason)
+            from bot_patterns
+            where landing.user_agent ~* bot_patterns.pattern
+        ) as user_agent_bot_reason
+    from aggregated
+    inner join landing on aggregated.session_key = landing.session_key
+    left join exits on aggregated.session_key = exits.session_key
+
+),
+
+final as (
+
+    select
+        classified.session_key,
+        classified.visitor_id,
+        classified.client_id,
+        classified.client_session_id,
+        classified.user_id,
+        stitched.user_id as stitched_user_id,
+        classified.session_start,
+        classified.session_end,
+        (classified.session_start at time zone '{{ var("reporting_timezone") }}')::date as session_date,
+        extract(epoch from classified.session_end - classified.session_start)::integer as duration_seconds,
+        classified.events,
+        classified.page_views,
+        classified.products_viewed,
+        classified.add_to_carts,
+        classified.searches,
+        classified.is_first_visit,
+        classified.landing_page_url,
+        classified.landing_page_path,
+        classified.exit_page_path,
+        classified.referrer,
+        classified.referrer_host,
+        classified.utm_source,
+        classified.utm_medium,
+        classified.utm_campaign,
+        (
+            select channel_rules.channel
+            from channel_rules
+            where
+                (
+                    channel_rules.utm_medium_pattern is null
+                    or classified.utm_medium ~* channel_rules.utm_medium_pattern
+                )
+                and (
+                    channel_rules.source_category is null
+                    or classified.source_category = channel_rules.source_category
+                )
+                and (not channel_rules.needs_external_referrer or classified.referrer_host is not null)
+            order by channel_rules.priority
+            limit 1
+        ) as channel,
+        classified.device_type,
+        classified.browser,
+        classified.os,
+        classified.country,
+        classified.page_views = 1 and classified.events = 1 as is_bounce,
+        not (classified.page_views = 1 and classified.events = 1)
+        or classified.session_end - classified.session_start > interval '10 seconds' as is_engaged,
+        case
+            {% for step in steps | reverse %}
+                when step_{{ steps | length - loop.index0 }}.reached_at is not null
+                    then {{ steps | length - loop.index0 }}
+            {% endfor %}
+            else 0
+        end as funnel_step_reached,
+        {% for step in steps %}
+            step_{{ loop.index }}.reached_at as reached_{{ step }}_at,
+        {% endfor %}
+        coalesce(orders.orders, 0) as orders,
+        coalesce(orders.revenue, 0) as revenue,
+        classified.user_agent_bot_reason is not null
+        or classified.device_type = 'bot'
+        or classified.max_events_per_minute > {{ var('bot_events_per_minute') }} as is_bot,
+        case
+            when classified.user_agent_bot_reason is not null then classified.user_agent_bot_reason
+            when classified.device_type = 'bot' then 'user agent parsed as a bot'
+            when classified.max_events_per_minute > {{ var('bot_events_per_minute') }}
+                then 'more than {{ var("bot_events_per_minute") }} events in a minute'
+        end as bot_reason
+    from classified
+    {% for step in steps %}
+        left join step_{{ loop.index }} on classified.session_key = step_{{ loop.index }}.session_key
+    {% endfor %}
+    left join orders on classified.session_key = orders.session_key
+    left join stitched on classified.visitor_id = stitched.visitor_id
+
+)
+
+select * from final
