@@ -17,7 +17,9 @@ from warehouse.connection import WarehouseSettings
 
 
 @click.command("load")
-@click.option("--hours-back", type=int, help="Load the hour N hours before the current one (1 = previous hour).")
+@click.option(
+    "--hours-back", type=int, help="Load the hour N hours back (1 = the previous hour) and the lookback before it."
+)
 @click.option("--target-hour", help="Load one UTC hour, e.g. 2025-12-06T05:00:00Z.")
 @click.option("--prefix", "override_prefix", help="Load one hour's prefix, e.g. events/2025/12/06/05/.")
 @click.option("--from-hour", help="Backfill from this UTC hour ...")

@@ -120,8 +120,10 @@ class Ledger:
         try:
             yield
         finally:
-            with self.conn.cursor() as cursor:
-                cursor.execute("select pg_advisory_unlock(%s, hashtext(%s))", (_HOUR_LOCK_NAMESPACE, key))
+            # A lost connection has released the lock with the session; unlocking it would only hide the error.
+            if not self.conn.closed:
+                with self.conn.cursor() as cursor:
+                    cursor.execute("select pg_advisory_unlock(%s, hashtext(%s))", (_HOUR_LOCK_NAMESPACE, key))
 
     def loaded_etags(self, keys: list[str]) -> dict[str, str]:
         with self.conn.cursor() as cursor:
@@ -170,7 +172,9 @@ class Ledger:
                 )
             self.conn.commit()
         except BaseException:
-            self.conn.rollback()
+            if not self.conn.closed:  # a dead connection cannot roll back: let its own error through
+                self.conn.rollback()
             raise
         finally:
-            self.conn.autocommit = True
+            if not self.conn.closed:
+                self.conn.autocommit = True

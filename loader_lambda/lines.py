@@ -10,9 +10,11 @@ whole, as line 0.
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -36,17 +38,25 @@ class ParsedObject:
 
 
 def read_lines(data: bytes) -> list[bytes] | str:
-    """The object's lines, or the reason it cannot be read (gzip is undone when the bytes say so)."""
+    """The object's lines, or the reason it cannot be read (gzip is undone when the bytes say so, every member of
+    a multi-member stream, as ``gzip.decompress`` reads it)."""
     if data[:2] == GZIP_MAGIC:
-        try:
+        inflated = bytearray()
+        remaining = data
+        while remaining:
             inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-            data = inflater.decompress(data, MAX_INFLATED_BYTES)
-        except zlib.error as exc:
-            return f"object is gzip but does not inflate: {exc}"
-        if inflater.unconsumed_tail:
-            return f"object inflates to more than {MAX_INFLATED_BYTES} bytes"
-        if not inflater.eof:
-            return "object is a truncated gzip stream"
+            try:
+                inflated += inflater.decompress(remaining, MAX_INFLATED_BYTES + 1 - len(inflated))
+            except zlib.error as exc:
+                return f"object is gzip but does not inflate: {exc}"
+            if len(inflated) > MAX_INFLATED_BYTES or inflater.unconsumed_tail:
+                return f"object inflates to more than {MAX_INFLATED_BYTES} bytes"
+            if not inflater.eof:
+                return "object is a truncated gzip stream"
+            remaining = inflater.unused_data
+            if remaining and remaining[:2] != GZIP_MAGIC:
+                return "object has trailing data after its gzip stream"
+        data = bytes(inflated)
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
@@ -97,6 +107,8 @@ def add_line(parsed: ParsedObject, number: int, line: bytes, escaped_key: bytes,
 def _json_object(line: bytes) -> tuple[dict[str, Any] | None, str]:
     if not line.strip():
         return None, "empty line"
+    if _LONG_NUMBER.search(line) and (reason := _numbers_out_of_range(line)):
+        return None, reason
     try:
         value = orjson.loads(line)
     except orjson.JSONDecodeError as fast_error:
@@ -118,6 +130,35 @@ def _json_object(line: bytes) -> tuple[dict[str, Any] | None, str]:
     if b"\\u0000" in line and _has_text(value, lambda s: "\x00" in s):
         return None, "holds \\u0000, which jsonb cannot store"
     return value, ""
+
+
+# A number whose exponent or digits run this long may be beyond what PostgreSQL's numeric (and so jsonb) holds;
+# only such lines pay for the exact check.
+_LONG_NUMBER = re.compile(rb"[eE][+-]?[0-9]{5,}|[0-9]{1000,}")
+_NUMERIC_MAX_EXPONENT = 131_071
+_NUMERIC_MIN_EXPONENT = -16_383
+
+
+def _numbers_out_of_range(line: bytes) -> str:
+    """Why jsonb would refuse a number in `line` (beyond numeric's range), or "" when every number fits."""
+
+    def check(text: str) -> Decimal:
+        number = Decimal(text)
+        if number and not _NUMERIC_MIN_EXPONENT <= number.adjusted() <= _NUMERIC_MAX_EXPONENT:
+            raise _OutOfRange(text[:40])
+        return number
+
+    try:
+        json.loads(line, parse_float=check, parse_int=check, parse_constant=_no_constants)
+    except _OutOfRange as exc:
+        return f"holds the number {exc}, beyond the range jsonb (numeric) can store"
+    except (ValueError, RecursionError):
+        return ""  # not JSON at all: the ordinary parse says why
+    return ""
+
+
+class _OutOfRange(ValueError):
+    pass
 
 
 def _no_constants(name: str) -> Any:
@@ -144,11 +185,11 @@ def _received_at(value: Any) -> str | None:
         return None
     try:
         moment = datetime.fromisoformat(value)
-    except ValueError:
+        if moment.tzinfo is None:
+            return None
+        return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+    except (ValueError, OverflowError):  # not a time, or one whose UTC form leaves datetime's range
         return None
-    if moment.tzinfo is None:
-        return None
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def _copy_escape(text: bytes) -> bytes:

@@ -86,18 +86,14 @@ def run_load(
             with ThreadPoolExecutor(settings.fetch_threads, thread_name_prefix="fetch") as pool:
                 for hour in plan.hours:
                     with ledger.hour_lock(hour):
-                        if plan.source == "events":
-                            loaded = _load_objects(plan, hour, store, ledger, run_id, settings, pool, stats, progress)
-                        else:
-                            loaded = _load_compacted(plan, hour, store, ledger, run_id, settings, stats, progress)
-                    if loaded and plan.source == "events" and settings.compact and hour + timedelta(hours=1) <= now:
-                        try:
-                            written = compact_hour(store, hour)
-                        except StorageError as exc:
-                            stats.problems.append(f"compaction of {hour:%Y-%m-%dT%H} failed: {exc}")
-                        else:
-                            if written:
-                                compacted.append(written[0])
+                        if plan.source == "compacted":
+                            _load_compacted(plan, hour, store, ledger, run_id, settings, stats, progress)
+                            continue
+                        loaded, newest = _load_objects(
+                            plan, hour, store, ledger, run_id, settings, pool, stats, progress
+                        )
+                    if settings.compact and hour + timedelta(hours=1) <= now and newest is not None:
+                        _compact_if_needed(store, hour, loaded, newest, stats, compacted)
             status = "partial" if stats.problems else "succeeded"
             ledger.finish_run(run_id, stats, status, "; ".join(stats.problems)[:8000] or None)
         except BaseException as exc:
@@ -124,6 +120,24 @@ def run_load(
         problems=stats.problems,
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def _compact_if_needed(
+    store: RawStore, hour: datetime, loaded: bool, newest: datetime, stats: RunStats, compacted: list[str]
+) -> None:
+    """(Re)write an ended hour's compacted file when this run loaded some of its objects, or when the file is
+    missing or older than the hour's newest object (a compaction that failed or was cut short is retried)."""
+    if not loaded:
+        current = [info for info in store.list(hour_prefix(KeyKind.COMPACTED, hour)) if info.key == compacted_key(hour)]
+        if current and current[0].last_modified >= newest:
+            return
+    try:
+        written = compact_hour(store, hour)
+    except StorageError as exc:
+        stats.problems.append(f"compaction of {hour:%Y-%m-%dT%H} failed: {exc}")
+        return
+    if written:
+        compacted.append(written[0])
 
 
 def _still_to_load(infos: list[ObjectInfo], ledger: Ledger, stats: RunStats) -> list[ObjectInfo]:
@@ -153,9 +167,12 @@ def _load_objects(
     pool: ThreadPoolExecutor,
     stats: RunStats,
     progress: Progress,
-) -> bool:
+) -> tuple[bool, datetime | None]:
+    """Load the hour's new objects; return whether any was loaded and when the newest object was written."""
     prefix = plan.prefix or hour_prefix(KeyKind.EVENTS, hour)
-    todo = _still_to_load(list(store.list(prefix)), ledger, stats)
+    infos = list(store.list(prefix))
+    newest = max((info.last_modified for info in infos), default=None)
+    todo = _still_to_load(infos, ledger, stats)
     progress.hour_listed(hour, len(todo))
 
     # The pool only waits on storage (S3 GETs are I/O, and release the GIL); parsing is CPU work and happens on
@@ -163,7 +180,7 @@ def _load_objects(
     fetched = _bounded_map(pool, lambda info: (info, store.get(info.key)), todo, window=settings.fetch_threads * 4)
     parsed = (parse_object(info.key, info.etag, data, hour) for info, data in fetched)
     _commit_in_groups(parsed, hour, "events", ledger, run_id, settings, stats, progress)
-    return bool(todo)
+    return bool(todo), newest
 
 
 def _load_compacted(
@@ -175,11 +192,11 @@ def _load_compacted(
     settings: LoaderSettings,
     stats: RunStats,
     progress: Progress,
-) -> bool:
+) -> None:
     key = compacted_key(hour)
     if not any(info.key == key for info in store.list(plan.prefix or hour_prefix(KeyKind.COMPACTED, hour))):
         stats.problems.append(f"no compacted file for {hour:%Y-%m-%dT%H}: {key}")
-        return False
+        return
     data = store.get(key)
     objects = list(read_compacted(data))
     todo = {info.key for info in _still_to_load([info for info, _ in objects], ledger, stats)}
@@ -188,7 +205,6 @@ def _load_compacted(
         parse_numbered(info.key, info.etag, info.size, lines, hour) for info, lines in objects if info.key in todo
     )
     _commit_in_groups(parsed, hour, "compacted", ledger, run_id, settings, stats, progress)
-    return bool(todo)
 
 
 def _commit_in_groups(

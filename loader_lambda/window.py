@@ -9,6 +9,7 @@ from typing import Any, Literal
 from raw_store import parse_object_hour
 
 MAX_BACKFILL_HOURS = 24 * 62
+_INPUT_KEYS = {"hoursBack", "targetUtcHour", "overridePrefix", "fromHour", "toHour", "source"}
 Source = Literal["events", "compacted"]
 
 
@@ -59,8 +60,17 @@ def plan_from_event(event: Any, now: datetime, lookback_hours: int) -> LoadPlan:
     if source not in ("events", "compacted"):
         raise LoaderInputError(f"source must be 'events' or 'compacted', not {source!r}")
 
-    keys = {"hoursBack", "targetUtcHour", "overridePrefix", "fromHour", "toHour"} & set(event)
-    if event.get("detail-type") == "Scheduled Event" or not keys:
+    if event.get("detail-type") == "Scheduled Event":
+        when = _parse_time("time", event["time"]) if "time" in event else floor_hour(now)
+        return _with_lookback("schedule", source, when - timedelta(hours=1), lookback_hours)
+    unknown = sorted(set(event) - _INPUT_KEYS)
+    if unknown:
+        raise LoaderInputError(
+            f"unknown input field(s) {', '.join(unknown)}: expected one of hoursBack, targetUtcHour, "
+            "overridePrefix, fromHour/toHour, with an optional source"
+        )
+    keys = (_INPUT_KEYS - {"source"}) & set(event)
+    if not keys:
         when = _parse_time("time", event["time"]) if "time" in event else floor_hour(now)
         return _with_lookback("schedule", source, when - timedelta(hours=1), lookback_hours)
     if len(keys - {"fromHour", "toHour"}) > 1 or (keys & {"fromHour", "toHour"} and keys - {"fromHour", "toHour"}):
@@ -91,7 +101,9 @@ def plan_from_event(event: Any, now: datetime, lookback_hours: int) -> LoadPlan:
         raise LoaderInputError("toHour must not be before fromHour")
     count = int((end - start).total_seconds() // 3600) + 1
     if count > MAX_BACKFILL_HOURS:
-        raise LoaderInputError(f"a backfill covers at most {MAX_BACKFILL_HOURS} hours; this one covers {count}")
+        raise LoaderInputError(
+            f"fromHour/toHour: a backfill covers at most {MAX_BACKFILL_HOURS} hours; this one covers {count}"
+        )
     return LoadPlan("backfill", source, tuple(start + timedelta(hours=i) for i in range(count)))
 
 
