@@ -73,10 +73,13 @@ def parse_client_time(value: Any) -> datetime:
         if len(value) > 40:
             raise ValueError("timestamp string too long")
         try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
             # RFC 3339 allows a lower-case "t" and "z"; Python's parser wants them upper-case.
-            moment = datetime.fromisoformat(value.upper())
-        except ValueError as exc:
-            raise ValueError("must be ISO-8601, e.g. 2025-12-06T05:12:34.567Z") from exc
+            try:
+                moment = datetime.fromisoformat(value.upper())
+            except ValueError as exc:
+                raise ValueError("must be ISO-8601, e.g. 2025-12-06T05:12:34.567Z") from exc
         if moment.tzinfo is None:
             raise ValueError("must carry a UTC offset or Z, e.g. 2025-12-06T05:12:34.567Z")
         moment = moment.astimezone(UTC)

@@ -78,14 +78,22 @@ class RequestEnrichment:
         """Client time corrected for clock skew: receivedAt - (sentAt - eventTimestamp), never in the future."""
         received = self.ctx.received_at
         if event.sent_at is not None:
-            out["sentAt"] = iso_utc(event.sent_at)
+            out["sentAt"] = _canonical(out.get("sentAt"), event.sent_at)
         if event.event_timestamp is None:
             return self.received_at
-        out["clientEventTimestamp"] = iso_utc(event.event_timestamp)
+        out["clientEventTimestamp"] = _canonical(out.get("eventTimestamp"), event.event_timestamp)
         moment = event.event_timestamp
         if event.sent_at is not None:
             moment = received - (event.sent_at - event.event_timestamp)
         return iso_utc(min(moment, received))
+
+
+def _canonical(sent: Any, parsed: datetime) -> str:
+    """The client's time in the stored format. ``Date.toISOString()`` already writes it (24 characters, UTC, ms),
+    so such a string is kept as sent instead of being formatted again."""
+    if isinstance(sent, str) and len(sent) == 24 and sent[-1] == "Z" and sent[10] == "T" and sent[19] == ".":
+        return sent
+    return iso_utc(parsed)
 
 
 def _verified_subject(claims: dict[str, Any]) -> str | None:
