@@ -6,11 +6,12 @@ import base64
 import binascii
 import json
 import math
-import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+
+from raw_store.gzip_bounded import GZIP_MAGIC, InflatedTooLarge, InflateError, gunzip_bounded
 
 ACCEPTED_MEDIA_TYPES = ("application/json", "text/plain")
 
@@ -74,33 +75,19 @@ def read_body(request: HttpRequest, max_bytes: int) -> bytes:
     if len(raw) > max_bytes:
         raise RequestRejected(413, f"body is {len(raw)} bytes; the limit is {max_bytes}")
     encoding = request.headers.get("content-encoding", "").strip().lower()
-    if encoding in ("gzip", "x-gzip") or (request.is_base64_encoded and raw[:2] == b"\x1f\x8b"):
+    if encoding in ("gzip", "x-gzip") or (request.is_base64_encoded and raw[:2] == GZIP_MAGIC):
         raw = _gunzip(raw, max_bytes)
     return raw
 
 
 def _gunzip(data: bytes, max_bytes: int) -> bytes:
-    """Inflate every gzip member (as ``gzip.decompress`` does), at most `max_bytes` in all.
-
-    Inflation stops at the limit, so a gzip bomb costs at most `max_bytes` of memory, never its inflated size.
-    """
-    out = bytearray()
-    remaining = data
-    while True:
-        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-        try:
-            out += inflater.decompress(remaining, max_bytes + 1 - len(out))
-        except zlib.error as exc:
-            raise RequestRejected(400, f"body is marked gzip but does not inflate: {exc}") from exc
-        if len(out) > max_bytes or inflater.unconsumed_tail:
-            raise RequestRejected(413, f"body inflates to more than {max_bytes} bytes")
-        if not inflater.eof:
-            raise RequestRejected(400, "gzip body is truncated")
-        remaining = inflater.unused_data
-        if not remaining:
-            return bytes(out)
-        if remaining[:2] != b"\x1f\x8b":
-            raise RequestRejected(400, "gzip body has trailing data after its end")
+    """Inflate within the body limit: a gzip bomb costs at most `max_bytes` of memory, never its inflated size."""
+    try:
+        return gunzip_bounded(data, max_bytes)
+    except InflatedTooLarge as exc:
+        raise RequestRejected(413, f"body {exc}") from exc
+    except InflateError as exc:
+        raise RequestRejected(400, f"gzip body {exc}") from exc
 
 
 def _int_as_orjson_reads_it(digits: str) -> int | float:

@@ -30,6 +30,7 @@ from ingest_lambda.enrich import RequestContext, RequestEnrichment
 from ingest_lambda.privacy import Pseudonymizer
 from ingest_lambda.text import may_need_sanitizing, sanitize
 from raw_store import KeyKind, RawStore, StorageError, new_object_key
+from raw_store.gzip_bounded import GZIP_MAGIC
 
 # A refused body is kept up to this size: enough to debug a client, bounded against abuse.
 REJECTED_BODY_SAMPLE_BYTES = 65_536
@@ -161,7 +162,7 @@ def _body_sample(request: HttpRequest) -> dict[str, Any]:
             notes.append("base64")
         except (binascii.Error, ValueError):
             notes.append("invalid base64")
-    if raw[:2] == b"\x1f\x8b":
+    if raw[:2] == GZIP_MAGIC:
         try:
             raw = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS).decompress(raw, REJECTED_BODY_SAMPLE_BYTES)
             notes.append("gzip")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -19,7 +18,8 @@ from typing import Any
 
 import orjson
 
-GZIP_MAGIC = b"\x1f\x8b"
+from raw_store.gzip_bounded import GZIP_MAGIC, InflateError, gunzip_bounded
+
 WHOLE_OBJECT = 0
 # The ingest writes objects of at most a few MiB; a gzip object inflating past this is refused, not loaded.
 MAX_INFLATED_BYTES = 512 * 1024 * 1024
@@ -38,25 +38,12 @@ class ParsedObject:
 
 
 def read_lines(data: bytes) -> list[bytes] | str:
-    """The object's lines, or the reason it cannot be read (gzip is undone when the bytes say so, every member of
-    a multi-member stream, as ``gzip.decompress`` reads it)."""
+    """The object's lines, or the reason it cannot be read (gzip is undone when the bytes say so)."""
     if data[:2] == GZIP_MAGIC:
-        inflated = bytearray()
-        remaining = data
-        while remaining:
-            inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-            try:
-                inflated += inflater.decompress(remaining, MAX_INFLATED_BYTES + 1 - len(inflated))
-            except zlib.error as exc:
-                return f"object is gzip but does not inflate: {exc}"
-            if len(inflated) > MAX_INFLATED_BYTES or inflater.unconsumed_tail:
-                return f"object inflates to more than {MAX_INFLATED_BYTES} bytes"
-            if not inflater.eof:
-                return "object is a truncated gzip stream"
-            remaining = inflater.unused_data
-            if remaining and remaining[:2] != GZIP_MAGIC:
-                return "object has trailing data after its gzip stream"
-        data = bytes(inflated)
+        try:
+            data = gunzip_bounded(data, MAX_INFLATED_BYTES)
+        except InflateError as exc:
+            return f"object {exc}"
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
