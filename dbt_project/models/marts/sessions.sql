@@ -11,7 +11,8 @@
                 and sessions.session_end >= touched.window_start
             {% endif %}
         ",
-        post_hook="
+        post_hook=[
+            "
             {% if is_incremental() %}
             update {{ this }} as sessions
             set stitched_user_id = stitched.user_id
@@ -20,7 +21,27 @@
                 and sessions.visitor_id in (select visitor_id from {{ ref('int_visitors_touched') }})
                 and sessions.stitched_user_id is distinct from stitched.user_id
             {% endif %}
-        ",
+            ",
+            "
+            {% if is_incremental() %}
+            -- An order counts at its first purchase event. A late, earlier copy sent from another visitor's
+            -- device moves it to a session outside this build's windows: re-attribute every session whose
+            -- orders no longer match.
+            update {{ this }} as sessions
+            set orders = coalesce(attributed.orders, 0), revenue = coalesce(attributed.revenue, 0)
+            from {{ this }} as current_sessions
+            left join (
+                select session_key, count(*) as orders, sum(revenue) as revenue
+                from {{ ref('int_orders_deduplicated') }}
+                group by session_key
+            ) as attributed on current_sessions.session_key = attributed.session_key
+            where sessions.session_key = current_sessions.session_key
+                and (current_sessions.orders > 0 or attributed.orders is not null)
+                and (current_sessions.orders, current_sessions.revenue)
+                is distinct from (coalesce(attributed.orders, 0), coalesce(attributed.revenue, 0))
+            {% endif %}
+            ",
+        ],
         indexes=[
             {'columns': ['session_key'], 'unique': True},
             {'columns': ['visitor_id', 'session_start']},

@@ -10,6 +10,7 @@
             {'columns': ['visitor_id', 'event_timestamp']},
             {'columns': ['loaded_at']},
             {'columns': ['s3_key', 'line_no']},
+            {'columns': ['received_at']},
         ],
     )
 }}

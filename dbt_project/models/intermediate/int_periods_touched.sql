@@ -1,0 +1,125 @@
+{{ config(post_hook="analyze {{ this }}") }}
+
+{% set published = adapter.get_relation(
+    database=target.database,
+    schema=var('schema_prefix', '') ~ 'marts',
+    identifier='clickstream_events',
+) %}
+{% set rebuild = flags.FULL_REFRESH or published is none %}
+
+-- The reporting days (reporting_timezone) and received hours (UTC) whose figures this build can change: those of
+-- every event in a window int_visitors_touched names, both as the events were before this build (the published
+-- clickstream_events, read directly because that mart depends on this model: this is its state before the build)
+-- and as they are now (int_events_sessionized). A session lies wholly inside or wholly outside a window, so the days
+-- of a window's events cover the days of its sessions, old and new; an event re-staged with an earlier copy counts
+-- at its old place and its new one. Purchases add the days of every purchase event sharing an order id with a
+-- touched one, because the first of them decides the order's day.
+--
+-- The day-level incremental marts delete these days (pre-hook) and append them worked out again; the hourly one
+-- does the same with the hours. Both sets are small: a build touches the last hours, plus the day of a late event.
+-- The table is analysed as soon as it is built (post-hook), so the marts that filter by it are planned knowing that.
+
+with
+
+touched as (
+
+    select
+        visitor_id,
+        window_start
+    from {{ ref('int_visitors_touched') }}
+
+),
+
+current_events as (
+
+    select
+        sessionized.event_name,
+        sessionized.order_id,
+        sessionized.event_timestamp,
+        sessionized.received_at
+    from {{ ref('int_events_sessionized') }} as sessionized
+    inner join touched
+        on
+            sessionized.visitor_id = touched.visitor_id
+            and sessionized.event_timestamp >= touched.window_start
+
+),
+
+previous_events as (
+
+    {% if rebuild %}
+        -- A first build or a full refresh: nothing was published before.
+        select
+            null::timestamptz as event_timestamp,
+            null::timestamptz as received_at
+        where false
+    {% else %}
+        select
+            published.event_timestamp,
+            published.received_at
+        from {{ published }} as published
+        inner join touched
+            on
+                published.visitor_id = touched.visitor_id
+                and published.event_timestamp >= touched.window_start
+    {% endif %}
+
+),
+
+touched_orders as (
+
+    select distinct order_id
+    from current_events
+    where event_name = 'purchase' and order_id is not null
+
+),
+
+order_events as (
+
+    select
+        sessionized.event_timestamp,
+        sessionized.received_at
+    from {{ ref('int_events_sessionized') }} as sessionized
+    inner join touched_orders on sessionized.order_id = touched_orders.order_id
+    where sessionized.event_name = 'purchase'
+
+),
+
+touched_events as (
+
+    select
+        event_timestamp,
+        received_at
+    from current_events
+    union all
+    select
+        event_timestamp,
+        received_at
+    from previous_events
+    union all
+    select
+        event_timestamp,
+        received_at
+    from order_events
+
+),
+
+periods as (
+
+    select distinct
+        (event_timestamp at time zone '{{ var("reporting_timezone") }}')::date as event_date,
+        date_trunc('hour', received_at at time zone 'UTC') as received_hour_utc
+    from touched_events
+
+),
+
+final as (
+
+    select
+        event_date,
+        received_hour_utc at time zone 'UTC' as received_hour
+    from periods
+
+)
+
+select * from final

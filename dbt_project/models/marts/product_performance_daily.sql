@@ -1,0 +1,205 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook=[
+            "
+                {% if is_incremental() %}
+                delete from {{ this }}
+                where event_date in (select touched.event_date from {{ ref('int_periods_touched') }} as touched)
+                {% endif %}
+            ",
+        ],
+        indexes=[
+            {'columns': ['event_date', 'product_id'], 'unique': True},
+        ],
+    )
+}}
+
+-- One row per reporting day (reporting_timezone, the day the event happened) × product: product views
+-- (view_product events) and the distinct visitors behind them, add_to_cart events, and from the deduplicated
+-- orders (int_orders_deduplicated, an order counted once, on the day of its first purchase event) the orders that
+-- held the product, the units and the revenue (quantity × price of its items). Rates are per product view:
+-- add_to_cart_rate = add_to_carts / views, purchase_rate = purchases / views (null without views). Name, category
+-- and brand are the latest the product carried that day (else the latest known). Bots are left out unless
+-- include_bots is true.
+--
+-- Incremental by day: it reads events, a third of which are product views, so it is not rebuilt whole. The
+-- pre-hook deletes the days int_periods_touched names (the days of the events this build re-sessionized, before
+-- and after, and of their orders) and those days are appended, worked out again whole. JIT is off for the model:
+-- compiling its plan took over a second, running it a few milliseconds.
+
+with
+
+touched_days as (
+
+    select distinct event_date
+    from {{ ref('int_periods_touched') }}
+
+),
+
+product_events as (
+
+    select
+        event_id,
+        event_date,
+        event_timestamp,
+        event_name,
+        visitor_id,
+        product_id,
+        product_name,
+        product_category,
+        product_brand
+    from {{ ref('clickstream_events') }}
+    where
+        product_id is not null
+        {% if not var('include_bots') %}
+            and not is_bot
+        {% endif %}
+        {% if is_incremental() %}
+            and event_date in (select touched_days.event_date from touched_days)
+        {% endif %}
+
+),
+
+sessions as (
+
+    select
+        session_key,
+        is_bot
+    from {{ ref('sessions') }}
+
+),
+
+orders as (
+
+    select
+        orders.order_id,
+        (orders.ordered_at at time zone '{{ var("reporting_timezone") }}')::date as order_date,
+        orders.items
+    from {{ ref('int_orders_deduplicated') }} as orders
+    left join sessions on orders.session_key = sessions.session_key
+    where
+        orders.items is not null
+        {% if not var('include_bots') %}
+            and not coalesce(sessions.is_bot, false)
+        {% endif %}
+
+),
+
+order_items as (
+
+    select
+        orders.order_date as event_date,
+        orders.order_id,
+        coalesce({{ json_text("items.item -> 'productId'") }}, '(not set)') as product_id,
+        coalesce({{ json_number("items.item -> 'quantity'") }}, 0) as quantity,
+        coalesce({{ json_number("items.item -> 'quantity'") }}, 0)
+        * coalesce({{ json_number("items.item -> 'price'") }}, 0) as item_revenue
+    from orders
+    cross join lateral jsonb_array_elements(orders.items) as items (item)
+    {% if is_incremental() %}
+        where orders.order_date in (select touched_days.event_date from touched_days)
+    {% endif %}
+
+),
+
+event_counts as (
+
+    select
+        event_date,
+        product_id,
+        count(*) filter (where event_name = 'view_product') as views,
+        count(distinct visitor_id) filter (where event_name = 'view_product') as unique_viewers,
+        count(*) filter (where event_name = 'add_to_cart') as add_to_carts
+    from product_events
+    group by event_date, product_id
+
+),
+
+order_counts as (
+
+    select
+        event_date,
+        product_id,
+        count(distinct order_id) as purchases,
+        sum(quantity) as units,
+        sum(item_revenue) as revenue
+    from order_items
+    group by event_date, product_id
+
+),
+
+day_attributes as (
+
+    select distinct on (event_date, product_id)
+        event_date,
+        product_id,
+        product_name,
+        product_category,
+        product_brand
+    from product_events
+    where product_name is not null or product_category is not null or product_brand is not null
+    order by event_date asc, product_id asc, event_timestamp desc, event_id desc
+
+),
+
+combined as (
+
+    select
+        coalesce(event_counts.event_date, order_counts.event_date) as event_date,
+        coalesce(event_counts.product_id, order_counts.product_id) as product_id,
+        coalesce(event_counts.views, 0) as views,
+        coalesce(event_counts.unique_viewers, 0) as unique_viewers,
+        coalesce(event_counts.add_to_carts, 0) as add_to_carts,
+        coalesce(order_counts.purchases, 0) as purchases,
+        coalesce(order_counts.units, 0) as units,
+        coalesce(order_counts.revenue, 0) as revenue
+    from event_counts
+    full outer join order_counts
+        on
+            event_counts.event_date = order_counts.event_date
+            and event_counts.product_id = order_counts.product_id
+
+),
+
+final as (
+
+    select
+        combined.event_date::date as event_date,
+        combined.product_id::text as product_id,
+        coalesce(day_attributes.product_name, latest_attributes.product_name)::text as product_name,
+        coalesce(day_attributes.product_category, latest_attributes.product_category)::text as product_category,
+        coalesce(day_attributes.product_brand, latest_attributes.product_brand)::text as product_brand,
+        combined.views::bigint as views,
+        combined.unique_viewers::bigint as unique_viewers,
+        combined.add_to_carts::bigint as add_to_carts,
+        combined.purchases::bigint as purchases,
+        combined.units::bigint as units,
+        combined.revenue::numeric as revenue,
+        round(combined.add_to_carts::numeric / nullif(combined.views, 0), 4)::numeric(9, 4) as add_to_cart_rate,
+        round(combined.purchases::numeric / nullif(combined.views, 0), 4)::numeric(9, 4) as purchase_rate
+    from combined
+    left join day_attributes
+        on
+            combined.event_date = day_attributes.event_date
+            and combined.product_id = day_attributes.product_id
+    -- Only a product bought on a day without any of its events that day looks further back.
+    left join lateral (
+        select
+            known.product_name,
+            known.product_category,
+            known.product_brand
+        from {{ ref('clickstream_events') }} as known
+        where
+            day_attributes.product_id is null
+            and known.product_id = combined.product_id
+            and (known.product_name is not null or known.product_category is not null)
+        order by known.event_timestamp desc, known.event_id desc
+        limit 1
+    ) as latest_attributes on true
+
+)
+
+select * from final

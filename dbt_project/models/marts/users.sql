@@ -1,0 +1,84 @@
+-- One row per person: a stitched user (every visitor int_visitors_stitched maps to the same userId, so a user seen
+-- on a phone and a laptop is one row), or a visitor never identified (kept, as an anonymous row: most shoppers never
+-- log in, and leaving them out would leave out most of the shop's customers). user_key tells them apart:
+-- 'user:<userId>' or 'visitor:<visitor_id>'. First and last seen, sessions, orders, revenue and the channel,
+-- landing page and device of the first session. Bots are left out unless include_bots is true.
+--
+-- A plain table: stitching can move a visitor's earlier sessions to a user at any build, and it aggregates
+-- sessions (about one row per dozen events), well under a second at a million events.
+
+with
+
+sessions as (
+
+    select
+        session_key,
+        visitor_id,
+        stitched_user_id,
+        session_start,
+        session_end,
+        channel,
+        landing_page_path,
+        device_type,
+        orders,
+        revenue
+    from {{ ref('sessions') }}
+    {% if not var('include_bots') %}
+        where not is_bot
+    {% endif %}
+
+),
+
+keyed as (
+
+    select
+        *,
+        case
+            when stitched_user_id is not null then 'user:' || stitched_user_id
+            else 'visitor:' || visitor_id
+        end as user_key
+    from sessions
+
+),
+
+aggregated as (
+
+    select
+        user_key,
+        min(stitched_user_id) as user_id,
+        count(distinct visitor_id) as visitors,
+        min(session_start) as first_seen_at,
+        max(session_end) as last_seen_at,
+        count(*) as sessions,
+        sum(orders) as orders,
+        sum(revenue) as revenue,
+        (array_agg(channel order by session_start, session_key))[1] as first_channel,
+        (array_agg(landing_page_path order by session_start, session_key))[1] as first_landing_page_path,
+        (array_agg(device_type order by session_start, session_key))[1] as first_device_type
+    from keyed
+    group by user_key
+
+),
+
+final as (
+
+    select
+        user_key::text as user_key,
+        user_id::text as user_id,
+        (user_id is not null)::boolean as is_identified,
+        visitors::bigint as visitors,
+        first_seen_at::timestamptz as first_seen_at,
+        last_seen_at::timestamptz as last_seen_at,
+        (first_seen_at at time zone '{{ var("reporting_timezone") }}')::date as first_seen_date,
+        (last_seen_at at time zone '{{ var("reporting_timezone") }}')::date as last_seen_date,
+        sessions::bigint as sessions,
+        orders::bigint as orders,
+        revenue::numeric as revenue,
+        first_channel::text as first_channel,
+        first_landing_page_path::text as first_landing_page_path,
+        first_device_type::text as first_device_type
+    from aggregated
+
+)
+
+select * from final
