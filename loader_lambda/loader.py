@@ -178,7 +178,7 @@ def _load_objects(
     # The pool only waits on storage (S3 GETs are I/O, and release the GIL); parsing is CPU work and happens on
     # the one group-builder thread, since Python threads parsing side by side only contend for the GIL.
     fetched = _bounded_map(pool, lambda info: (info, store.get(info.key)), todo, window=settings.fetch_threads * 4)
-    parsed = (parse_object(info.key, info.etag, data, hour) for info, data in fetched)
+    parsed = (parse_object(info.key, info.etag, data, hour, optimistic=True) for info, data in fetched)
     _commit_in_groups(parsed, hour, "events", ledger, run_id, settings, stats, progress)
     return bool(todo), newest
 
@@ -220,11 +220,27 @@ def _commit_in_groups(
     """Many small objects share a transaction (one commit per object would cost a round trip and a WAL flush
     each), but an object is never split across two. The next group is parsed while this one is sent."""
     for group in _groups_ahead(parsed, settings.max_records_per_batch):
+        landed = _land(group, hour, source, ledger, run_id)
+        stats.objects_loaded += len(landed.objects)
+        stats.rows_loaded += sum(o.rows for o in landed.objects)
+        stats.lines_rejected += sum(len(o.rejected) for o in landed.objects)
+        progress.objects_done(len(landed.objects))
+
+
+def _land(group: Group, hour: datetime, source: str, ledger: Ledger, run_id: Any) -> Group:
+    """Commit a group; if COPY's jsonb parser refuses a line the optimistic parse let through (SQLSTATE class 22:
+    not JSON, \\u0000, a lone surrogate, a number out of range, bad UTF-8), the transaction has rolled back: check
+    every line of the group exactly and land it again, the refused lines in rejected_lines."""
+    try:
         ledger.commit_group(group, run_id, source, hour)
-        stats.objects_loaded += len(group.objects)
-        stats.rows_loaded += sum(o.rows for o in group.objects)
-        stats.lines_rejected += sum(len(o.rejected) for o in group.objects)
-        progress.objects_done(len(group.objects))
+    except psycopg2.DataError:
+        if not any(o.data is not None for o in group.objects):
+            raise
+        group = Group.of(
+            [parse_object(o.key, o.etag, o.data, hour) if o.data is not None else o for o in group.objects]
+        )
+        ledger.commit_group(group, run_id, source, hour)
+    return group
 
 
 _DONE = object()

@@ -89,3 +89,39 @@ def test_a_number_jsonb_cannot_hold_is_rejected_not_fatal(raw: Raw, loader: Load
     assert summary.status == "succeeded"
     dw.assert_each_line_once(1 + 6)
     assert dw.rows("select s3_key, line_no from raw.rejected_lines") == [(poisoned, 2)]
+
+
+def test_lines_shaped_like_the_ingests_but_refused_by_jsonb_are_found_after_copy(
+    raw: Raw, loader: Loader, dw: Probe
+) -> None:
+    """The optimistic parse sends ingest-shaped lines straight to COPY; when jsonb refuses one, the group is
+    parsed again exactly: the refused lines land in rejected_lines and every other line of the group loads."""
+    tail = b',"receivedAt":"2025-12-06T05:10:00.000Z"}'
+    shaped_but_broken = [
+        (b'{"eventId":"nul","a":"\\u0000"' + tail, "holds \\u0000"),
+        (b'{"eventId":"surrogate","a":"\\ud800"' + tail, "unpaired UTF-16 surrogate"),
+        (b'{"eventId":"range","n":1e200000' + tail, "beyond the range jsonb"),
+        (b'{"eventId":"syntax","a":,' + tail[1:], "not valid JSON"),
+        (b'{"eventId":"utf8","a":"caf\xe9"' + tail, "not valid UTF-8"),
+    ]
+    mixed = raw.put_lines(
+        HOUR, "event-shaped.json", [event_line("good-1", HOUR), *(line for line, _ in shaped_but_broken)]
+    )
+    neighbours = raw.put_events(HOUR, objects=4, lines_per_object=5)
+
+    summary = loader.hour(max_records_per_batch=1000)  # one group: the broken lines share it with the neighbours
+
+    assert (summary.status, summary.loaded, summary.rows, summary.rejected) == ("succeeded", 5, 21, 5)
+    rejected = {
+        n: (bytes(line), reason)
+        for n, line, reason in dw.rows(
+            "select line_no, raw_line, reason from raw.rejected_lines where s3_key = %s", (mixed,)
+        )
+    }
+    assert set(rejected) == {2, 3, 4, 5, 6}
+    for n, (line, reason) in enumerate(shaped_but_broken, start=2):
+        assert rejected[n][0] == line
+        assert reason in rejected[n][1]
+    assert all(dw.scalar("select count(*) from raw.raw_events where s3_key = %s", (k,)) == 5 for k in neighbours)
+    dw.assert_each_line_once(1 + 20)
+    dw.assert_manifest_matches_rows()
