@@ -1,0 +1,583 @@
+"""Hour-by-hour incremental builds give exactly what one full refresh gives.
+
+Generated shop traffic (late offline flushes, SDK retries, reloaded thank-you pages and all) goes through the real
+ingest handler into a file store. The loader lands it an hour at a time, as the schedule does, and an incremental
+`dbt build` follows each hour (the data tests run once, on the last hour's state; the 48-hour variant runs them
+in every build). A `--full-refresh` build into a second copy of the schemas (`schema_prefix: fr_`) then reads the
+same raw rows in one go, and every model relation must hold the same rows in both copies, bar `staged_at` (when
+a row was staged) and the per-build work lists (`int_*_touched`). The test also proves the hourly builds were
+incremental: each rewrote only part of the event and session tables, and never replaced a table.
+
+dbt connects as the `transformer` role (the loader as `loader`), so the grants of migration 0002 are part of what
+is proved; the only extra is CREATE on the test's database, which the second copy's schemas need.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psycopg2
+import pytest
+from psycopg2 import sql
+from support.loader_kit import iso_ms, ndjson
+
+from clickstream.local_postgres import Connection
+from warehouse.connection import WarehouseSettings
+from warehouse.migrate import migrate, set_role_passwords
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+PROFILES_DIR = REPO / "dbt_project"
+SCHEMAS = ("staging", "intermediate", "marts")
+FULL_REFRESH_PREFIX = "fr_"
+# Build bookkeeping, not data: the moment a row was staged differs between any two builds by construction.
+BUILD_TIME_COLUMNS = frozenset({"staged_at"})
+# The work lists of the last build: the incremental copy holds what the last hour touched, the full refresh
+# everything from the beginning. They are compared in neither direction.
+PER_BUILD_TABLES = frozenset({"int_visitors_touched", "int_periods_touched"})
+# Tables of event or session grain: an hourly build must write only a small part of them.
+GRAIN_TABLES = ("staging.stg_clickstream__events", "intermediate.int_events_sessionized", "marts.sessions")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """`hourly` hours loaded and built one at a time, after one backfill of every hour before them."""
+
+    start: date
+    days: int
+    events_per_day: int
+    first_hour: datetime
+    hourly: int
+    # Run the data tests in every hourly build (as a deployment does), or once on the last hour's state.
+    data_tests_hourly: bool = False
+    seed: int = 11
+
+    @property
+    def hours(self) -> list[datetime]:
+        return [self.first_hour + timedelta(hours=n) for n in range(self.hourly)]
+
+
+# Friday 18:00 UTC to Saturday 06:00 UTC: the evening peak, midnight, and the quiet night after it.
+TWELVE_HOURS = Scenario(
+    start=date(2025, 3, 7), days=2, events_per_day=10_000, first_hour=datetime(2025, 3, 7, 18, tzinfo=UTC), hourly=13
+)
+# Two whole days of hourly builds, two midnights.
+FORTY_EIGHT_HOURS = Scenario(
+    start=date(2025, 3, 7),
+    days=3,
+    events_per_day=8_000,
+    first_hour=datetime(2025, 3, 7, 12, tzinfo=UTC),
+    hourly=48,
+    data_tests_hourly=True,
+)
+
+
+@dataclass
+class BuildStats:
+    """What one hourly build did, read back from the incremental copy right after it."""
+
+    hour: datetime
+    seconds: float
+    rows_loaded: int
+    staged_now: int
+    late_events: int
+    touched_visitors: int
+    reopened_visitors: int
+    all_visitors: int
+    # schema.table: (rows this build wrote, rows in the table)
+    written: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+@dataclass
+class Proof:
+    builds: list[BuildStats] = field(default_factory=list)
+    oids: list[dict[str, int]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+class Dbt:
+    """`dbt build` in-process, with its target and log directories in the test's tmp (parallel runs don't clash).
+
+    Partial parsing stays on: after the first invocation only changed files (none) are parsed again.
+    """
+
+    def __init__(self, work: Path) -> None:
+        from dbt.cli.main import dbtRunner
+
+        self.runner = dbtRunner()
+        self.target_path = work / "target"
+        self.log_path = work / "logs"
+
+    def invoke(self, command: str, *extra: str) -> None:
+        args = [
+            command,
+            "--project-dir",
+            str(REPO),
+            "--profiles-dir",
+            str(PROFILES_DIR),
+            "--target-path",
+            str(self.target_path),
+            "--log-path",
+            str(self.log_path),
+            "--no-version-check",
+            "--quiet",
+            *extra,
+        ]
+        outcome = self.runner.invoke(args)
+        if outcome.success:
+            return
+        if outcome.exception is not None:
+            raise AssertionError(f"dbt {' '.join(args)} failed: {outcome.exception}") from outcome.exception
+        problems = [
+            f"{result.node.unique_id}: {result.status}: {result.message}"
+            for result in outcome.result or []
+            if str(result.status) not in ("success", "pass", "skipped")
+        ]
+        pytest.fail(f"dbt {command} {' '.join(extra)} failed:\n" + "\n".join(problems))
+
+    def build(self, *extra: str, data_tests: bool = True) -> None:
+        # The unit tests do not depend on the data; `dbt test -s test_type:unit` runs them once, not every hour.
+        self.invoke("build", "--exclude-resource-type", "unit_test", *([] if data_tests else ["test"]), *extra)
+
+    def incremental_relations(self) -> list[str]:
+        """schema.table of every incremental model, from the manifest of the last invocation."""
+        manifest = json.loads((self.target_path / "manifest.json").read_text(encoding="utf-8"))
+        return sorted(
+            f"{node['schema']}.{node['alias']}"
+            for node in manifest["nodes"].values()
+            if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"
+        )
+
+
+class Warehouse:
+    """The test's database seen by the admin user: questions about both copies."""
+
+    def __init__(self, target: Connection) -> None:
+        self.conn = psycopg2.connect(target.dsn())
+        self.conn.autocommit = True
+
+    def rows(self, query: str | sql.Composable, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self.conn.cursor() as cursor:
+            cursor.execute(query, params)
+            return cursor.fetchall()
+
+    def scalar(self, query: str | sql.Composable, params: tuple[Any, ...] = ()) -> Any:
+        return self.rows(query, params)[0][0]
+
+    def xid(self) -> int:
+        """A transaction id from before a build: rows the build writes or updates get a later xmin."""
+        return self.scalar("select txid_current() %% 4294967296")
+
+    def written_since(self, relation: str, xid: int) -> tuple[int, int]:
+        query = sql.SQL("select count(*) filter (where xmin::text::bigint > %s), count(*) from {}").format(
+            sql.Identifier(*relation.split("."))
+        )
+        written, total = self.rows(query, (xid,))[0]
+        return written, total
+
+    def oids(self, relations: list[str]) -> dict[str, int]:
+        return {name: self.scalar("select %s::regclass::oid", (name,)) for name in relations}
+
+    def relations(self, schema: str) -> set[str]:
+        found = self.rows("select table_name from information_schema.tables where table_schema = %s", (schema,))
+        return {name for (name,) in found}
+
+    def columns(self, schema: str, table: str) -> list[str]:
+        found = self.rows(
+            "select column_name from information_schema.columns where table_schema = %s and table_name = %s "
+            "order by ordinal_position",
+            (schema, table),
+        )
+        return [name for (name,) in found]
+
+    def difference(self, schema: str, table: str, columns: list[str]) -> tuple[int, int, list[str]]:
+        """Rows only in the incremental copy, rows only in the full refresh (as multisets), and a sample."""
+        selected = sql.SQL(", ").join(sql.Identifier(column) for column in columns)
+
+        def side(first: str, second: str) -> sql.Composable:
+            return sql.SQL("select {cols} from {a} except all select {cols} from {b}").format(
+                cols=selected,
+                a=sql.Identifier(first, table),
+                b=sql.Identifier(second, table),
+            )
+
+        incremental, full = schema, FULL_REFRESH_PREFIX + schema
+        only_incremental = self.rows(side(incremental, full))
+        only_full = self.rows(side(full, incremental))
+        sample = [f"incremental only: {row}"[:500] for row in only_incremental[:3]]
+        sample += [f"full refresh only: {row}"[:500] for row in only_full[:3]]
+        return len(only_incremental), len(only_full), sample
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _loader_run(store_url: str, loader: WarehouseSettings, event: dict[str, str]) -> int:
+    from loader_lambda.loader import run_load
+    from loader_lambda.settings import LoaderSettings
+    from loader_lambda.window import plan_from_event
+    from raw_store import open_store
+
+    settings = LoaderSettings(raw_store_url=store_url, compact=False, lock_timeout_seconds=60)
+    now = datetime.now(UTC)
+    summary = run_load(
+        plan_from_event(event, now, settings.lookback_hours), open_store(store_url), settings, loader, now=now
+    )
+    assert summary.status == "succeeded", summary.problems
+    return summary.rows
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _hour_stats(dw: Warehouse, hour: datetime, seconds: float, rows_loaded: int, xid: int) -> BuildStats:
+    staged_now, late = dw.rows(
+        """
+        select count(*), count(*) filter (where event_timestamp < %s - interval '30 minutes')
+        from staging.stg_clickstream__events
+        where staged_at = (select max(staged_at) from staging.stg_clickstream__events)
+        """,
+        (hour,),
+    )[0]
+    touched, reopened = dw.rows(
+        """
+        with newest as (
+            select visitor_id, min(event_timestamp) as first_new_event_at
+            from staging.stg_clickstream__events
+            where staged_at = (select max(staged_at) from staging.stg_clickstream__events)
+            group by visitor_id
+        )
+        select count(*), count(*) filter (where touched.window_start < newest.first_new_event_at)
+        from intermediate.int_visitors_touched as touched
+        left join newest on touched.visitor_id = newest.visitor_id
+        """
+    )[0]
+    return BuildStats(
+        hour=hour,
+        seconds=seconds,
+        rows_loaded=rows_loaded,
+        staged_now=staged_now,
+        late_events=late,
+        touched_visitors=touched,
+        reopened_visitors=reopened,
+        all_visitors=dw.scalar("select count(distinct visitor_id) from staging.stg_clickstream__events"),
+        written={relation: dw.written_since(relation, xid) for relation in GRAIN_TABLES},
+    )
+
+
+@dataclass
+class Bench:
+    """The test's database migrated; dbt connects as `transformer`, the loader as `loader`."""
+
+    dw: Warehouse
+    dbt: Dbt
+    loader: WarehouseSettings
+    raw_root: Path
+
+
+@pytest.fixture
+def bench(warehouse: Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Bench]:
+    transformer, loader = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
+    admin = psycopg2.connect(warehouse.dsn())
+    try:
+        migrate(admin)
+        set_role_passwords(admin, {"transformer": transformer, "loader": loader})
+        with admin, admin.cursor() as cursor:
+            cursor.execute(
+                sql.SQL("grant create on database {} to transformer").format(sql.Identifier(warehouse.database))
+            )
+    finally:
+        admin.close()
+    # profiles.yml reads DW_PG_*; the warehouse fixture pointed them at the database as its admin.
+    monkeypatch.setenv("DW_PG_USER", "transformer")
+    monkeypatch.setenv("DW_PG_PASSWORD", transformer)
+    monkeypatch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    loader_settings = WarehouseSettings(
+        host=warehouse.host, port=warehouse.port, user="loader", password=loader, database=warehouse.database
+    )
+    dw = Warehouse(warehouse)
+    yield Bench(dw, Dbt(tmp_path / "dbt"), loader_settings, tmp_path / "raw")
+    dw.close()
+
+
+def _load_and_build(
+    bench: Bench, store_url: str, hour: datetime, *, plan: dict[str, str] | None = None, data_tests: bool = False
+) -> BuildStats:
+    """Land `hour` (or what `plan` names) as the hourly schedule does, then one incremental build."""
+    started = time.perf_counter()
+    rows = _loader_run(store_url, bench.loader, plan or {"targetUtcHour": _iso(hour)})
+    xid = bench.dw.xid()
+    bench.dbt.build(data_tests=data_tests)
+    return _hour_stats(bench.dw, hour, time.perf_counter() - started, rows, xid)
+
+
+def _prove(scenario: Scenario, bench: Bench) -> Proof:
+    from clickstream.generate.run import generate
+
+    proof = Proof()
+    started = time.perf_counter()
+    store_url = bench.raw_root.as_uri() + "?fsync=false"
+    summary = generate(
+        store_url,
+        days=scenario.days,
+        start=scenario.start,
+        seed=scenario.seed,
+        events_per_day=scenario.events_per_day,
+        workers=min(2, os.cpu_count() or 1),
+    )
+    assert summary.errors == 0, summary.error_samples
+    proof.seconds["generate"] = time.perf_counter() - started
+
+    # Everything before the first hourly step: one backfill, and the first (so full) build.
+    started = time.perf_counter()
+    first_day = datetime(scenario.start.year, scenario.start.month, scenario.start.day, tzinfo=UTC)
+    backfill = {"fromHour": _iso(first_day), "toHour": _iso(scenario.first_hour - timedelta(hours=1))}
+    _loader_run(store_url, bench.loader, backfill)
+    bench.dbt.build()
+    proof.seconds["first build"] = time.perf_counter() - started
+    incremental = bench.dbt.incremental_relations()
+    proof.oids.append(bench.dw.oids(incremental))
+
+    for hour in scenario.hours:
+        proof.builds.append(_load_and_build(bench, store_url, hour, data_tests=scenario.data_tests_hourly))
+        proof.oids.append(bench.dw.oids(incremental))
+
+    if not scenario.data_tests_hourly:
+        started = time.perf_counter()
+        bench.dbt.invoke("test", "--exclude-resource-type", "unit_test")
+        proof.seconds["data tests"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    bench.dbt.build("--full-refresh", "--vars", f"{{schema_prefix: {FULL_REFRESH_PREFIX}}}")
+    proof.seconds["full refresh"] = time.perf_counter() - started
+    return proof
+
+
+def _assert_work_was_incremental(dw: Warehouse, proof: Proof) -> None:
+    builds = proof.builds
+    # Traffic arrived every hour, and each hourly build worked out again only the visitors it touched.
+    assert all(build.rows_loaded > 0 and build.touched_visitors > 0 for build in builds), builds
+    assert all(build.touched_visitors < build.all_visitors for build in builds), builds
+    # Some visitors' windows reached back into a session an earlier build had made (sessions continued across
+    # builds), and events from well before their hour arrived late.
+    assert sum(build.reopened_visitors for build in builds) > 0, builds
+    assert sum(build.late_events for build in builds) > 0, builds
+    # Each build wrote a part of the event and session tables, never all of them, and each wrote some.
+    for relation in GRAIN_TABLES:
+        assert all(0 < build.written[relation][0] < build.written[relation][1] for build in builds), [
+            (f"{build.hour:%d %H}h", build.written[relation]) for build in builds
+        ]
+    # The incremental tables were added to, never replaced: the same relation from the first build to the last.
+    assert len(proof.oids[0]) >= 4, proof.oids[0]
+    assert all(oids == proof.oids[0] for oids in proof.oids), proof.oids
+    # The traffic had what the models must cope with: duplicates, sessions over midnight, purchases sent twice.
+    assert dw.scalar("select count(*) - count(distinct payload ->> 'eventId') from raw.raw_events") > 0
+    assert dw.scalar("select count(*) from marts.sessions where session_start::date <> session_end::date") > 0
+    assert dw.scalar("select count(*) from intermediate.int_orders_deduplicated where times_sent > 1") > 0
+
+
+def _assert_copies_equal(dw: Warehouse) -> list[str]:
+    """Every relation of the incremental copy equals its full-refresh twin, row for row (as multisets)."""
+    compared = []
+    problems = []
+    for schema in SCHEMAS:
+        incremental, full = dw.relations(schema), dw.relations(FULL_REFRESH_PREFIX + schema)
+        assert incremental == full, f"{schema}: the copies hold different relations"
+        for table in sorted(incremental - PER_BUILD_TABLES):
+            columns = dw.columns(schema, table)
+            assert columns == dw.columns(FULL_REFRESH_PREFIX + schema, table), f"{schema}.{table}: columns differ"
+            compared_columns = [column for column in columns if column not in BUILD_TIME_COLUMNS]
+            only_incremental, only_full, sample = dw.difference(schema, table, compared_columns)
+            if only_incremental or only_full:
+                problems.append(
+                    f"{schema}.{table}: {only_incremental} rows only in the incremental copy, {only_full} only in "
+                    f"the full refresh; e.g. (columns {compared_columns}):\n  " + "\n  ".join(sample)
+                )
+            compared.append(f"{schema}.{table}")
+    assert not problems, "\n".join(problems)
+    return compared
+
+
+def _run(scenario: Scenario, bench: Bench) -> None:
+    started = time.perf_counter()
+    proof = _prove(scenario, bench)
+    compared = _assert_copies_equal(bench.dw)
+    _assert_work_was_incremental(bench.dw, proof)
+    hourly = [build.seconds for build in proof.builds]
+    print(
+        f"\n{len(hourly)} hourly builds staged {sum(build.staged_now for build in proof.builds)} events "
+        f"({sum(build.late_events for build in proof.builds)} late); load + build per hour "
+        f"{min(hourly):.1f}-{max(hourly):.1f} s; "
+        + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in proof.seconds.items())
+        + f"; total {time.perf_counter() - started:.1f} s\nrows written per hourly build: "
+        + "; ".join(
+            f"{relation} {min(b.written[relation][0] for b in proof.builds)}-"
+            f"{max(b.written[relation][0] for b in proof.builds)} of {proof.builds[-1].written[relation][1]}"
+            for relation in GRAIN_TABLES
+        )
+        + f"\ncompared {len(compared)}: {', '.join(compared)}"
+    )
+
+
+def test_twelve_hourly_builds_across_midnight_equal_a_full_refresh(bench: Bench) -> None:
+    """13 hourly loads and builds, Friday 18:00 to Saturday 06:00 UTC, equal one full refresh."""
+    _run(TWELVE_HOURS, bench)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
+@pytest.mark.skipif(os.environ.get("CLICKSTREAM_SLOW") != "1", reason="48 hourly builds: set CLICKSTREAM_SLOW=1")
+def test_forty_eight_hourly_builds_equal_a_full_refresh(bench: Bench) -> None:
+    """48 hourly loads and builds, data tests in each, equal one full refresh."""
+    _run(FORTY_EIGHT_HOURS, bench)
+
+
+# ---------- the same proof on a few hand-made visitors, each one case the hourly builds must get right
+
+
+def _event(
+    event_id: str, visitor: str, at: datetime, received: datetime | None = None, **fields: Any
+) -> dict[str, Any]:
+    """One enriched event as the ingest writes it (event contract v1), for visitor (clientId) `visitor`."""
+    received = received or at + timedelta(seconds=1)
+    return {
+        "eventName": "page_view",
+        "eventId": event_id,
+        "schemaVersion": "1.0",
+        "eventTimestamp": iso_ms(at),
+        "clientId": visitor,
+        "sessionId": f"sid-{visitor}",
+        "userLoginState": "logged_in" if "userId" in fields else "guest",
+        "pageUrl": "https://shop.example.com/",
+        "receivedAt": iso_ms(received),
+        "userAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0.0.0 Safari/537.36",
+        "device": {"type": "desktop", "browser": "Chrome", "os": "Windows"},
+        **fields,
+    }
+
+
+def _purchase(event_id: str, visitor: str, at: datetime, received: datetime | None = None) -> dict[str, Any]:
+    order = {"id": "order-1", "revenue": 50.0, "currency": "EUR", "items": [{"productId": "p-1", "quantity": 1}]}
+    return _event(event_id, visitor, at, received, eventName="purchase", order=order)
+
+
+def _put(store: Any, name: str, events: list[dict[str, Any]]) -> None:
+    """One raw object in the hour of its first line's receivedAt, as the ingest names them."""
+    hour = datetime.fromisoformat(events[0]["receivedAt"]).astimezone(UTC)
+    store.put(f"events/{hour:%Y/%m/%d/%H}/event-{name}.json", ndjson([orjson.dumps(event) for event in events]))
+
+
+EVENING = datetime(2025, 3, 7, 23, tzinfo=UTC)
+MIDNIGHT = EVENING + timedelta(hours=1)
+
+
+def _at(minutes: float, base: datetime = EVENING) -> datetime:
+    return base + timedelta(minutes=minutes)
+
+
+def _first_hour_objects(store: Any) -> None:
+    # A: two sessions, 23:00-23:10 and 23:50 (40 minutes apart).
+    _put(store, "a", [_event(f"a{n}", "visitor-a", _at(m)) for n, m in ((1, 0), (2, 10), (4, 50))])
+    # B: a product view and a purchase of order-1 (in fact the thank-you page's reload; the first send is late).
+    _put(
+        store,
+        "b",
+        [_event("b-view", "visitor-b", _at(15), eventName="view_product"), _purchase("b-p2", "visitor-b", _at(20))],
+    )
+    # C: anonymous so far.
+    _put(store, "c", [_event("c1", "visitor-c", _at(5)), _event("c2", "visitor-c", _at(6))])
+    # D: signed in as u-d1.
+    _put(store, "d", [_event("d1", "visitor-d", _at(30), userId="u-d1")])
+    # E: 20 events in the minute 23:59, so far no bot.
+    _put(store, "e1", [_event(f"e{n:02d}", "visitor-e", _at(59 + (10 + 2 * n) / 60)) for n in range(20)])
+    # X: a copy received at 23:45 (the copy received first is in an object that lands later).
+    _put(store, "x2", [_event("x1", "visitor-x", _at(40), received=_at(45))])
+
+
+def _second_hour_objects(store: Any) -> None:
+    # A late object of the first hour: X's copy received first.
+    _put(store, "x1", [_event("x1", "visitor-x", _at(40), received=_at(41))])
+    # A: a late event at 23:30 bridges its two sessions; a2 again (an SDK retry); a5 carries the session over
+    # midnight.
+    a2 = _event("a2", "visitor-a", _at(10), received=_at(2, MIDNIGHT))
+    _put(store, "a-late", [_event("a3", "visitor-a", _at(30), received=_at(5, MIDNIGHT)), a2])
+    _put(store, "a-next", [_event("a5", "visitor-a", _at(10, MIDNIGHT))])
+    # B: the purchase's first send, a minute before the reload, after an offline spell.
+    _put(store, "b-late", [_purchase("b-p1", "visitor-b", _at(19), received=_at(10, MIDNIGHT))])
+    # C: signs in, in a new session: every session of C is C's now.
+    _put(store, "c-login", [_event("c3", "visitor-c", _at(20, MIDNIGHT), eventName="login", userId="u-c")])
+    # D: signed in as another user.
+    _put(store, "d-new", [_event("d2", "visitor-d", _at(30, MIDNIGHT), userId="u-d2")])
+    # E: 15 more events in 23:59, flushed at 00:00:01: 35 in one minute is a bot.
+    last = [_event(f"e{n:02d}", "visitor-e", _at(59 + (50 + 0.6 * (n - 20)) / 60)) for n in range(20, 35)]
+    for event in last:
+        event["receivedAt"] = iso_ms(MIDNIGHT + timedelta(seconds=1))
+    _put(store, "e2", last)
+
+
+def _third_hour_objects(store: Any) -> None:
+    # D: a late event with an older user id changes nothing.
+    _put(store, "d-old", [_event("d0", "visitor-d", _at(25), received=_at(65, MIDNIGHT), userId="u-d0")])
+    # B: the thank-you page reloaded once more, in a later session.
+    _put(store, "b-again", [_purchase("b-p3", "visitor-b", _at(40, MIDNIGHT), received=_at(62, MIDNIGHT))])
+    # F: someone new.
+    _put(store, "f", [_event("f1", "visitor-f", _at(70, MIDNIGHT))])
+
+
+def _sessions(dw: Warehouse, visitor: str) -> list[tuple[Any, ...]]:
+    return dw.rows(
+        "select events, user_id, stitched_user_id, is_bot, orders from marts.sessions "
+        "where visitor_id = %s order by session_start",
+        (visitor,),
+    )
+
+
+def test_hand_made_cases_across_hourly_builds_equal_a_full_refresh(bench: Bench) -> None:
+    """Each case the generator makes rarely, across three hourly builds: equal to a full refresh, and right."""
+    from raw_store import open_store
+
+    store_url = bench.raw_root.as_uri() + "?fsync=false"
+    store = open_store(store_url)
+    dw = bench.dw
+
+    _first_hour_objects(store)
+    _load_and_build(bench, store_url, EVENING, data_tests=True)
+    assert [row[0] for row in _sessions(dw, "visitor-a")] == [2, 1]
+    assert _sessions(dw, "visitor-e") == [(20, None, None, False, 0)]
+
+    _second_hour_objects(store)
+    plan = {"fromHour": _iso(EVENING), "toHour": _iso(MIDNIGHT)}
+    _load_and_build(bench, store_url, MIDNIGHT, plan=plan, data_tests=True)
+    _third_hour_objects(store)
+    _load_and_build(bench, store_url, MIDNIGHT + timedelta(hours=1), data_tests=True)
+    bench.dbt.build("--full-refresh", "--vars", f"{{schema_prefix: {FULL_REFRESH_PREFIX}}}")
+
+    _assert_copies_equal(dw)
+    # A's late event merged its two sessions into one, which runs on past midnight and is dated by its start.
+    assert _sessions(dw, "visitor-a") == [(5, None, None, False, 0)]
+    assert dw.rows("select session_date from marts.sessions where visitor_id = 'visitor-a'") == [(date(2025, 3, 7),)]
+    # B's order counts once, at its first send, in the first session.
+    assert dw.rows(
+        "select first_event_id, times_sent from intermediate.int_orders_deduplicated where order_id = 'order-1'"
+    ) == [("b-p1", 3)]
+    assert [row[4] for row in _sessions(dw, "visitor-b")] == [1, 0]
+    # C's anonymous session carries the user it signed in as later; D's sessions the latest user, not the late one.
+    assert _sessions(dw, "visitor-c") == [(2, None, "u-c", False, 0), (1, "u-c", "u-c", False, 0)]
+    assert [row[2] for row in _sessions(dw, "visitor-d")] == ["u-d2", "u-d2"]
+    # E is a bot once its last 15 events of 23:59 arrived.
+    assert _sessions(dw, "visitor-e") == [(35, None, None, True, 0)]
+    # X is staged from the copy received first, which landed last.
+    assert dw.rows(
+        "select received_at, s3_key like '%%event-x1.json' from staging.stg_clickstream__events where event_id = 'x1'"
+    ) == [(_at(41), True)]
