@@ -23,6 +23,7 @@ from loader_lambda.window import LoadPlan
 from raw_store import KeyKind, ObjectInfo, RawStore, StorageError, hour_prefix
 from warehouse.connection import WarehouseSettings
 
+_FETCH_CHUNK = 8
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -176,8 +177,13 @@ def _load_objects(
     progress.hour_listed(hour, len(todo))
 
     # The pool only waits on storage (S3 GETs are I/O, and release the GIL); parsing is CPU work and happens on
-    # the one group-builder thread, since Python threads parsing side by side only contend for the GIL.
-    fetched = _bounded_map(pool, lambda info: (info, store.get(info.key)), todo, window=settings.fetch_threads * 4)
+    # the one group-builder thread, since Python threads parsing side by side only contend for the GIL. Objects
+    # are fetched a few per task: a future per small object cost as much as reading it from a local disk.
+    def fetch(chunk: list[ObjectInfo]) -> list[tuple[ObjectInfo, bytes]]:
+        return [(info, store.get(info.key)) for info in chunk]
+
+    chunks = [todo[i : i + _FETCH_CHUNK] for i in range(0, len(todo), _FETCH_CHUNK)]
+    fetched = (item for chunk in _bounded_map(pool, fetch, chunks, window=settings.fetch_threads) for item in chunk)
     parsed = (parse_object(info.key, info.etag, data, hour, optimistic=True) for info, data in fetched)
     _commit_in_groups(parsed, hour, "events", ledger, run_id, settings, stats, progress)
     return bool(todo), newest
