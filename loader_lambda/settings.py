@@ -21,8 +21,9 @@ class LoaderSettings(BaseSettings):
     raw_kms_key_id: str | None = None
     # The seed named its flattened table here; this loader only lands raw JSON, so it names the raw table.
     target_table: str = "raw.raw_events"
-    # Rows per COPY batch and per transaction: the unit that commits (or rolls back) together.
-    max_records_per_batch: int = Field(default=20_000, gt=0, le=1_000_000)
+    # Lines per transaction (one COPY): the unit that commits or rolls back together. Small enough that the
+    # next group is parsed quickly at each hour's start and memory stays low; commits are cheap (asynchronous).
+    max_records_per_batch: int = Field(default=5_000, gt=0, le=1_000_000)
     lookback_hours: int = Field(default=2, ge=0, le=72)
     fetch_threads: int = Field(default=8, gt=0, le=64)
     compact: bool = True

@@ -63,23 +63,28 @@ class FileStore:
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
         if prefix.startswith("/") or ".." in prefix.split("/"):
             raise StorageError(f"invalid prefix {prefix!r}")
-        # Walk only the deepest directory the prefix names, so listing one hour never scans the whole store.
+        # Walk only the deepest directory the prefix names, so listing one hour never scans the whole store;
+        # os.scandir hands back each entry's stat with it (an hour holds thousands of small objects).
         directory, _, _ = prefix.rpartition("/")
         base = self.root / directory if directory else self.root
         if not base.is_dir():
             return
-        keys = sorted(  # by the key string, as S3 lists
-            path.relative_to(self.root).as_posix()
-            for path in base.rglob("*")
-            if path.is_file() and not path.name.startswith(_TEMP_PREFIX)
-        )
-        for key in keys:
-            if not key.startswith(prefix):
-                continue
-            try:
-                stat = (self.root / key).stat()
-            except FileNotFoundError:
-                continue
+        found: list[tuple[str, os.stat_result]] = []
+        pending = [str(base)]
+        root = str(self.root) + os.sep
+        while pending:
+            with os.scandir(pending.pop()) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(entry.path)
+                    elif entry.is_file(follow_symlinks=False) and not entry.name.startswith(_TEMP_PREFIX):
+                        key = entry.path.removeprefix(root).replace(os.sep, "/")
+                        if key.startswith(prefix):
+                            try:
+                                found.append((key, entry.stat()))
+                            except FileNotFoundError:
+                                continue
+        for key, stat in sorted(found):  # by the key string, as S3 lists
             yield _info(key, stat)
 
 
