@@ -11,10 +11,14 @@ from pathlib import Path
 import psycopg2
 import pytest
 from psycopg2 import sql
-from support.fakes import MemoryStore
 
-from clickstream.lambda_context import LocalLambdaContext
-from clickstream.local_postgres import Connection, LocalPostgres
+# The shared helpers assert too; register them before anything imports them so their failures show diffs.
+pytest.register_assert_rewrite("support")
+
+from support.fakes import MemoryStore  # noqa: E402
+
+from clickstream.lambda_context import LocalLambdaContext  # noqa: E402
+from clickstream.local_postgres import Connection, LocalPostgres  # noqa: E402
 
 
 @pytest.fixture

@@ -8,12 +8,9 @@ from pathlib import Path
 import psycopg2
 import pytest
 from psycopg2 import sql
+from support.loader_kit import Loader, Probe, Raw, migrated
 
-pytest.register_assert_rewrite("support.loader_kit")
-
-from support.loader_kit import Loader, Probe, Raw, migrated  # noqa: E402
-
-from clickstream.local_postgres import Connection, LocalPostgres  # noqa: E402
+from clickstream.local_postgres import Connection, LocalPostgres
 
 
 @pytest.fixture
