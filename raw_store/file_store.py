@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-import tempfile
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ class FileStore:
         self.root = root.resolve()
         self.fsync = fsync
         self.url = self.root.as_uri()
+        self._made_dirs: set[Path] = set()
 
     def _path(self, key: str) -> Path:
         if not key or key.startswith("/") or ".." in key.split("/"):
@@ -34,23 +36,29 @@ class FileStore:
 
     def put(self, key: str, data: bytes, content_type: str = "application/x-ndjson") -> ObjectInfo:
         path = self._path(key)
+        # A fresh name per write (O_EXCL), one write, fstat for the etag, then the atomic rename. Directories
+        # already made are remembered: the generator writes hundreds of thousands of objects into a few hours.
+        tmp = path.parent / f"{_TEMP_PREFIX}{uuid.uuid4().hex}"
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(prefix=_TEMP_PREFIX, dir=path.parent)
+            if path.parent not in self._made_dirs:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._made_dirs.add(path.parent)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
             try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                    if self.fsync:
-                        handle.flush()
-                        os.fsync(handle.fileno())
-                os.replace(tmp_name, path)
-            except BaseException:
-                Path(tmp_name).unlink(missing_ok=True)
-                raise
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                if self.fsync:
+                    os.fsync(fd)
+                stat = os.fstat(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
             if self.fsync:
                 _fsync_dir(path.parent)
-            stat = path.stat()
         except OSError as exc:
+            with contextlib.suppress(OSError):  # the cleanup must not hide the error that matters
+                tmp.unlink()
             raise StorageError(f"cannot write {key} under {self.root}: {exc}") from exc
         return _info(key, stat)
 
