@@ -3,14 +3,7 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="
-            {% if is_incremental() %}
-            delete from {{ this }} as sessionized
-            using {{ ref('int_visitors_touched') }} as touched
-            where sessionized.visitor_id = touched.visitor_id
-                and sessionized.event_timestamp >= touched.window_start
-            {% endif %}
-        ",
+        pre_hook="{{ delete_touched_window('event_timestamp') }}",
         indexes=[
             {'columns': ['event_id'], 'unique': True},
             {'columns': ['visitor_id', 'event_timestamp']},

@@ -3,14 +3,7 @@
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="
-            {% if is_incremental() %}
-            delete from {{ this }} as sessions
-            using {{ ref('int_visitors_touched') }} as touched
-            where sessions.visitor_id = touched.visitor_id
-                and sessions.session_end >= touched.window_start
-            {% endif %}
-        ",
+        pre_hook="{{ delete_touched_window('session_end') }}",
         post_hook=[
             "
             {% if is_incremental() %}
