@@ -15,6 +15,9 @@ SUBCOMMANDS = {
     "db": "clickstream.db_command:db_group",
     "load": "clickstream.load_command:load_command",
     "demo": "clickstream.demo:demo_command",
+    "transform": "clickstream.transform.command:transform_command",
+    "hourly": "clickstream.hourly:hourly_command",
+    "schedule": "clickstream.schedule:schedule_command",
 }
 
 

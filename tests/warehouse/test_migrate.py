@@ -15,6 +15,7 @@ from warehouse import migrate as migrate_module
 from warehouse.migrate import Migration, MigrationError, available, current_version, migrate, set_role_passwords
 
 pytestmark = pytest.mark.integration
+PgConnection = psycopg2.extensions.connection
 
 
 @pytest.fixture
@@ -32,6 +33,20 @@ def as_role(warehouse: Connection, role: str, password: str) -> psycopg2.extensi
     )
     conn.autocommit = True
     return conn
+
+
+@pytest.fixture
+def roles(
+    warehouse: Connection, admin: psycopg2.extensions.connection
+) -> Iterator[dict[str, psycopg2.extensions.connection]]:
+    """The migrated warehouse as each role, one autocommit connection each."""
+    migrate(admin)
+    passwords = {"loader": "l-pw", "transformer": "t-pw", "dashboard": "d-pw"}
+    set_role_passwords(admin, passwords)
+    conns = {role: as_role(warehouse, role, password) for role, password in passwords.items()}
+    yield conns
+    for conn in conns.values():
+        conn.close()
 
 
 def test_migrate_applies_each_migration_once_and_records_it(admin: psycopg2.extensions.connection) -> None:
@@ -78,38 +93,29 @@ def test_two_migrators_at_once_apply_everything_once(warehouse: Connection) -> N
     assert sorted(len(r) for r in results) == [0, len(available())]
 
 
-def test_roles_have_least_privilege(warehouse: Connection, admin: psycopg2.extensions.connection) -> None:
-    migrate(admin)
-    set_role_passwords(admin, {"loader": "l-pw", "transformer": "t-pw", "dashboard": "d-pw"})
-
-    loader = as_role(warehouse, "loader", "l-pw")
-    transformer = as_role(warehouse, "transformer", "t-pw")
-    dashboard = as_role(warehouse, "dashboard", "d-pw")
-    try:
-        with loader.cursor() as cursor:
-            cursor.execute("select raw.ensure_day_partition('2025-12-06')")
-            cursor.execute(
-                "insert into raw.raw_events (payload, s3_key, line_no, received_at) "
-                "values ('{}', 'events/2025/12/06/05/event-x.json', 1, '2025-12-06T05:00:00Z')"
-            )
-            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
-                cursor.execute("create table marts.x (id int)")
-            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
-                cursor.execute("delete from raw.raw_events")
-        with transformer.cursor() as cursor:
-            cursor.execute("select count(*) from raw.raw_events")
-            assert cursor.fetchone()[0] == 1
-            cursor.execute("create table marts.sessions_probe as select 1 as id")
-            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
-                cursor.execute("insert into raw.raw_events select * from raw.raw_events")
-        with dashboard.cursor() as cursor:
-            cursor.execute("select id from marts.sessions_probe")
-            assert cursor.fetchone() == (1,)
-            with pytest.raises(psycopg2.errors.InsufficientPrivilege):
-                cursor.execute("select * from raw.raw_events")
-    finally:
-        for conn in (loader, transformer, dashboard):
-            conn.close()
+def test_roles_have_least_privilege(roles: dict[str, PgConnection]) -> None:
+    loader, transformer, dashboard = roles["loader"], roles["transformer"], roles["dashboard"]
+    with loader.cursor() as cursor:
+        cursor.execute("select raw.ensure_day_partition('2025-12-06')")
+        cursor.execute(
+            "insert into raw.raw_events (payload, s3_key, line_no, received_at) "
+            "values ('{}', 'events/2025/12/06/05/event-x.json', 1, '2025-12-06T05:00:00Z')"
+        )
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cursor.execute("create table marts.x (id int)")
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cursor.execute("delete from raw.raw_events")
+    with transformer.cursor() as cursor:
+        cursor.execute("select count(*) from raw.raw_events")
+        assert cursor.fetchone()[0] == 1
+        cursor.execute("create table marts.sessions_probe as select 1 as id")
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cursor.execute("insert into raw.raw_events select * from raw.raw_events")
+    with dashboard.cursor() as cursor:
+        cursor.execute("select id from marts.sessions_probe")
+        assert cursor.fetchone() == (1,)
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cursor.execute("select * from raw.raw_events")
 
 
 def test_partition_function_creates_each_day_once(admin: psycopg2.extensions.connection) -> None:
@@ -153,3 +159,41 @@ def test_cli_migrate_reports_an_unreachable_warehouse(monkeypatch: pytest.Monkey
 
     assert result.exit_code == 1
     assert "cannot reach the warehouse at 127.0.0.1:1" in result.output
+
+
+def test_transform_runs_is_written_by_the_transformer_and_read_by_the_dashboard(
+    roles: dict[str, PgConnection],
+) -> None:
+    loader, transformer, dashboard = roles["loader"], roles["transformer"], roles["dashboard"]
+    insert = (
+        "insert into ops.transform_runs (run_id, started_at, host, pid) "
+        "values ('00000000-0000-0000-0000-000000000001', now(), 'host', 1)"
+    )
+    with transformer.cursor() as cursor:
+        cursor.execute(insert)
+        cursor.execute(
+            "update ops.transform_runs set status = 'success', finished_at = now(), "
+            "rows_added = '{\"marts.sessions\": 3}'"
+        )
+        with pytest.raises(psycopg2.errors.CheckViolation):
+            cursor.execute("update ops.transform_runs set status = 'done'")
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cursor.execute("delete from ops.transform_runs")
+    with dashboard.cursor() as cursor:
+        cursor.execute("select status, db_user, rows_added ->> 'marts.sessions' from ops.transform_runs")
+        assert cursor.fetchall() == [("success", "transformer", "3")]
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cursor.execute(insert.replace("01'", "02'"))
+        with pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cursor.execute("select * from ops.schema_migrations")
+    with loader.cursor() as cursor, pytest.raises(psycopg2.errors.InsufficientPrivilege):
+        cursor.execute("select * from ops.transform_runs")
+
+
+def test_a_running_row_cannot_claim_to_be_finished_without_a_time(admin: psycopg2.extensions.connection) -> None:
+    migrate(admin)
+    with admin, admin.cursor() as cursor, pytest.raises(psycopg2.errors.CheckViolation):
+        cursor.execute(
+            "insert into ops.transform_runs (run_id, started_at, status, host, pid) "
+            "values ('00000000-0000-0000-0000-000000000003', now(), 'failed', 'host', 1)"
+        )

@@ -1,0 +1,75 @@
+"""Helpers for the transform, hourly, schedule and demo tests: a migrated warehouse with a login per role,
+generated traffic in a file store, and dbt options that keep dbt's files in the test's tmp."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import psycopg2
+
+from clickstream.local_postgres import Connection
+from clickstream.transform.dbt_build import DbtOptions
+from warehouse.connection import WarehouseSettings
+from warehouse.migrate import ROLE_NAMES, migrate, set_role_passwords
+
+REPO = Path(__file__).resolve().parents[2]
+CLICKSTREAM = str(Path(sys.executable).with_name("clickstream"))
+
+
+@dataclass(frozen=True)
+class RoleWarehouse:
+    """The test's database, migrated, each role with a password."""
+
+    admin: Connection
+    passwords: dict[str, str]
+
+    def settings(self, role: str) -> WarehouseSettings:
+        return WarehouseSettings(
+            host=self.admin.host,
+            port=self.admin.port,
+            database=self.admin.database,
+            user=role,
+            password=self.passwords[role],
+        )
+
+    def env(self, role: str, **extra: str) -> dict[str, str]:
+        """A subprocess environment: this process's, with DW_PG_* for `role`."""
+        as_role = Connection(self.admin.host, self.admin.port, role, self.passwords[role], self.admin.database)
+        return {**os.environ, **as_role.env(), **extra}
+
+
+def migrated(admin: Connection) -> RoleWarehouse:
+    passwords = {role: f"{role}-test-pw" for role in ROLE_NAMES}
+    conn = psycopg2.connect(admin.dsn())
+    try:
+        migrate(conn)
+        set_role_passwords(conn, passwords)
+    finally:
+        conn.close()
+    return RoleWarehouse(admin, passwords)
+
+
+def dbt_options(work: Path, project_dir: Path = REPO, **options: object) -> DbtOptions:
+    """dbt's target and logs inside `work`, so parallel test runs never share them."""
+    return DbtOptions(
+        project_dir=project_dir,
+        profiles_dir=project_dir / "dbt_project",
+        target_path=work / "target",
+        log_path=work / "logs",
+        quiet=True,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def generate_traffic(root: Path, start: date, days: int = 1, events_per_day: int = 1_500) -> str:
+    """Seeded shop traffic through the real ingest handler into a file store at `root`; returns its URL."""
+    from clickstream.generate.run import generate
+
+    url = root.as_uri()
+    summary = generate(url + "?fsync=false", days=days, start=start, seed=5, events_per_day=events_per_day)
+    assert summary.errors == 0, summary.error_samples
+    return url
