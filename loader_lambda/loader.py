@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import psycopg2
+import psycopg2.extensions
 
 from loader_lambda.compaction import compact_hour, compacted_key, read_compacted
 from loader_lambda.ledger import Group, Ledger, RunStats
@@ -72,26 +73,29 @@ def run_load(
 ) -> LoadSummary:
     progress = progress or Progress()
     started = time.perf_counter()
-    try:
-        conn = warehouse.connect()
-    except psycopg2.OperationalError as exc:
-        raise WarehouseUnavailable(
-            f"cannot reach the warehouse at {warehouse.host}:{warehouse.port}/{warehouse.database}: {str(exc).strip()}"
-        ) from exc
+    conn = _connect(warehouse)
     stats = RunStats()
     compacted: list[str] = []
+    connections = [conn]
     try:
         ledger = Ledger(conn, settings.target_table, settings.lock_timeout_seconds)
         run_id = ledger.start_run(plan)
         try:
-            with ThreadPoolExecutor(settings.fetch_threads, thread_name_prefix="fetch") as pool:
+            writers = [ledger]
+            for _ in range(settings.writer_connections - 1):
+                connections.append(_connect(warehouse))
+                writers.append(Ledger(connections[-1], settings.target_table, settings.lock_timeout_seconds))
+            with (
+                ThreadPoolExecutor(settings.fetch_threads, thread_name_prefix="fetch") as pool,
+                Writers(writers) as lander,
+            ):
                 for hour in plan.hours:
                     with ledger.hour_lock(hour):
                         if plan.source == "compacted":
-                            _load_compacted(plan, hour, store, ledger, run_id, settings, stats, progress)
+                            _load_compacted(plan, hour, store, ledger, lander, run_id, settings, stats, progress)
                             continue
                         loaded, newest = _load_objects(
-                            plan, hour, store, ledger, run_id, settings, pool, stats, progress
+                            plan, hour, store, ledger, lander, run_id, settings, pool, stats, progress
                         )
                     if settings.compact and hour + timedelta(hours=1) <= now and newest is not None:
                         _compact_if_needed(store, hour, loaded, newest, stats, compacted)
@@ -104,7 +108,8 @@ def run_load(
                 ledger.finish_run(run_id, stats, status, f"{type(exc).__name__}: {exc}"[:8000])
             raise
     finally:
-        conn.close()
+        for connection in connections:
+            connection.close()
     return LoadSummary(
         run_id=str(run_id),
         trigger=plan.trigger,
@@ -121,6 +126,15 @@ def run_load(
         problems=stats.problems,
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def _connect(warehouse: WarehouseSettings) -> psycopg2.extensions.connection:
+    try:
+        return warehouse.connect()
+    except psycopg2.OperationalError as exc:
+        raise WarehouseUnavailable(
+            f"cannot reach the warehouse at {warehouse.host}:{warehouse.port}/{warehouse.database}: {str(exc).strip()}"
+        ) from exc
 
 
 def _compact_if_needed(
@@ -163,6 +177,7 @@ def _load_objects(
     hour: datetime,
     store: RawStore,
     ledger: Ledger,
+    lander: Writers,
     run_id: Any,
     settings: LoaderSettings,
     pool: ThreadPoolExecutor,
@@ -185,7 +200,7 @@ def _load_objects(
     chunks = [todo[i : i + _FETCH_CHUNK] for i in range(0, len(todo), _FETCH_CHUNK)]
     fetched = (item for chunk in _bounded_map(pool, fetch, chunks, window=settings.fetch_threads) for item in chunk)
     parsed = (parse_object(info.key, info.etag, data, hour, optimistic=True) for info, data in fetched)
-    _commit_in_groups(parsed, hour, "events", ledger, run_id, settings, stats, progress)
+    _commit_in_groups(parsed, hour, "events", lander, run_id, settings, stats, progress)
     return bool(todo), newest
 
 
@@ -194,6 +209,7 @@ def _load_compacted(
     hour: datetime,
     store: RawStore,
     ledger: Ledger,
+    lander: Writers,
     run_id: Any,
     settings: LoaderSettings,
     stats: RunStats,
@@ -210,14 +226,14 @@ def _load_compacted(
     parsed = (
         parse_numbered(info.key, info.etag, info.size, lines, hour) for info, lines in objects if info.key in todo
     )
-    _commit_in_groups(parsed, hour, "compacted", ledger, run_id, settings, stats, progress)
+    _commit_in_groups(parsed, hour, "compacted", lander, run_id, settings, stats, progress)
 
 
 def _commit_in_groups(
     parsed: Iterable[ParsedObject],
     hour: datetime,
     source: str,
-    ledger: Ledger,
+    lander: Writers,
     run_id: Any,
     settings: LoaderSettings,
     stats: RunStats,
@@ -225,12 +241,63 @@ def _commit_in_groups(
 ) -> None:
     """Many small objects share a transaction (one commit per object would cost a round trip and a WAL flush
     each), but an object is never split across two. The next group is parsed while this one is sent."""
-    for group in _groups_ahead(parsed, settings.max_records_per_batch):
-        landed = _land(group, hour, source, ledger, run_id)
-        stats.objects_loaded += len(landed.objects)
-        stats.rows_loaded += sum(o.rows for o in landed.objects)
-        stats.lines_rejected += sum(len(o.rejected) for o in landed.objects)
-        progress.objects_done(len(landed.objects))
+
+    def landed(group: Group) -> None:
+        stats.objects_loaded += len(group.objects)
+        stats.rows_loaded += sum(o.rows for o in group.objects)
+        stats.lines_rejected += sum(len(o.rejected) for o in group.objects)
+        progress.objects_done(len(group.objects))
+
+    lander.land_all(_groups_ahead(parsed, settings.max_records_per_batch), hour, source, run_id, landed)
+
+
+class Writers:
+    """Groups commit on several connections at once, each group in its own transaction on one of them.
+
+    PostgreSQL parses every jsonb value of a COPY on the one backend that receives it; with small objects that
+    backend, not this process, is the slower side, so a second connection lets the server use a second core.
+    Exactly once is untouched: a group still commits with its manifest rows or not at all, whichever connection
+    carries it, and the hour lock stays with the run's first connection.
+    """
+
+    def __init__(self, ledgers: list[Ledger]) -> None:
+        self.idle: queue.SimpleQueue[Ledger] = queue.SimpleQueue()
+        for ledger in ledgers:
+            self.idle.put(ledger)
+        self.size = len(ledgers)
+        self.pool = ThreadPoolExecutor(self.size, thread_name_prefix="writer")
+
+    def __enter__(self) -> Writers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pool.shutdown(wait=True)
+
+    def land_all(
+        self, groups: Iterable[Group], hour: datetime, source: str, run_id: Any, landed: Callable[[Group], None]
+    ) -> None:
+        """Land every group, at most one per connection in flight; `landed` is called (on this thread) for each
+        committed group, including those that finished after another failed, before the first error is raised."""
+        pending: deque[Future[Group]] = deque()
+        try:
+            for group in groups:
+                if len(pending) >= self.size:
+                    landed(pending.popleft().result())
+                pending.append(self.pool.submit(self._land_on_idle, group, hour, source, run_id))
+            while pending:
+                landed(pending.popleft().result())
+        finally:
+            # After an error, wait for what is in flight: its commits happened and belong in the run's counts.
+            for future in pending:
+                with contextlib.suppress(BaseException):
+                    landed(future.result())
+
+    def _land_on_idle(self, group: Group, hour: datetime, source: str, run_id: Any) -> Group:
+        ledger = self.idle.get()
+        try:
+            return _land(group, hour, source, ledger, run_id)
+        finally:
+            self.idle.put(ledger)
 
 
 def _land(group: Group, hour: datetime, source: str, ledger: Ledger, run_id: Any) -> Group:

@@ -26,6 +26,9 @@ class LoaderSettings(BaseSettings):
     max_records_per_batch: int = Field(default=5_000, gt=0, le=1_000_000)
     lookback_hours: int = Field(default=2, ge=0, le=72)
     fetch_threads: int = Field(default=8, gt=0, le=64)
+    # Connections that COPY groups side by side (the first also holds the hour locks). PostgreSQL parses each
+    # COPY's jsonb on one core; two let it use both of a small instance's.
+    writer_connections: int = Field(default=2, gt=0, le=8)
     compact: bool = True
     lock_timeout_seconds: int = Field(default=600, gt=0)
 

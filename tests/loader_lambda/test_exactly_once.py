@@ -20,12 +20,13 @@ from loader_lambda.ledger import Ledger
 pytestmark = pytest.mark.integration
 
 
-def test_loading_the_same_window_twice_lands_each_line_once(raw: Raw, loader: Loader, dw: Probe) -> None:
+@pytest.mark.parametrize("writers", [1, 2, 4])
+def test_loading_the_same_window_twice_lands_each_line_once(raw: Raw, loader: Loader, dw: Probe, writers: int) -> None:
     keys = raw.put_events(HOUR, objects=30, lines_per_object=10)
     broken = raw.put_lines(HOUR, "event-broken.json", [event_line("b-1", HOUR), b"{oops", event_line("b-3", HOUR)])
 
-    first = loader.hour(max_records_per_batch=25)
-    second = loader.hour(max_records_per_batch=25)
+    first = loader.hour(max_records_per_batch=25, writer_connections=writers)
+    second = loader.hour(max_records_per_batch=25, writer_connections=writers)
 
     assert (first.status, first.objects, first.loaded, first.skipped) == ("succeeded", 31, 31, 0)
     assert (first.rows, first.rejected) == (302, 1)

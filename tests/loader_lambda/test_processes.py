@@ -32,7 +32,10 @@ def test_two_loader_processes_at_once_land_each_line_once(
     processes = [start_cli(args, env) for _ in range(2)]
     try:
         if start == "both-waiting-on-the-hour":
-            wait_until(lambda: dw.waiting_on_lock(warehouse.database) == 2, "both loaders to queue on the hour lock")
+            wait_until(
+                lambda: dw.waiting_on_lock(warehouse.database, "select pg_advisory_lock") == 2,
+                "both loaders to queue on the hour lock",
+            )
             assert dw.rows("select status from raw.loader_runs") == [("running",), ("running",)]
             with gate.cursor() as cursor:
                 cursor.execute("select pg_advisory_unlock(%s, hashtext(%s))", lock_args)

@@ -147,11 +147,13 @@ class Probe:
             )
         ]
 
-    def waiting_on_lock(self, database: str) -> int:
+    def waiting_on_lock(self, database: str, query: str = "") -> int:
+        """Loader sessions waiting on a lock, in a statement starting with `query`. A run has several sessions
+        (writers may briefly queue behind each other on a new day's partition), so a test names the wait it means."""
         return self.scalar(
             "select count(*) from pg_stat_activity where datname = %s and application_name = 'clickstream' "
-            "and wait_event_type = 'Lock'",
-            (database,),
+            "and wait_event_type = 'Lock' and starts_with(query, %s)",
+            (database, query),
         )
 
     def close(self) -> None:
