@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help install test test-unit test-integration lint format schema demo demo-down bench clean
+.PHONY: help install test test-unit test-integration lint format schema demo demo-down bench package clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ demo: $(STAMP) ## Run the pipeline end to end on the embedded default (.data/); 
 
 demo-down: $(STAMP) ## Stop the demo's PostgreSQL
 	$(BIN)/clickstream demo --stop
+
+package: $(STAMP) ## Lambda zips (python3.12, x86_64) and the warehouse bundle in dist/, sizes against Lambda's limit
+	$(BIN)/python -m infra.package $(PACKAGE_ARGS)
 
 bench: $(STAMP) ## Run the benchmarks (docs/benchmarks.md has the figures and the same commands)
 	$(BIN)/python -m bench.bench_ingest

@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "transform": "clickstream.transform.command:transform_command",
     "hourly": "clickstream.hourly:hourly_command",
     "schedule": "clickstream.schedule:schedule_command",
+    "dashboard": "clickstream.dashboard_command:dashboard_command",
 }
 
 

@@ -1,0 +1,735 @@
+"""Everything the dashboard reads, and the only place it reads from: the marts (and ``ops.transform_runs``).
+
+SQL is parameterised throughout: values travel as psycopg2 parameters, and the few identifiers that vary (the
+column a funnel is split by) come from a fixed list through ``psycopg2.sql``. Connections come from a small pool,
+read-only with a statement timeout, and results are cached per query and filters for a short while (the marts
+change once an hour), so several sessions looking at the same range cost one query.
+
+Each page has one loader (``overview``, ``funnel`` …): what the page shows for given filters, all of its queries.
+The benchmark times exactly these.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Literal
+
+import psycopg2
+import psycopg2.errors
+import psycopg2.pool
+from cachetools import TTLCache
+from psycopg2 import sql
+
+from dashboard.settings import DashboardSettings
+from warehouse.connection import WarehouseSettings
+
+Row = dict[str, Any]
+SplitBy = Literal["device_type", "channel"]
+SPLITS: dict[SplitBy, str] = {"device_type": "Device type", "channel": "Channel"}
+NOT_SET = "(not set)"
+
+
+class WarehouseUnavailable(RuntimeError):
+    """The warehouse cannot be reached or refused the dashboard: the message is for the shop owner."""
+
+
+class MartsMissing(RuntimeError):
+    """The warehouse answers but the marts are not built yet."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The shared filters: a date range (days in reporting_timezone, both ends included), device type, channel."""
+
+    start: date
+    end: date
+    device_type: str | None = None
+    channel: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"the date range ends ({self.end}) before it starts ({self.start})")
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> Filters:
+        """The period of the same length just before, same device type and channel."""
+        return replace(self, start=self.start - timedelta(days=self.days), end=self.start - timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class WarehouseStatus:
+    state: Literal["ready", "empty", "no_marts", "down"]
+    message: str = ""
+    first_day: date | None = None
+    last_day: date | None = None
+    device_types: tuple[str, ...] = ()
+    channels: tuple[str, ...] = ()
+
+
+class Warehouse:
+    """The dashboard's connection to the warehouse: a pool, a result cache, and error translation."""
+
+    def __init__(self, connection: WarehouseSettings, settings: DashboardSettings) -> None:
+        self.connection = connection
+        self.settings = settings
+        self._pool: psycopg2.pool.ThreadedConnectionPool | None = None
+        self._pool_lock = threading.Lock()
+        self._cache: TTLCache[tuple[Any, ...], list[Row]] | None = (
+            TTLCache(maxsize=settings.cache_max_entries, ttl=settings.cache_ttl_seconds)
+            if settings.cache_ttl_seconds > 0
+            else None
+        )
+        self._cache_lock = threading.Lock()
+        self.queries_run = 0
+
+    def _where(self) -> str:
+        return f"{self.connection.host}:{self.connection.port}/{self.connection.database}"
+
+    def _pool_or_new(self) -> psycopg2.pool.ThreadedConnectionPool:
+        with self._pool_lock:
+            if self._pool is None:
+                kwargs = self.connection.connect_kwargs()
+                kwargs["application_name"] = "clickstream-dashboard"
+                # Read-only and bounded: a dashboard query must never write nor hold the server for long.
+                kwargs["options"] = "-c default_transaction_read_only=on -c statement_timeout=30000"
+                # minconn 0: creating the pool never connects, so a warehouse that is down fails the first query.
+                self._pool = psycopg2.pool.ThreadedConnectionPool(0, self.settings.pool_max_connections, **kwargs)
+            return self._pool
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg2.extensions.connection]:
+        try:
+            pool = self._pool_or_new()
+            conn = pool.getconn()
+        except psycopg2.OperationalError as error:
+            raise WarehouseUnavailable(
+                f"The warehouse at {self._where()} is not answering: {_first_line(error)}"
+            ) from error
+        except psycopg2.pool.PoolError as error:
+            raise WarehouseUnavailable(f"The warehouse is busy: {error}") from error
+        broken = False
+        try:
+            conn.autocommit = True
+            yield conn
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as error:
+            broken = True
+            raise WarehouseUnavailable(
+                f"The warehouse at {self._where()} stopped answering: {_first_line(error)}"
+            ) from error
+        finally:
+            pool.putconn(conn, close=broken or conn.closed != 0)
+
+    def fetch(self, name: str, query: sql.Composable | str, params: Mapping[str, Any]) -> list[Row]:
+        """Rows of `query` as dicts; the same `name` and `params` within the TTL give the cached rows."""
+        key = (name, tuple(sorted(params.items())))
+        if self._cache is not None:
+            with self._cache_lock:
+                cached = self._cache.get(key)
+            if cached is not None:
+                return cached
+        rows = self._run(query, params)
+        if self._cache is not None:
+            with self._cache_lock:
+                self._cache[key] = rows
+        return rows
+
+    def _run(self, query: sql.Composable | str, params: Mapping[str, Any]) -> list[Row]:
+        with self._connection() as conn, conn.cursor() as cursor:
+            try:
+                cursor.execute(query, params)
+            except psycopg2.errors.UndefinedTable as error:
+                raise MartsMissing(_first_line(error)) from error
+            except psycopg2.errors.InsufficientPrivilege as error:
+                raise WarehouseUnavailable(
+                    f"The dashboard's database user {self.connection.user!r} may not read this: "
+                    f"{_first_line(error)}. It should be the dashboard role, and dbt should build as transformer."
+                ) from error
+            self.queries_run += 1
+            names = [column.name for column in cursor.description]
+            return [dict(zip(names, (_plain(value) for value in row), strict=True)) for row in cursor.fetchall()]
+
+    def clear_cache(self) -> None:
+        if self._cache is not None:
+            with self._cache_lock:
+                self._cache.clear()
+
+    def close(self) -> None:
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.closeall()
+                self._pool = None
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _plain(value: Any) -> Any:
+    # numeric arrives as Decimal; the pages format and plot floats.
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    return None if not denominator else (numerator or 0) / denominator
+
+
+# ---------- what the warehouse holds
+
+
+def status(warehouse: Warehouse) -> WarehouseStatus:
+    """Whether there is anything to show, and the filters' choices when there is."""
+    try:
+        present = warehouse.fetch(
+            "status.marts",
+            "select to_regclass('marts.traffic_daily') is not null as traffic,"
+            " to_regclass('marts.funnel_steps_daily') is not null as funnel",
+            {},
+        )[0]
+        if not (present["traffic"] and present["funnel"]):
+            return WarehouseStatus("no_marts", "The marts are not built yet: run the transform (dbt build).")
+        days = warehouse.fetch(
+            "status.days", "select min(session_date) as first, max(session_date) as last from marts.traffic_daily", {}
+        )[0]
+        if days["last"] is None:
+            return WarehouseStatus("empty", "No data yet: the marts are built but hold no sessions.")
+        choices = warehouse.fetch(
+            "status.choices",
+            "select array_agg(distinct device_type order by device_type) as devices,"
+            " array_agg(distinct channel order by channel) as channels from marts.funnel_steps_daily",
+            {},
+        )[0]
+    except MartsMissing as error:
+        return WarehouseStatus("no_marts", f"The marts are not built yet: {error}")
+    except WarehouseUnavailable as error:
+        return WarehouseStatus("down", str(error))
+    return WarehouseStatus(
+        "ready",
+        first_day=days["first"],
+        last_day=days["last"],
+        device_types=tuple(choices["devices"] or ()),
+        channels=tuple(choices["channels"] or ()),
+    )
+
+
+def default_filters(found: WarehouseStatus, days: int) -> Filters:
+    if found.last_day is None or found.first_day is None:
+        raise ValueError("no data: there is no default date range")
+    return Filters(start=max(found.first_day, found.last_day - timedelta(days=days - 1)), end=found.last_day)
+
+
+# ---------- shared WHERE clauses
+
+
+def _session_conditions(filters: Filters, include_bots: bool, day_column: str = "session_date") -> sql.Composable:
+    """Filters on marts.sessions (or a mart with the same columns); values are the named parameters of `_params`."""
+    parts = [sql.SQL("{} between %(start)s and %(end)s").format(sql.Identifier(day_column))]
+    if filters.device_type is not None:
+        parts.append(sql.SQL("coalesce(device_type, '(not set)') = %(device_type)s"))
+    if filters.channel is not None:
+        parts.append(sql.SQL("channel = %(channel)s"))
+    if not include_bots:
+        parts.append(sql.SQL("not is_bot"))
+    return sql.SQL(" and ").join(parts)
+
+
+def _mart_conditions(filters: Filters, day_column: str, sliced: bool) -> sql.Composable:
+    """Filters on a daily mart: the range, and device type and channel when the mart has them (`sliced`)."""
+    parts = [sql.SQL("{} between %(start)s and %(end)s").format(sql.Identifier(day_column))]
+    if sliced and filters.device_type is not None:
+        parts.append(sql.SQL("device_type = %(device_type)s"))
+    if sliced and filters.channel is not None:
+        parts.append(sql.SQL("channel = %(channel)s"))
+    return sql.SQL(" and ").join(parts)
+
+
+def _params(filters: Filters, **extra: Any) -> dict[str, Any]:
+    return {
+        "start": filters.start,
+        "end": filters.end,
+        "device_type": filters.device_type,
+        "channel": filters.channel,
+        **extra,
+    }
+
+
+# ---------- Overview
+
+KPI_NAMES = (
+    "sessions",
+    "users",
+    "new_users",
+    "returning_users",
+    "page_views",
+    "bounce_rate",
+    "average_session_duration_seconds",
+    "conversion_rate",
+    "revenue",
+)
+
+
+@dataclass(frozen=True)
+class OverviewData:
+    current: dict[str, float | None]
+    previous: dict[str, float | None]
+    daily: list[Row]
+    hourly: list[Row]
+
+
+def _kpis(row: Row | None) -> dict[str, float | None]:
+    row = row or {}
+    sessions = row.get("sessions") or 0
+    users = row.get("users") or 0
+    new_users = row.get("new_users") or 0
+    return {
+        "sessions": sessions,
+        "users": users,
+        "new_users": new_users,
+        "returning_users": users - new_users,
+        "page_views": row.get("page_views") or 0,
+        "bounce_rate": _ratio(row.get("bounces"), sessions),
+        "average_session_duration_seconds": row.get("average_session_duration_seconds"),
+        "conversion_rate": _ratio(row.get("converted_sessions"), sessions),
+        "orders": row.get("orders") or 0,
+        "revenue": row.get("revenue") or 0.0,
+    }
+
+
+def overview(warehouse: Warehouse, filters: Filters) -> OverviewData:
+    """KPIs for the range and the period before it (one scan), daily and hour-of-day trends (marts.sessions)."""
+    include_bots = warehouse.settings.include_bots
+    previous = filters.previous()
+    both = replace(filters, start=previous.start)
+    kpis = warehouse.fetch(
+        "overview.kpis",
+        sql.SQL(
+            """
+            select
+                case when session_date >= %(current_start)s then 'current' else 'previous' end as period,
+                count(*) as sessions,
+                count(distinct visitor_id) as users,
+                count(distinct visitor_id) filter (where is_first_visit) as new_users,
+                coalesce(sum(page_views), 0) as page_views,
+                count(*) filter (where is_bounce) as bounces,
+                round(avg(duration_seconds), 1) as average_session_duration_seconds,
+                count(*) filter (where orders > 0) as converted_sessions,
+                coalesce(sum(orders), 0) as orders,
+                coalesce(sum(revenue), 0) as revenue
+            from marts.sessions
+            where {conditions}
+            group by 1
+            """
+        ).format(conditions=_session_conditions(both, include_bots)),
+        _params(both, current_start=filters.start),
+    )
+    by_period = {row["period"]: row for row in kpis}
+    daily = warehouse.fetch(
+        "overview.daily",
+        sql.SQL(
+            """
+            select
+                session_date as day,
+                count(*) as sessions,
+                count(distinct visitor_id) as users,
+                coalesce(sum(page_views), 0) as page_views,
+                count(*) filter (where orders > 0) as converted_sessions,
+                coalesce(sum(revenue), 0) as revenue
+            from marts.sessions
+            where {conditions}
+            group by session_date
+            order by session_date
+            """
+        ).format(conditions=_session_conditions(filters, include_bots)),
+        _params(filters),
+    )
+    hourly = warehouse.fetch(
+        "overview.hourly",
+        sql.SQL(
+            """
+            select
+                extract(hour from session_start at time zone %(timezone)s)::int as hour,
+                count(*) as sessions,
+                count(*) filter (where orders > 0) as converted_sessions
+            from marts.sessions
+            where {conditions}
+            group by 1
+            order by 1
+            """
+        ).format(conditions=_session_conditions(filters, include_bots)),
+        _params(filters, timezone=warehouse.settings.reporting_timezone),
+    )
+    return OverviewData(
+        current=_kpis(by_period.get("current")),
+        previous=_kpis(by_period.get("previous")),
+        daily=daily,
+        hourly=hourly,
+    )
+
+
+# ---------- Funnel
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    number: int
+    name: str
+    sessions: int
+    # Of the previous step's sessions (of all sessions for the first step).
+    step_conversion: float | None
+    dropped: int
+
+
+@dataclass(frozen=True)
+class FunnelData:
+    sessions: int
+    steps: list[FunnelStep]
+    split_by: SplitBy
+    # segment -> sessions reaching each step, in step order
+    segments: dict[str, list[int]] = field(default_factory=dict)
+
+
+def funnel_steps(sessions: int, counts: Sequence[tuple[int, str, int]]) -> list[FunnelStep]:
+    """Step conversion and drop-off from the sessions reaching each step (in step order)."""
+    steps = []
+    before = sessions
+    for number, name, reached in counts:
+        steps.append(FunnelStep(number, name, reached, _ratio(reached, before), before - reached))
+        before = reached
+    return steps
+
+
+def funnel(warehouse: Warehouse, filters: Filters, split_by: SplitBy = "device_type") -> FunnelData:
+    """The funnel of marts.funnel_steps_daily for the filters, overall and split by device type or channel."""
+    if split_by not in SPLITS:
+        raise ValueError(f"the funnel splits by one of {sorted(SPLITS)}, not {split_by!r}")
+    conditions = _mart_conditions(filters, "session_date", sliced=True)
+    rows = warehouse.fetch(
+        "funnel.steps",
+        sql.SQL(
+            """
+            select
+                step_number,
+                step_name,
+                {split} as segment,
+                sum(sessions) as sessions,
+                sum(slice_sessions) as slice_sessions
+            from marts.funnel_steps_daily
+            where {conditions}
+            group by step_number, step_name, {split}
+            order by step_number, {split}
+            """
+        ).format(split=sql.Identifier(split_by), conditions=conditions),
+        _params(filters),
+    )
+    totals: dict[tuple[int, str], int] = {}
+    segments: dict[str, list[int]] = {}
+    all_sessions = 0
+    for row in rows:
+        step = (row["step_number"], row["step_name"])
+        totals[step] = totals.get(step, 0) + int(row["sessions"])
+        segments.setdefault(row["segment"], []).append(int(row["sessions"]))
+        if row["step_number"] == 1:
+            all_sessions += int(row["slice_sessions"])
+    counts = [(number, name, reached) for (number, name), reached in sorted(totals.items())]
+    return FunnelData(all_sessions, funnel_steps(all_sessions, counts), split_by, segments)
+
+
+# ---------- Products
+
+
+@dataclass(frozen=True)
+class ProductsData:
+    products: list[Row]
+    categories: list[Row]
+
+
+def products(warehouse: Warehouse, filters: Filters) -> ProductsData:
+    """Every product and category of marts.product_performance_daily in the range (it has no device or channel)."""
+    conditions = _mart_conditions(filters, "event_date", sliced=False)
+    measures = sql.SQL(
+        """
+        sum(views) as views,
+        sum(add_to_carts) as add_to_carts,
+        round(sum(add_to_carts)::numeric / nullif(sum(views), 0), 4) as add_to_cart_rate,
+        sum(purchases) as purchases,
+        sum(units) as units,
+        sum(revenue) as revenue
+        """
+    )
+    product_rows = warehouse.fetch(
+        "products.products",
+        sql.SQL(
+            """
+            select
+                product_id,
+                (array_agg(product_name order by event_date desc) filter (where product_name is not null))[1]
+                    as product_name,
+                (array_agg(product_category order by event_date desc) filter (where product_category is not null))[1]
+                    as category,
+                {measures}
+            from marts.product_performance_daily
+            where {conditions}
+            group by product_id
+            order by views desc, product_id
+            """
+        ).format(measures=measures, conditions=conditions),
+        _params(filters),
+    )
+    categories = warehouse.fetch(
+        "products.categories",
+        sql.SQL(
+            """
+            select coalesce(product_category, '(not set)') as category, {measures}
+            from marts.product_performance_daily
+            where {conditions}
+            group by 1
+            order by views desc, category
+            """
+        ).format(measures=measures, conditions=conditions),
+        _params(filters),
+    )
+    return ProductsData(product_rows, categories)
+
+
+# ---------- Acquisition
+
+ACQUISITION_DIMENSIONS = ("channel", "referrer_host", "campaign", "device_type", "country")
+
+
+def acquisition(warehouse: Warehouse, filters: Filters) -> dict[str, list[Row]]:
+    """Sessions, users, conversion and revenue by channel, referrer host, UTM campaign, device type and country.
+
+    One scan of marts.sessions with grouping sets (acquisition_daily has no device type nor country, and the
+    device filter must apply to every table of the page).
+    """
+    rows = warehouse.fetch(
+        "acquisition.breakdowns",
+        sql.SQL(
+            """
+            with filtered as (
+                select
+                    channel,
+                    coalesce(referrer_host, '(none)') as referrer_host,
+                    concat_ws(' / ', coalesce(lower(utm_source), '(not set)'), coalesce(lower(utm_medium), '(not set)'),
+                        coalesce(lower(utm_campaign), '(not set)')) as campaign,
+                    coalesce(device_type, '(not set)') as device_type,
+                    coalesce(country, '(not set)') as country,
+                    visitor_id,
+                    orders,
+                    revenue
+                from marts.sessions
+                where {conditions}
+            )
+            select
+                case
+                    when grouping(channel) = 0 then 'channel'
+                    when grouping(referrer_host) = 0 then 'referrer_host'
+                    when grouping(campaign) = 0 then 'campaign'
+                    when grouping(device_type) = 0 then 'device_type'
+                    else 'country'
+                end as dimension,
+                coalesce(channel, referrer_host, campaign, device_type, country) as value,
+                count(*) as sessions,
+                count(distinct visitor_id) as users,
+                count(*) filter (where orders > 0) as converted_sessions,
+                coalesce(sum(revenue), 0) as revenue
+            from filtered
+            group by grouping sets ((channel), (referrer_host), (campaign), (device_type), (country))
+            order by dimension, sessions desc, value
+            """
+        ).format(conditions=_session_conditions(filters, warehouse.settings.include_bots)),
+        _params(filters),
+    )
+    breakdowns: dict[str, list[Row]] = {dimension: [] for dimension in ACQUISITION_DIMENSIONS}
+    for row in rows:
+        row["conversion_rate"] = _ratio(row["converted_sessions"], row["sessions"])
+        breakdowns[row.pop("dimension")].append(row)
+    return breakdowns
+
+
+# ---------- Journeys
+
+
+@dataclass(frozen=True)
+class JourneysData:
+    landing_pages: list[Row]
+    exit_pages: list[Row]
+    transitions: list[Row]
+
+
+def journeys(warehouse: Warehouse, filters: Filters, top: int = 15, links: int = 200) -> JourneysData:
+    """Top landing and exit pages (marts.sessions) and the most common page-to-page steps (page_transitions_daily).
+
+    page_transitions_daily has no device type nor channel: the transitions follow the date range only.
+    """
+    pages = warehouse.fetch(
+        "journeys.pages",
+        sql.SQL(
+            """
+            with filtered as (
+                select
+                    coalesce(landing_page_path, '(not set)') as landing_page,
+                    coalesce(exit_page_path, '(not set)') as exit_page,
+                    is_bounce
+                from marts.sessions
+                where {conditions}
+            ),
+            counted as (
+                select
+                    case when grouping(landing_page) = 0 then 'landing' else 'exit' end as kind,
+                    coalesce(landing_page, exit_page) as page_path,
+                    count(*) as sessions,
+                    count(*) filter (where is_bounce) as bounces,
+                    row_number() over (
+                        partition by grouping(landing_page) order by count(*) desc, coalesce(landing_page, exit_page)
+                    ) as place
+                from filtered
+                group by grouping sets ((landing_page), (exit_page))
+            )
+            select kind, page_path, sessions, bounces from counted where place <= %(top)s order by kind, place
+            """
+        ).format(conditions=_session_conditions(filters, warehouse.settings.include_bots)),
+        _params(filters, top=top),
+    )
+    transitions = warehouse.fetch(
+        "journeys.transitions",
+        sql.SQL(
+            """
+            select from_page_path, to_page_path, sum(transitions) as transitions
+            from marts.page_transitions_daily
+            where {conditions}
+            group by from_page_path, to_page_path
+            order by transitions desc, from_page_path, to_page_path
+            limit %(links)s
+            """
+        ).format(conditions=_mart_conditions(filters, "session_date", sliced=False)),
+        _params(filters, links=links),
+    )
+    for row in pages:
+        row["bounce_rate"] = _ratio(row["bounces"], row["sessions"])
+    return JourneysData(
+        landing_pages=[row for row in pages if row["kind"] == "landing"],
+        exit_pages=[row for row in pages if row["kind"] == "exit"],
+        transitions=transitions,
+    )
+
+
+# ---------- Retention
+
+
+def retention(warehouse: Warehouse, filters: Filters) -> list[Row]:
+    """marts.retention_weekly for the cohorts first seen in the range's weeks (it has no device type nor channel)."""
+    return warehouse.fetch(
+        "retention.cohorts",
+        """
+        select cohort_week, weeks_since_first_seen, cohort_size, retained_visitors, retention_rate
+        from marts.retention_weekly
+        where cohort_week between date_trunc('week', %(start)s::date)::date and %(end)s
+        order by cohort_week, weeks_since_first_seen
+        """,
+        _params(filters),
+    )
+
+
+# ---------- Data health
+
+
+@dataclass(frozen=True)
+class TransformRuns:
+    last_success_at: datetime | None
+    last_status: str | None
+    last_started_at: datetime | None
+    last_error: str | None
+    # Why there is nothing to say (ops.transform_runs missing or unreadable), else None.
+    unavailable: str | None = None
+
+
+@dataclass(frozen=True)
+class HealthData:
+    last_loaded_at: datetime | None
+    hours: list[Row]
+    totals: Row
+    transforms: TransformRuns
+
+
+def transform_runs(warehouse: Warehouse) -> TransformRuns:
+    """The last successful and the last attempted build, from ops.transform_runs when it exists."""
+    try:
+        rows = warehouse.fetch(
+            "health.transforms",
+            """
+            select
+                (select max(finished_at) from ops.transform_runs where status = 'success') as last_success_at,
+                latest.status as last_status,
+                latest.started_at as last_started_at,
+                latest.error as last_error
+            from (select 1) as one
+            left join lateral (
+                select status, started_at, error from ops.transform_runs order by started_at desc limit 1
+            ) as latest on true
+            """,
+            {},
+        )
+    except MartsMissing:
+        return TransformRuns(None, None, None, None, unavailable="no transform is recorded yet (ops.transform_runs)")
+    except WarehouseUnavailable as error:
+        if "may not read" not in str(error):
+            raise
+        return TransformRuns(None, None, None, None, unavailable="the dashboard may not read ops.transform_runs")
+    row = rows[0]
+    return TransformRuns(row["last_success_at"], row["last_status"], row["last_started_at"], row["last_error"])
+
+
+def health(warehouse: Warehouse, filters: Filters) -> HealthData:
+    """marts.pipeline_health_hourly for the range's UTC days, and the freshness of the last load and transform."""
+    hours = warehouse.fetch(
+        "health.hours",
+        """
+        select
+            received_hour,
+            objects_loaded,
+            raw_rows,
+            rejected_lines,
+            rejected_objects,
+            modelled_events,
+            bot_events,
+            median_load_lag_seconds,
+            max_load_lag_seconds
+        from marts.pipeline_health_hourly
+        where received_hour >= %(start)s::timestamp at time zone 'UTC'
+            and received_hour < (%(end)s::date + 1)::timestamp at time zone 'UTC'
+        order by received_hour
+        """,
+        _params(filters),
+    )
+    last = warehouse.fetch(
+        "health.last_load", "select max(last_loaded_at) as last_loaded_at from marts.pipeline_health_hourly", {}
+    )[0]
+    totals: Row = {
+        name: sum(row[name] or 0 for row in hours)
+        for name in ("objects_loaded", "raw_rows", "rejected_lines", "rejected_objects", "modelled_events")
+    }
+    totals["bot_events"] = sum(row["bot_events"] or 0 for row in hours)
+    totals["bot_share"] = _ratio(totals["bot_events"], totals["modelled_events"])
+    lags = [row["max_load_lag_seconds"] for row in hours if row["max_load_lag_seconds"] is not None]
+    totals["max_load_lag_seconds"] = max(lags) if lags else None
+    return HealthData(last["last_loaded_at"], hours, totals, transform_runs(warehouse))
+
+
+PAGE_LOADERS = {
+    "overview": overview,
+    "funnel": funnel,
+    "products": products,
+    "acquisition": acquisition,
+    "journeys": journeys,
+    "retention": retention,
+    "health": health,
+}

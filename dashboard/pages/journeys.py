@@ -1,0 +1,84 @@
+"""Journeys: top landing and exit pages, and the most common page-to-page paths as a Sankey diagram."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from shiny import Inputs, Outputs, Session, module, reactive, render, ui
+
+from dashboard import charts, formatting
+from dashboard.data_access import Filters, JourneysData, Row, Warehouse, journeys
+from dashboard.pages.loading import Problem, attempt, problem_ui
+from dashboard.sankey import Link, acyclic_links
+
+SANKEY_LINKS = 30
+
+
+@module.ui
+def page_ui() -> ui.TagChild:
+    return ui.div(
+        ui.card(
+            ui.card_header("Most common paths"),
+            ui.p(
+                "Page to page steps of sessions (page_transitions_daily): by date range only; device type and "
+                "channel do not apply. Links that would loop back are left out.",
+                class_="text-muted small",
+            ),
+            ui.output_ui("sankey"),
+        ),
+        ui.layout_columns(
+            ui.card(ui.card_header("Top landing pages"), ui.output_ui("landing")),
+            ui.card(ui.card_header("Top exit pages"), ui.output_ui("exits")),
+            col_widths=(6, 6),
+        ),
+    )
+
+
+def pages_table(kind: str, rows: list[Row], with_bounces: bool) -> ui.Tag:
+    titles = ("Page", "Sessions", "Bounce rate") if with_bounces else ("Page", "Sessions")
+    body = [
+        ui.tags.tr(
+            ui.tags.td(row["page_path"]),
+            ui.tags.td(formatting.count(row["sessions"])),
+            ui.tags.td(formatting.percent(row["bounce_rate"])) if with_bounces else None,
+        )
+        for row in rows
+    ]
+    return ui.tags.table(
+        ui.tags.thead(ui.tags.tr(*(ui.tags.th(title) for title in titles))),
+        ui.tags.tbody(*body),
+        class_="table table-sm",
+        data_pages=kind,
+    )
+
+
+@module.server
+def page_server(
+    input: Inputs, output: Outputs, session: Session, warehouse: Warehouse, filters: Callable[[], Filters]
+) -> None:
+    @reactive.calc
+    def data() -> JourneysData | Problem:
+        return attempt(lambda: journeys(warehouse, filters()))
+
+    @render.ui
+    def sankey() -> ui.TagChild:
+        loaded = data()
+        if isinstance(loaded, Problem):
+            return problem_ui(loaded)
+        links = acyclic_links(
+            (Link(row["from_page_path"], row["to_page_path"], row["transitions"]) for row in loaded.transitions),
+            SANKEY_LINKS,
+        )
+        if not links:
+            return ui.p("No page views in this range.")
+        return charts.sankey("journeys-sankey", "Page to page", links)
+
+    @render.ui
+    def landing() -> ui.TagChild:
+        loaded = data()
+        return problem_ui(loaded) if isinstance(loaded, Problem) else pages_table("landing", loaded.landing_pages, True)
+
+    @render.ui
+    def exits() -> ui.TagChild:
+        loaded = data()
+        return problem_ui(loaded) if isinstance(loaded, Problem) else pages_table("exit", loaded.exit_pages, False)

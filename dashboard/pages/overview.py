@@ -1,0 +1,95 @@
+"""Overview: the period's headline numbers beside the period before, and daily and hour-of-day trends."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from shiny import Inputs, Outputs, Session, module, reactive, render, ui
+
+from dashboard import charts, formatting
+from dashboard.data_access import Filters, OverviewData, Warehouse, overview
+from dashboard.pages.loading import Problem, attempt, problem_ui
+
+# key, title, formatter
+KPIS: tuple[tuple[str, str, Callable[[float | None], str]], ...] = (
+    ("sessions", "Sessions", formatting.count),
+    ("users", "Users", formatting.count),
+    ("new_users", "New users", formatting.count),
+    ("returning_users", "Returning users", formatting.count),
+    ("page_views", "Page views", formatting.count),
+    ("bounce_rate", "Bounce rate", formatting.percent),
+    ("average_session_duration_seconds", "Avg. session duration", formatting.duration),
+    ("conversion_rate", "Conversion rate", formatting.percent),
+    ("revenue", "Revenue", formatting.money),
+)
+
+
+@module.ui
+def page_ui() -> ui.TagChild:
+    return ui.div(
+        ui.output_ui("kpis"),
+        ui.layout_columns(
+            ui.card(ui.card_header("Daily"), ui.output_ui("daily")),
+            ui.card(ui.card_header("Hour of day"), ui.output_ui("hourly")),
+            col_widths=(7, 5),
+        ),
+    )
+
+
+def kpi_box(key: str, title: str, fmt: Callable[[float | None], str], data: OverviewData) -> ui.Tag:
+    current, previous = data.current.get(key), data.previous.get(key)
+    return ui.value_box(
+        title,
+        ui.span(fmt(current), class_="kpi-value", data_kpi=key),
+        ui.span(
+            f"previous period: {fmt(previous)} ({formatting.change(current, previous)})",
+            class_="kpi-previous small",
+            data_kpi_previous=key,
+        ),
+    )
+
+
+@module.server
+def page_server(
+    input: Inputs, output: Outputs, session: Session, warehouse: Warehouse, filters: Callable[[], Filters]
+) -> None:
+    @reactive.calc
+    def data() -> OverviewData | Problem:
+        return attempt(lambda: overview(warehouse, filters()))
+
+    @render.ui
+    def kpis() -> ui.TagChild:
+        loaded = data()
+        if isinstance(loaded, Problem):
+            return problem_ui(loaded)
+        return ui.layout_column_wrap(*(kpi_box(*kpi, loaded) for kpi in KPIS), width="220px", fill=False)
+
+    @render.ui
+    def daily() -> ui.TagChild:
+        loaded = data()
+        if isinstance(loaded, Problem):
+            return problem_ui(loaded)
+        days = [row["day"] for row in loaded.daily]
+        return charts.lines(
+            "overview-daily",
+            "Sessions, users and converted sessions by day",
+            days,
+            {
+                "Sessions": [row["sessions"] for row in loaded.daily],
+                "Users": [row["users"] for row in loaded.daily],
+                "Converted sessions": [row["converted_sessions"] for row in loaded.daily],
+            },
+        )
+
+    @render.ui
+    def hourly() -> ui.TagChild:
+        loaded = data()
+        if isinstance(loaded, Problem):
+            return problem_ui(loaded)
+        by_hour = {row["hour"]: row["sessions"] for row in loaded.hourly}
+        return charts.bars(
+            "overview-hourly",
+            "Sessions by hour the session started",
+            [f"{hour:02d}" for hour in range(24)],
+            [by_hour.get(hour, 0) for hour in range(24)],
+        )

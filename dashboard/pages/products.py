@@ -1,0 +1,111 @@
+"""Products: the top and bottom products and categories by a chosen measure, and every product, sortable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pyarrow as pa
+from shiny import Inputs, Outputs, Session, module, reactive, render, req, ui
+
+from dashboard import charts
+from dashboard.data_access import Filters, ProductsData, Row, Warehouse, products
+from dashboard.pages.loading import Problem, attempt, not_filtered_note, problem_ui
+
+MEASURES = {
+    "views": "Views",
+    "add_to_cart_rate": "Add-to-cart rate",
+    "purchases": "Purchases",
+    "revenue": "Revenue",
+}
+TABLE_COLUMNS = {
+    "product_id": "Product id",
+    "product_name": "Product",
+    "category": "Category",
+    "views": "Views",
+    "add_to_carts": "Add to carts",
+    "add_to_cart_rate": "Add-to-cart rate",
+    "purchases": "Purchases",
+    "units": "Units",
+    "revenue": "Revenue",
+}
+SHOWN = 10
+
+
+@module.ui
+def page_ui() -> ui.TagChild:
+    return ui.div(
+        not_filtered_note("product_performance_daily", "day and product"),
+        ui.input_radio_buttons("measure", "Rank by", MEASURES, selected="views", inline=True),
+        ui.layout_columns(
+            ui.card(ui.card_header("Top products"), ui.output_ui("top")),
+            ui.card(ui.card_header("Bottom products"), ui.output_ui("bottom")),
+            ui.card(ui.card_header("Categories"), ui.output_ui("categories")),
+            col_widths=(4, 4, 4),
+        ),
+        ui.card(ui.card_header("Every product (click a column to sort)"), ui.output_data_frame("table")),
+    )
+
+
+def ranked(rows: list[Row], measure: str) -> list[Row]:
+    """Highest first; a product without the measure (no views for a rate) is left out rather than ranked last."""
+    return sorted((row for row in rows if row[measure] is not None), key=lambda row: (-row[measure], row["label"]))
+
+
+def _labelled(rows: list[Row], label: str) -> list[Row]:
+    return [{**row, "label": row[label] or row.get("product_id") or "(not set)"} for row in rows]
+
+
+@module.server
+def page_server(
+    input: Inputs, output: Outputs, session: Session, warehouse: Warehouse, filters: Callable[[], Filters]
+) -> None:
+    @reactive.calc
+    def data() -> ProductsData | Problem:
+        return attempt(lambda: products(warehouse, filters()))
+
+    def chart(name: str, rows: list[Row], bottom: bool) -> ui.TagChild:
+        measure = input.measure()
+        order = ranked(rows, measure)
+        shown = order[-SHOWN:][::-1] if bottom else order[:SHOWN]
+        return charts.bars(
+            f"products-{name}",
+            MEASURES[measure],
+            [row["label"] for row in shown],
+            [row[measure] for row in shown],
+            horizontal=True,
+        )
+
+    @render.ui
+    def top() -> ui.TagChild:
+        loaded = data()
+        return (
+            problem_ui(loaded)
+            if isinstance(loaded, Problem)
+            else chart("top", _labelled(loaded.products, "product_name"), False)
+        )
+
+    @render.ui
+    def bottom() -> ui.TagChild:
+        loaded = data()
+        if isinstance(loaded, Problem):
+            return problem_ui(loaded)
+        return chart("bottom", _labelled(loaded.products, "product_name"), True)
+
+    @render.ui
+    def categories() -> ui.TagChild:
+        loaded = data()
+        return (
+            problem_ui(loaded)
+            if isinstance(loaded, Problem)
+            else chart("categories", _labelled(loaded.categories, "category"), False)
+        )
+
+    @render.data_frame
+    def table() -> render.DataGrid:
+        loaded = data()
+        if isinstance(loaded, Problem):
+            # The charts above say why; the grid stays empty.
+            req(False)
+            raise AssertionError("unreachable")
+        columns = {title: [row[key] for row in loaded.products] for key, title in TABLE_COLUMNS.items()}
+        return render.DataGrid(pa.table(columns), width="100%", height="420px", summary=True)

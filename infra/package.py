@@ -1,0 +1,288 @@
+"""``make package``: the two Lambda zips and the warehouse EC2's offline bundle, built for where they run.
+
+Each Lambda gets only its own packages and what they import (the loader pyarrow and psycopg2, the ingest neither,
+neither dbt), as Linux wheels for the Lambda runtime, pinned to the versions installed in this venv so a zip holds
+exactly what the test suite ran. The warehouse has no route to PyPI, so it installs from a wheelhouse built here
+for its architecture (arm64 for the default t4g).
+
+Runtime: python3.12 on x86_64. pyarrow's wheels since 21 need glibc 2.28 (manylinux_2_28), which the python3.11
+runtime (Amazon Linux 2, glibc 2.26) lacks; python3.12 runs on Amazon Linux 2023 (glibc 2.34). x86_64 so the
+packaging test can import the very wheels it zipped on an x86_64 machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+REPO = Path(__file__).resolve().parents[1]
+LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
+LAMBDA_PYTHON = "3.12"
+LAMBDA_PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64")
+WAREHOUSE_PYTHON = "3.11"  # Amazon Linux 2023's python3.11 package
+WAREHOUSE_PLATFORMS = {
+    "arm64": ("manylinux_2_28_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64"),
+    "x86_64": LAMBDA_PLATFORMS,
+}
+# What a Lambda never needs at run time: tests, caches, type stubs' sources, and pip's bookkeeping binaries.
+_DROPPED_DIRS = frozenset({"__pycache__", "tests", "test"})
+_DROPPED_SUFFIXES = (".pyc", ".pyo")
+_PROJECT = "clickstream-warehouse"
+
+
+class PackagingError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class LambdaSpec:
+    name: str
+    packages: tuple[str, ...]
+    requirements: tuple[str, ...]
+    # Parts of a dependency the code never loads (globs under the package root).
+    dropped: tuple[str, ...] = ()
+
+
+LAMBDAS = (
+    LambdaSpec(
+        "ingest_lambda",
+        packages=("ingest_lambda", "raw_store"),
+        requirements=("aws-lambda-powertools", "boto3", "orjson", "pydantic", "pydantic-settings", "ua-parser[regex]"),
+    ),
+    LambdaSpec(
+        "loader_lambda",
+        packages=("loader_lambda", "raw_store", "warehouse"),
+        requirements=(
+            "aws-lambda-powertools",
+            "boto3",
+            "orjson",
+            "psycopg2-binary",
+            "pyarrow",
+            "pydantic",
+            "pydantic-settings",
+        ),
+        # pyarrow is most of the zip: Flight, its C++ headers and self-tests are never imported by the loader
+        # (Parquet, compute and S3 stay; pyarrow.lib links Substrait's library), about 40 MB of the 250 MB budget.
+        dropped=(
+            "pyarrow/include",
+            "pyarrow/src",
+            "pyarrow/*flight*",
+            "pyarrow/_substrait*",
+            "pyarrow/_pyarrow_cpp_tests*",
+            "pyarrow/**/*.pyx",
+            "pyarrow/**/*.pxd",
+            "pyarrow/**/*.h",
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Built:
+    path: Path
+    unzipped_bytes: int
+    zipped_bytes: int
+
+    def describe(self) -> str:
+        share = self.unzipped_bytes / LAMBDA_UNZIPPED_LIMIT
+        return (
+            f"{self.path.name}: {self.zipped_bytes / 2**20:.1f} MB zipped, {self.unzipped_bytes / 2**20:.1f} MB "
+            f"unzipped ({share:.0%} of Lambda's 250 MB)"
+        )
+
+
+def _base_name(requirement: str) -> str:
+    return re.split(r"[\[<>=!~ ]", requirement, maxsplit=1)[0]
+
+
+def pinned(requirements: Iterable[str]) -> list[str]:
+    """Each requirement at the version this venv has, extras kept (``ua-parser[regex]==1.0.2``)."""
+    out = []
+    for requirement in requirements:
+        try:
+            out.append(f"{requirement}=={importlib.metadata.version(_base_name(requirement))}")
+        except importlib.metadata.PackageNotFoundError as exc:
+            raise PackagingError(f"{requirement} is not installed in this venv; run make install") from exc
+    return out
+
+
+def runtime_requirements() -> list[str]:
+    """The project's runtime dependencies by name, extras kept, the dev extra left out."""
+    requirements = [Requirement(text) for text in importlib.metadata.requires(_PROJECT) or []]
+    return [
+        req.name + (f"[{','.join(sorted(req.extras))}]" if req.extras else "")
+        for req in requirements
+        if req.marker is None or "extra" not in str(req.marker)
+    ]
+
+
+def _constraints(directory: Path) -> Path:
+    """Every distribution of this venv at its version, so transitive dependencies match the tested ones too."""
+    lines = sorted(
+        {
+            f"{dist.metadata['Name']}=={dist.version}"
+            for dist in importlib.metadata.distributions()
+            if dist.metadata["Name"] and dist.metadata["Name"] != _PROJECT
+        }
+    )
+    path = directory / "constraints.txt"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _pip(*args: str) -> None:
+    command = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input", *args]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise PackagingError(f"{' '.join(command)} failed:\n{result.stdout[-2000:]}{result.stderr[-4000:]}")
+
+
+def _platform_args(platforms: Iterable[str], python: str) -> list[str]:
+    args = ["--only-binary=:all:", "--implementation", "cp", "--python-version", python]
+    for platform in platforms:
+        args += ["--platform", platform]
+    return args
+
+
+def _strip(root: Path, dropped: Iterable[str] = ()) -> None:
+    for pattern in dropped:
+        for path in root.glob(pattern):
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+    for path in sorted(root.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if path.is_dir() and path.name in _DROPPED_DIRS:
+            shutil.rmtree(path)
+        elif path.is_file() and path.suffix in _DROPPED_SUFFIXES:
+            path.unlink()
+
+
+def _tree_bytes(root: Path) -> int:
+    return sum(path.stat().st_size for path in root.rglob("*") if path.is_file())
+
+
+def _zip(root: Path, target: Path) -> None:
+    target.unlink(missing_ok=True)
+    # Sorted names and a fixed date: the same inputs give the same zip.
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            info = zipfile.ZipInfo(str(path.relative_to(root)), date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = (0o755 if os.access(path, os.X_OK) else 0o644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes())
+
+
+def _copy_packages(packages: Iterable[str], root: Path) -> None:
+    for package in packages:
+        shutil.copytree(REPO / package, root / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+
+
+def build_lambda(spec: LambdaSpec, dist: Path, cache_dir: Path | None = None) -> Built:
+    with tempfile.TemporaryDirectory(prefix=f"package-{spec.name}-") as work:
+        root = Path(work) / "root"
+        root.mkdir()
+        cache = ["--cache-dir", str(cache_dir)] if cache_dir else []
+        _pip(
+            "install",
+            "--quiet",
+            "--target",
+            str(root),
+            *_platform_args(LAMBDA_PLATFORMS, LAMBDA_PYTHON),
+            "--constraint",
+            str(_constraints(Path(work))),
+            *cache,
+            *pinned(spec.requirements),
+        )
+        # pip's console scripts and metadata are dead weight in a Lambda; the dist-info directories are kept (a
+        # few KB each) because importlib.metadata.version() calls in the libraries read them.
+        shutil.rmtree(root / "bin", ignore_errors=True)
+        _copy_packages(spec.packages, root)
+        _strip(root, spec.dropped)
+        unzipped = _tree_bytes(root)
+        dist.mkdir(parents=True, exist_ok=True)
+        target = dist / f"{spec.name}.zip"
+        _zip(root, target)
+    if unzipped > LAMBDA_UNZIPPED_LIMIT:
+        raise PackagingError(f"{target.name} is {unzipped / 2**20:.1f} MB unzipped, over Lambda's 250 MB limit")
+    return Built(target, unzipped, target.stat().st_size)
+
+
+# The warehouse needs the project (dbt project, dashboard, migrations, its scripts) besides the wheels.
+_BUNDLE_FILES = ("dbt_project.yml", "pyproject.toml", "README.md")
+_BUNDLE_DIRS = ("dbt_project", "infra/ec2")
+
+
+def build_warehouse_bundle(dist: Path, arch: str = "arm64", cache_dir: Path | None = None) -> Path:
+    """``warehouse_bundle.tar.gz``: ``wheelhouse/`` (the project and every dependency, for the EC2's Python and
+    architecture) and the files the EC2 runs from a checkout (the dbt project, ``infra/ec2``)."""
+    if arch not in WAREHOUSE_PLATFORMS:
+        raise PackagingError(f"arch must be one of {', '.join(WAREHOUSE_PLATFORMS)}")
+    with tempfile.TemporaryDirectory(prefix="package-warehouse-") as work:
+        root = Path(work) / "bundle"
+        wheelhouse = root / "wheelhouse"
+        wheelhouse.mkdir(parents=True)
+        cache = ["--cache-dir", str(cache_dir)] if cache_dir else []
+        _pip("wheel", "--quiet", "--no-deps", "--wheel-dir", str(wheelhouse), *cache, str(REPO))
+        _pip(
+            "download",
+            "--quiet",
+            "--dest",
+            str(wheelhouse),
+            *_platform_args(WAREHOUSE_PLATFORMS[arch], WAREHOUSE_PYTHON),
+            "--constraint",
+            str(_constraints(Path(work))),
+            *cache,
+            *pinned(runtime_requirements()),
+        )
+        for name in _BUNDLE_FILES:
+            if (REPO / name).is_file():
+                shutil.copy2(REPO / name, root / name)
+        for name in _BUNDLE_DIRS:
+            if (REPO / name).is_dir():
+                shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__", "target"))
+        dist.mkdir(parents=True, exist_ok=True)
+        target = dist / "warehouse_bundle.tar.gz"
+        with tarfile.open(target, "w:gz") as archive:
+            for path in sorted(root.iterdir()):
+                archive.add(path, arcname=path.name)
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.package", description=__doc__.splitlines()[0])
+    parser.add_argument("--dist", type=Path, default=REPO / "dist", help="where the artifacts go (dist/)")
+    parser.add_argument("--only", choices=[*(spec.name for spec in LAMBDAS), "warehouse"], action="append")
+    parser.add_argument("--warehouse-arch", choices=sorted(WAREHOUSE_PLATFORMS), default="arm64")
+    parser.add_argument("--cache-dir", type=Path, help="pip's download cache (default: pip's own)")
+    args = parser.parse_args(argv)
+    wanted = set(args.only or [*(spec.name for spec in LAMBDAS), "warehouse"])
+    try:
+        for spec in LAMBDAS:
+            if spec.name in wanted:
+                print(build_lambda(spec, args.dist, args.cache_dir).describe())
+        if "warehouse" in wanted:
+            bundle = build_warehouse_bundle(args.dist, args.warehouse_arch, args.cache_dir)
+            size = bundle.stat().st_size / 2**20
+            print(f"{bundle.name}: {size:.1f} MB ({args.warehouse_arch}, Python {WAREHOUSE_PYTHON})")
+    except PackagingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,69 @@
+"""Warehouses in each state the dashboard must handle, the dashboard served from them, and a real browser."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from support.dashboard_kit import BuiltWarehouse, build_marts, create_database, dashboard_env, load_traffic, serving
+
+from clickstream.local_postgres import LocalPostgres
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Two days of a small shop, Monday and Tuesday.
+TRAFFIC_START = date(2025, 3, 3)
+TRAFFIC_DAYS = 2
+EVENTS_PER_DAY = 3_000
+
+
+@pytest.fixture(scope="session")
+def built_marts(postgres_server: LocalPostgres, tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+    work = tmp_path_factory.mktemp("dashboard-marts")
+    built = create_database(postgres_server, "dashboard_marts")
+    load_traffic(built, work / "raw", TRAFFIC_START, TRAFFIC_DAYS, EVENTS_PER_DAY, seed=5)
+    build_marts(built, work)
+    return built
+
+
+@pytest.fixture(scope="session")
+def empty_marts(postgres_server: LocalPostgres, tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+    """Marts built from an empty raw layer: every table there, no rows."""
+    built = create_database(postgres_server, "dashboard_empty_marts")
+    build_marts(built, tmp_path_factory.mktemp("dashboard-empty"))
+    return built
+
+
+@pytest.fixture(scope="session")
+def unbuilt(postgres_server: LocalPostgres) -> BuiltWarehouse:
+    """Migrated, never transformed: no marts at all."""
+    return create_database(postgres_server, "dashboard_unbuilt")
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(built_marts: BuiltWarehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    log = tmp_path_factory.mktemp("dashboard-log") / "dashboard.log"
+    with serving(dashboard_env(built_marts), log) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -1,0 +1,114 @@
+"""The data-access layer's arithmetic and the dashboard's settings, in-process."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from dashboard import formatting
+from dashboard.data_access import Filters, WarehouseStatus, default_filters, funnel_steps
+from dashboard.pages.retention import cohort_grid
+from dashboard.sankey import Link, acyclic_links
+from dashboard.settings import DashboardSettings
+
+pytestmark = pytest.mark.unit
+
+
+def test_the_previous_period_has_the_same_length_just_before() -> None:
+    filters = Filters(date(2025, 3, 10), date(2025, 3, 16), device_type="mobile", channel="Email")
+    previous = filters.previous()
+    assert (previous.start, previous.end) == (date(2025, 3, 3), date(2025, 3, 9))
+    assert previous.days == filters.days == 7
+    assert (previous.device_type, previous.channel) == ("mobile", "Email")
+
+
+def test_a_range_that_ends_before_it_starts_is_refused() -> None:
+    with pytest.raises(ValueError, match="ends"):
+        Filters(date(2025, 3, 10), date(2025, 3, 9))
+
+
+def test_the_default_range_is_the_last_days_with_data_within_what_exists() -> None:
+    found = WarehouseStatus("ready", first_day=date(2025, 3, 3), last_day=date(2025, 4, 30))
+    assert default_filters(found, 28) == Filters(date(2025, 4, 3), date(2025, 4, 30))
+    short = WarehouseStatus("ready", first_day=date(2025, 4, 29), last_day=date(2025, 4, 30))
+    assert default_filters(short, 28) == Filters(date(2025, 4, 29), date(2025, 4, 30))
+    with pytest.raises(ValueError, match="no data"):
+        default_filters(WarehouseStatus("empty"), 28)
+
+
+def test_funnel_step_conversion_and_drop_off() -> None:
+    steps = funnel_steps(
+        1000, [(1, "view_product", 400), (2, "add_to_cart", 100), (3, "begin_checkout", 40), (4, "purchase", 0)]
+    )
+    assert [(s.sessions, s.step_conversion, s.dropped) for s in steps] == [
+        (400, 0.4, 600),
+        (100, 0.25, 300),
+        (40, 0.4, 60),
+        (0, 0.0, 40),
+    ]
+    # No sessions at all: rates are unknown, not zero.
+    assert [s.step_conversion for s in funnel_steps(0, [(1, "view_product", 0)])] == [None]
+
+
+def test_sankey_links_keep_the_strongest_that_close_no_cycle() -> None:
+    links = [
+        Link("(entrance)", "/", 50),
+        Link("/", "/category/laptops", 40),
+        Link("/category/laptops", "/", 30),  # back home: a cycle with the link above
+        Link("/category/laptops", "/product/x", 20),
+        Link("/product/x", "/product/x", 15),  # never a self-link
+        Link("/product/x", "(exit)", 10),
+        Link("/product/x", "/", 5),  # a longer cycle
+    ]
+    kept = acyclic_links(links, limit=10)
+    assert [(link.source, link.target) for link in kept] == [
+        ("(entrance)", "/"),
+        ("/", "/category/laptops"),
+        ("/category/laptops", "/product/x"),
+        ("/product/x", "(exit)"),
+    ]
+    assert len(acyclic_links(links, limit=2)) == 2
+
+
+def test_the_cohort_grid_leaves_weeks_without_data_empty() -> None:
+    rows = [
+        {"cohort_week": date(2025, 3, 3), "weeks_since_first_seen": 0, "cohort_size": 10, "retention_rate": 1.0},
+        {"cohort_week": date(2025, 3, 3), "weeks_since_first_seen": 1, "cohort_size": 10, "retention_rate": 0.2},
+        {"cohort_week": date(2025, 3, 10), "weeks_since_first_seen": 0, "cohort_size": 4, "retention_rate": 1.0},
+    ]
+    cohorts, weeks, grid, sizes = cohort_grid(rows)
+    assert cohorts == [date(2025, 3, 3), date(2025, 3, 10)]
+    assert weeks == [0, 1]
+    assert grid == [[1.0, 0.2], [1.0, None]]
+    assert sizes == {date(2025, 3, 3): 10, date(2025, 3, 10): 4}
+
+
+def test_numbers_read_as_the_owner_expects() -> None:
+    assert formatting.count(12345.0) == "12,345"
+    assert formatting.percent(0.12345) == "12.3%"
+    assert formatting.money(1234.5) == "1,234.50"
+    assert formatting.duration(125.4) == "2m 05s"
+    assert formatting.duration(42) == "42s"
+    assert formatting.change(110, 100) == "+10.0%"
+    assert formatting.change(5, 0) == formatting.DASH
+    assert formatting.count(None) == formatting.DASH
+    now = datetime(2025, 3, 3, 12, tzinfo=UTC)
+    assert formatting.age(now - timedelta(minutes=30), now) == "30 min ago"
+    assert formatting.age(now - timedelta(hours=5), now) == "5 h ago"
+    assert formatting.age(None, now) == "never"
+
+
+def test_settings_refuse_an_unknown_time_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DASHBOARD_REPORTING_TIMEZONE", "Mars/Olympus")
+    with pytest.raises(ValueError, match="unknown time zone"):
+        DashboardSettings()
+
+
+def test_settings_default_to_the_dbt_projects_vars(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DASHBOARD_REPORTING_TIMEZONE", raising=False)
+    monkeypatch.delenv("DASHBOARD_INCLUDE_BOTS", raising=False)
+    settings = DashboardSettings()
+    assert settings.reporting_timezone == "UTC"
+    assert settings.include_bots is False
+    assert settings.stale_after == timedelta(minutes=120)

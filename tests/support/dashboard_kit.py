@@ -1,0 +1,170 @@
+"""The dashboard's tests' warehouse and server: marts built by the real pipeline, `clickstream dashboard` as a
+process.
+
+generate → loader → dbt (in-process) into a fresh migrated database. dbt builds as the `transformer` role, so the
+marts carry migration 0002's default grant to `dashboard`, which is what the dashboard reads as.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import psycopg2
+import pytest
+from psycopg2 import sql
+
+from clickstream.local_postgres import Connection, LocalPostgres, free_port
+from warehouse.connection import WarehouseSettings
+from warehouse.migrate import ROLE_NAMES, migrate, set_role_passwords
+
+REPO = Path(__file__).resolve().parents[2]
+# The generator's late flushes land a few hours after its last day.
+LATE_HOURS = 6
+
+
+@dataclass(frozen=True)
+class BuiltWarehouse:
+    admin: Connection
+    passwords: dict[str, str]
+
+    def as_role(self, role: str) -> Connection:
+        return Connection(self.admin.host, self.admin.port, role, self.passwords[role], self.admin.database)
+
+
+def create_database(server: LocalPostgres, name: str) -> BuiltWarehouse:
+    """A fresh database, migrated, each role with a login and a password of its own."""
+    admin = server.connection("postgres")
+    conn = psycopg2.connect(admin.dsn())
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+            cursor.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    finally:
+        conn.close()
+    target = Connection(admin.host, admin.port, admin.user, admin.password, name)
+    passwords = {role: secrets.token_urlsafe(12) for role in ROLE_NAMES}
+    conn = psycopg2.connect(target.dsn())
+    try:
+        migrate(conn)
+        set_role_passwords(conn, passwords)
+    finally:
+        conn.close()
+    return BuiltWarehouse(target, passwords)
+
+
+def load_traffic(built: BuiltWarehouse, raw_root: Path, start: date, days: int, events_per_day: int, seed: int) -> None:
+    """Generated traffic through the real ingest handler, landed by the real loader as the `loader` role."""
+    from clickstream.generate.run import generate
+    from loader_lambda.loader import run_load
+    from loader_lambda.settings import LoaderSettings
+    from loader_lambda.window import plan_from_event
+    from raw_store import open_store
+
+    store_url = raw_root.as_uri() + "?fsync=false"
+    summary = generate(store_url, days=days, start=start, seed=seed, events_per_day=events_per_day, workers=1)
+    assert summary.errors == 0, summary.error_samples
+    first = datetime(start.year, start.month, start.day, tzinfo=UTC)
+    last = first + timedelta(days=days, hours=LATE_HOURS)
+    event = {"fromHour": first.isoformat(), "toHour": last.isoformat()}
+    settings = LoaderSettings(raw_store_url=store_url, compact=False, lock_timeout_seconds=60)
+    loader = built.as_role("loader")
+    loader_settings = WarehouseSettings(
+        host=loader.host, port=loader.port, user=loader.user, password=loader.password, database=loader.database
+    )
+    now = datetime.now(UTC)
+    outcome = run_load(
+        plan_from_event(event, now, settings.lookback_hours), open_store(store_url), settings, loader_settings, now=now
+    )
+    assert outcome.status == "succeeded", outcome.problems
+
+
+def build_marts(built: BuiltWarehouse, work: Path) -> None:
+    """`dbt build` of the models and seeds (data tests are the dbt suite's business) as `transformer`."""
+    from dbt.cli.main import dbtRunner
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in built.as_role("transformer").env().items():
+            patch.setenv(name, value)
+        patch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+        outcome = dbtRunner().invoke(
+            [
+                "build",
+                "--project-dir", str(REPO),
+                "--profiles-dir", str(REPO / "dbt_project"),
+                "--target-path", str(work / "target"),
+                "--log-path", str(work / "logs"),
+                "--exclude-resource-type", "test",
+                "--exclude-resource-type", "unit_test",
+                "--no-version-check",
+                "--quiet",
+            ]
+        )  # fmt: skip
+    if not outcome.success:
+        problems = [
+            f"{result.node.unique_id}: {result.status}: {result.message}"
+            for result in outcome.result or []
+            if str(result.status) not in ("success", "pass", "skipped")
+        ]
+        raise AssertionError(f"dbt build failed: {outcome.exception or problems}")
+
+
+def dashboard_env(built: BuiltWarehouse) -> dict[str, str]:
+    """The environment `clickstream dashboard` runs with: the `dashboard` role, caching off."""
+    return {
+        **os.environ,
+        **built.as_role("dashboard").env(),
+        "DASHBOARD_CACHE_TTL_SECONDS": "0",
+    }
+
+
+CLICKSTREAM = Path(sys.executable).parent / "clickstream"
+
+
+def _wait_until_answering(url: str, process: subprocess.Popen[bytes], log: Path, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the dashboard exited ({process.returncode}):\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.2)
+    raise AssertionError(f"the dashboard did not answer within {seconds} s:\n{log.read_text()}")
+
+
+@contextmanager
+def serving(env: dict[str, str], log: Path) -> Iterator[str]:
+    """`clickstream dashboard` as a subprocess on a free port; its URL until the block ends."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [str(CLICKSTREAM), "dashboard", "--port", str(port)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_answering(url, process, log)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
