@@ -8,7 +8,7 @@ from shiny import Inputs, Outputs, Session, module, reactive, render, ui
 
 from dashboard import charts, formatting
 from dashboard.data_access import Filters, Row, Warehouse, acquisition
-from dashboard.pages.loading import Problem, attempt, problem_ui
+from dashboard.pages.loading import Problem, attempt, problem_ui, when_loaded
 
 BREAKDOWNS = {
     "channel": "Channels",
@@ -73,10 +73,8 @@ def page_server(
         return problem_ui(loaded) if isinstance(loaded, Problem) else breakdown_table(dimension, loaded[dimension])
 
     @render.ui
-    def channel_chart() -> ui.TagChild:
-        loaded = data()
-        if isinstance(loaded, Problem):
-            return problem_ui(loaded)
+    @when_loaded(data)
+    def channel_chart(loaded: dict[str, list[Row]]) -> ui.TagChild:
         rows = loaded["channel"]
         return charts.bars(
             "acquisition-channels", "Sessions", [row["value"] for row in rows], [row["sessions"] for row in rows]

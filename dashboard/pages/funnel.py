@@ -8,7 +8,7 @@ from shiny import Inputs, Outputs, Session, module, reactive, render, ui
 
 from dashboard import charts, formatting
 from dashboard.data_access import SPLITS, Filters, FunnelData, SplitBy, Warehouse, funnel
-from dashboard.pages.loading import Problem, attempt, problem_ui
+from dashboard.pages.loading import Problem, attempt, when_loaded
 
 
 @module.ui
@@ -53,24 +53,20 @@ def page_server(
         return attempt(lambda: funnel(warehouse, filters(), split_by))
 
     @render.ui
-    def steps_table() -> ui.TagChild:
-        loaded = data()
-        return problem_ui(loaded) if isinstance(loaded, Problem) else funnel_table(loaded)
+    @when_loaded(data)
+    def steps_table(loaded: FunnelData) -> ui.TagChild:
+        return funnel_table(loaded)
 
     @render.ui
-    def chart() -> ui.TagChild:
-        loaded = data()
-        if isinstance(loaded, Problem):
-            return problem_ui(loaded)
+    @when_loaded(data)
+    def chart(loaded: FunnelData) -> ui.TagChild:
         return charts.funnel(
             "funnel", "Sessions reaching each step", [s.name for s in loaded.steps], [s.sessions for s in loaded.steps]
         )
 
     @render.ui
-    def split_chart() -> ui.TagChild:
-        loaded = data()
-        if isinstance(loaded, Problem):
-            return problem_ui(loaded)
+    @when_loaded(data)
+    def split_chart(loaded: FunnelData) -> ui.TagChild:
         names = [step.name for step in loaded.steps]
         # Each segment's steps as a share of its first step (product views): comparable across segment sizes.
         rates = {

@@ -9,7 +9,7 @@ from shiny import Inputs, Outputs, Session, module, reactive, render, ui
 
 from dashboard import charts, formatting
 from dashboard.data_access import Filters, HealthData, Warehouse, health
-from dashboard.pages.loading import Problem, attempt, problem_ui
+from dashboard.pages.loading import Problem, attempt, when_loaded
 
 
 @module.ui
@@ -95,17 +95,13 @@ def page_server(
         return attempt(lambda: health(warehouse, filters()))
 
     @render.ui
-    def freshness() -> ui.TagChild:
-        loaded = data()
-        if isinstance(loaded, Problem):
-            return problem_ui(loaded)
+    @when_loaded(data)
+    def freshness(loaded: HealthData) -> ui.TagChild:
         return freshness_row(loaded, datetime.now(UTC), stale_after)
 
     @render.ui
-    def events() -> ui.TagChild:
-        loaded = data()
-        if isinstance(loaded, Problem):
-            return problem_ui(loaded)
+    @when_loaded(data)
+    def events(loaded: HealthData) -> ui.TagChild:
         hours = [row["received_hour"] for row in loaded.hours]
         return charts.lines(
             "health-events",
@@ -120,10 +116,8 @@ def page_server(
         )
 
     @render.ui
-    def lag() -> ui.TagChild:
-        loaded = data()
-        if isinstance(loaded, Problem):
-            return problem_ui(loaded)
+    @when_loaded(data)
+    def lag(loaded: HealthData) -> ui.TagChild:
         hours = [row["received_hour"] for row in loaded.hours]
         return charts.lines(
             "health-lag",

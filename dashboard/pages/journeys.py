@@ -8,7 +8,7 @@ from shiny import Inputs, Outputs, Session, module, reactive, render, ui
 
 from dashboard import charts, formatting
 from dashboard.data_access import Filters, JourneysData, Row, Warehouse, journeys
-from dashboard.pages.loading import Problem, attempt, problem_ui
+from dashboard.pages.loading import Problem, attempt, when_loaded
 from dashboard.sankey import Link, acyclic_links
 
 SANKEY_LINKS = 30
@@ -61,10 +61,8 @@ def page_server(
         return attempt(lambda: journeys(warehouse, filters()))
 
     @render.ui
-    def sankey() -> ui.TagChild:
-        loaded = data()
-        if isinstance(loaded, Problem):
-            return problem_ui(loaded)
+    @when_loaded(data)
+    def sankey(loaded: JourneysData) -> ui.TagChild:
         links = acyclic_links(
             (Link(row["from_page_path"], row["to_page_path"], row["transitions"]) for row in loaded.transitions),
             SANKEY_LINKS,
@@ -74,11 +72,11 @@ def page_server(
         return charts.sankey("journeys-sankey", "Page to page", links)
 
     @render.ui
-    def landing() -> ui.TagChild:
-        loaded = data()
-        return problem_ui(loaded) if isinstance(loaded, Problem) else pages_table("landing", loaded.landing_pages, True)
+    @when_loaded(data)
+    def landing(loaded: JourneysData) -> ui.TagChild:
+        return pages_table("landing", loaded.landing_pages, True)
 
     @render.ui
-    def exits() -> ui.TagChild:
-        loaded = data()
-        return problem_ui(loaded) if isinstance(loaded, Problem) else pages_table("exit", loaded.exit_pages, False)
+    @when_loaded(data)
+    def exits(loaded: JourneysData) -> ui.TagChild:
+        return pages_table("exit", loaded.exit_pages, False)

@@ -28,6 +28,24 @@ def attempt(load: Callable[[], T]) -> T | Problem:
         return Problem(f"The marts are not built yet ({error}).")
 
 
+def when_loaded(
+    data: Callable[[], T | Problem],
+) -> Callable[[Callable[[T], ui.TagChild]], Callable[[], ui.TagChild]]:
+    """Under ``@render.ui``: the output built from the page's data, or the problem that kept it away."""
+
+    def decorate(build: Callable[[T], ui.TagChild]) -> Callable[[], ui.TagChild]:
+        def rendered() -> ui.TagChild:
+            loaded = data()
+            return problem_ui(loaded) if isinstance(loaded, Problem) else build(loaded)
+
+        # The output's id is the function's name. Not functools.wraps: Shiny would read build's parameters
+        # through __wrapped__ and refuse a render function that takes one.
+        rendered.__name__ = rendered.__qualname__ = build.__name__
+        return rendered
+
+    return decorate
+
+
 def problem_ui(problem: Problem) -> ui.Tag:
     return ui.div(ui.strong("The warehouse cannot answer right now. "), problem.message, class_="alert alert-warning")
 

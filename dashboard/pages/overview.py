@@ -8,7 +8,7 @@ from shiny import Inputs, Outputs, Session, module, reactive, render, ui
 
 from dashboard import charts, formatting
 from dashboard.data_access import Filters, OverviewData, Warehouse, overview
-from dashboard.pages.loading import Problem, attempt, problem_ui
+from dashboard.pages.loading import Problem, attempt, when_loaded
 
 # key, title, formatter
 KPIS: tuple[tuple[str, str, Callable[[float | None], str]], ...] = (
@@ -58,17 +58,13 @@ def page_server(
         return attempt(lambda: overview(warehouse, filters()))
 
     @render.ui
-    def kpis() -> ui.TagChild:
-        loaded = data()
-        if isinstance(loaded, Problem):
-            return problem_ui(loaded)
+    @when_loaded(data)
+    def kpis(loaded: OverviewData) -> ui.TagChild:
         return ui.layout_column_wrap(*(kpi_box(*kpi, loaded) for kpi in KPIS), width="220px", fill=False)
 
     @render.ui
-    def daily() -> ui.TagChild:
-        loaded = data()
-        if isinstance(loaded, Problem):
-            return problem_ui(loaded)
+    @when_loaded(data)
+    def daily(loaded: OverviewData) -> ui.TagChild:
         days = [row["day"] for row in loaded.daily]
         return charts.lines(
             "overview-daily",
@@ -82,10 +78,8 @@ def page_server(
         )
 
     @render.ui
-    def hourly() -> ui.TagChild:
-        loaded = data()
-        if isinstance(loaded, Problem):
-            return problem_ui(loaded)
+    @when_loaded(data)
+    def hourly(loaded: OverviewData) -> ui.TagChild:
         by_hour = {row["hour"]: row["sessions"] for row in loaded.hourly}
         return charts.bars(
             "overview-hourly",

@@ -9,7 +9,7 @@ from shiny import Inputs, Outputs, Session, module, reactive, render, req, ui
 
 from dashboard import charts
 from dashboard.data_access import Filters, ProductsData, Row, Warehouse, products
-from dashboard.pages.loading import Problem, attempt, not_filtered_note, problem_ui
+from dashboard.pages.loading import Problem, attempt, not_filtered_note, when_loaded
 
 MEASURES = {
     "views": "Views",
@@ -76,29 +76,19 @@ def page_server(
         )
 
     @render.ui
-    def top() -> ui.TagChild:
-        loaded = data()
-        return (
-            problem_ui(loaded)
-            if isinstance(loaded, Problem)
-            else chart("top", _labelled(loaded.products, "product_name"), False)
-        )
+    @when_loaded(data)
+    def top(loaded: ProductsData) -> ui.TagChild:
+        return chart("top", _labelled(loaded.products, "product_name"), False)
 
     @render.ui
-    def bottom() -> ui.TagChild:
-        loaded = data()
-        if isinstance(loaded, Problem):
-            return problem_ui(loaded)
+    @when_loaded(data)
+    def bottom(loaded: ProductsData) -> ui.TagChild:
         return chart("bottom", _labelled(loaded.products, "product_name"), True)
 
     @render.ui
-    def categories() -> ui.TagChild:
-        loaded = data()
-        return (
-            problem_ui(loaded)
-            if isinstance(loaded, Problem)
-            else chart("categories", _labelled(loaded.categories, "category"), False)
-        )
+    @when_loaded(data)
+    def categories(loaded: ProductsData) -> ui.TagChild:
+        return chart("categories", _labelled(loaded.categories, "category"), False)
 
     @render.data_frame
     def table() -> render.DataGrid:

@@ -9,7 +9,7 @@ from shiny import Inputs, Outputs, Session, module, reactive, render, ui
 
 from dashboard import charts, formatting
 from dashboard.data_access import Filters, Row, Warehouse, retention
-from dashboard.pages.loading import Problem, attempt, not_filtered_note, problem_ui
+from dashboard.pages.loading import Problem, attempt, not_filtered_note, when_loaded
 
 
 @module.ui
@@ -39,10 +39,8 @@ def page_server(
         return attempt(lambda: retention(warehouse, filters()))
 
     @render.ui
-    def heatmap() -> ui.TagChild:
-        loaded = data()
-        if isinstance(loaded, Problem):
-            return problem_ui(loaded)
+    @when_loaded(data)
+    def heatmap(loaded: list[Row]) -> ui.TagChild:
         if not loaded:
             return ui.p("No cohort starts in this range.")
         cohorts, weeks, grid, sizes = cohort_grid(loaded)
