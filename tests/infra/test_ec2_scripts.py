@@ -1,0 +1,235 @@
+"""The warehouse EC2's scripts against the suite's PostgreSQL, with SSM parameters in moto's server.
+
+bootstrap.sh runs its warehouse steps (passwords from SSM, database, `clickstream db migrate`, env files, units)
+twice in a throwaway root: the second run changes nothing. Then run-transform.sh, the script the stack's SSM
+document runs, reads the env file bootstrap wrote (the transformer's password by its parameter name, as on AWS) and
+builds the marts from generated traffic loaded by the loader role. The dnf, initdb, venv and systemd steps need an
+Amazon Linux machine and are left out (SKIP_STEPS); shellcheck covers every script.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import boto3
+import psycopg2
+import pytest
+
+from clickstream.local_postgres import Connection, LocalPostgres
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
+
+REPO = Path(__file__).resolve().parents[2]
+EC2 = REPO / "infra" / "ec2"
+VENV = REPO / ".venv"
+PREFIX = "/clickstream/test"
+PASSWORDS = {"loader": "loader=pw 1", "transformer": "transformer'pw\"2", "dashboard": "dashboard pw 3"}
+SKIP = "packages postgres project services"
+
+
+def test_scripts_pass_shellcheck() -> None:
+    shellcheck = shutil.which("shellcheck")
+    assert shellcheck, "shellcheck is not installed (apt-get install shellcheck; .ci/run does)"
+    scripts = sorted(EC2.glob("*.sh"))
+    assert {path.name for path in scripts} >= {"bootstrap.sh", "run-transform.sh", "backup.sh"}
+    result = subprocess.run([shellcheck, *map(str, scripts)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    env = {
+        "AWS_ENDPOINT_URL": f"http://{host}:{port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_REGION": "eu-west-1",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    yield env
+    # moto's backends are per process: leave no parameter behind for the next test.
+    urllib.request.urlopen(urllib.request.Request(f"{env['AWS_ENDPOINT_URL']}/moto-api/reset", method="POST"))
+    server.stop()
+
+
+@pytest.fixture
+def stack(warehouse: Connection, aws: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """stack.env as the user data writes it, the parameters as the shop creates them, and the bundle's scripts."""
+    ssm = boto3.client("ssm")
+    for role, password in {**PASSWORDS, "admin": warehouse.password}.items():
+        ssm.put_parameter(Name=f"{PREFIX}/dw/{role}-password", Value=password, Type="SecureString", Overwrite=True)
+    root = tmp_path / "root"
+    bundle = root / "opt" / "clickstream" / "bundle"
+    shutil.copytree(EC2, bundle / "infra" / "ec2")
+    (root / "etc" / "clickstream").mkdir(parents=True)
+    (root / "etc" / "clickstream" / "stack.env").write_text(
+        f"AWS_REGION=eu-west-1\nSTACK_NAME=test\nOPS_BUCKET=ops-bucket\nPARAMETER_PREFIX={PREFIX}\n"
+        "TRANSFORM_LOG_GROUP=/clickstream/test/transform\nFRESHNESS_METRIC_NAMESPACE=\n"
+    )
+    return {
+        **os.environ,
+        **aws,
+        "BOOTSTRAP_ROOT": str(root),
+        "SKIP_STEPS": SKIP,
+        "VENV": str(VENV),
+        "DBT_PROJECT_DIR": str(REPO),
+        "DW_DATABASE": warehouse.database,
+        "PG_PORT": str(warehouse.port),
+        "PG_PEER": "0",
+        "PGHOST": warehouse.host,
+        "PGPORT": str(warehouse.port),
+        "PGUSER": warehouse.user,
+        "PGPASSWORD": warehouse.password,
+    }
+
+
+def _bootstrap(env: dict[str, str]) -> str:
+    result = subprocess.run(["bash", str(EC2 / "bootstrap.sh")], env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def _files(root: Path) -> dict[str, tuple[str, int, int]]:
+    return {
+        str(path.relative_to(root)): (
+            hashlib.sha256(path.read_bytes()).hexdigest(),
+            path.stat().st_mtime_ns,
+            path.stat().st_mode,
+        )
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _login(warehouse: Connection, role: str) -> str:
+    conn = psycopg2.connect(
+        host=warehouse.host, port=warehouse.port, user=role, password=PASSWORDS[role], dbname=warehouse.database
+    )
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("select current_user")
+            return cursor.fetchone()[0]
+    finally:
+        conn.close()
+
+
+def _migrations(warehouse: Connection) -> list[tuple[int, str]]:
+    conn = psycopg2.connect(warehouse.dsn())
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("select version, checksum from ops.schema_migrations order by version")
+            return cursor.fetchall()
+    finally:
+        conn.close()
+
+
+def test_bootstrap_twice_changes_nothing_the_second_time(
+    stack: dict[str, str], warehouse: Connection, postgres_server: LocalPostgres
+) -> None:
+    root = Path(stack["BOOTSTRAP_ROOT"])
+    first = _bootstrap(stack)
+    assert "applied 0001_raw_layer" in first
+    assert "logins set for loader, transformer, dashboard" in first
+    files, migrations = _files(root), _migrations(warehouse)
+    assert {role: _login(warehouse, role) for role in PASSWORDS} == {role: role for role in PASSWORDS}
+
+    second = _bootstrap(stack)
+    assert second.strip().endswith("done; 0 files changed"), second
+    assert "applied" not in second
+    assert _files(root) == files
+    assert _migrations(warehouse) == migrations
+    assert {role: _login(warehouse, role) for role in PASSWORDS} == {role: role for role in PASSWORDS}
+
+    # What is on disk names the parameters, never a password.
+    written = "\n".join(path.read_text() for path in root.rglob("*") if path.is_file() and path.suffix != ".sh")
+    assert not [password for password in [*PASSWORDS.values(), warehouse.password] if password in written]
+    transform_env = (root / "etc/clickstream/transform.env").read_text().splitlines()
+    assert "DW_PG_USER=transformer" in transform_env
+    assert f"DW_PG_PASSWORD_PARAM={PREFIX}/dw/transformer-password" in transform_env
+    assert (root / "etc/clickstream/transform.env").stat().st_mode & 0o777 == 0o640
+    unit = (root / "etc/systemd/system/clickstream-dashboard.service").read_text()
+    assert "clickstream dashboard --host 127.0.0.1 --port 3838" in unit
+    timer = (root / "etc/systemd/system/clickstream-backup.timer").read_text()
+    assert "OnCalendar=*-*-* 03:30:00 UTC" in timer
+    # The path the stack's SSM document runs.
+    assert os.access(root / "opt/clickstream/bin/run-transform.sh", os.X_OK)
+
+
+def test_bootstrap_refuses_without_its_parameters(stack: dict[str, str]) -> None:
+    boto3.client("ssm").delete_parameter(Name=f"{PREFIX}/dw/dashboard-password")
+    result = subprocess.run(["bash", str(EC2 / "bootstrap.sh")], env=stack, capture_output=True, text=True, check=False)
+    assert result.returncode != 0
+    assert f"missing SecureString parameters: {PREFIX}/dw/dashboard-password" in result.stderr
+
+
+def test_run_transform_builds_the_marts_as_the_transformer(
+    stack: dict[str, str], warehouse: Connection, tmp_path: Path
+) -> None:
+    from clickstream.generate.run import generate
+    from loader_lambda.loader import run_load
+    from loader_lambda.settings import LoaderSettings
+    from loader_lambda.window import plan_from_event
+    from raw_store import open_store
+    from warehouse.connection import WarehouseSettings
+
+    root = Path(stack["BOOTSTRAP_ROOT"])
+    _bootstrap(stack)
+    store_url = (tmp_path / "raw").as_uri()
+    summary = generate(store_url + "?fsync=false", days=1, start=date(2025, 3, 7), seed=3, events_per_day=1_500)
+    assert summary.errors == 0, summary.error_samples
+    loader = WarehouseSettings(
+        host=warehouse.host,
+        port=warehouse.port,
+        user="loader",
+        database=warehouse.database,
+        # As the Lambda has it: no password in the environment, only its parameter's name.
+        password=None,
+        password_param=f"{PREFIX}/dw/loader-password",
+    )
+    settings = LoaderSettings(raw_store_url=store_url, compact=False)
+    now = datetime.now(UTC)
+    plan = plan_from_event({"fromHour": "2025-03-07T00:00:00Z", "toHour": "2025-03-08T05:00:00Z"}, now, 0)
+    loaded = run_load(plan, open_store(store_url), settings, loader, now=now)
+    assert loaded.status == "succeeded", loaded.problems
+    assert loaded.rows > 1_000
+
+    env = {
+        key: value for key, value in stack.items() if not key.startswith(("DW_PG_", "PG")) and key != "DBT_PROJECT_DIR"
+    }
+    env["CLICKSTREAM_TRANSFORM_ENV"] = str(root / "etc/clickstream/transform.env")
+    env["TRANSFORM_TRIGGER"] = "test"
+    result = subprocess.run(
+        [str(root / "opt/clickstream/bin/run-transform.sh")], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+    conn = psycopg2.connect(warehouse.dsn())
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute("select count(*), count(distinct visitor_id) from marts.sessions")
+            sessions, visitors = cursor.fetchone()
+            cursor.execute("select count(*) from marts.clickstream_events")
+            events = cursor.fetchone()[0]
+            cursor.execute("select status, trigger from ops.transform_runs order by started_at")
+            runs = cursor.fetchall()
+    finally:
+        conn.close()
+    assert sessions > 100
+    assert visitors > 50
+    assert events > 1_000
+    assert runs == [("success", "test")]
+    log = Path(root / "var/log/clickstream/transform.log").read_text()
+    assert "run-transform: exit 0" in log
