@@ -48,7 +48,7 @@ demo: $(STAMP) ## Run the pipeline end to end on the embedded default (.data/); 
 demo-down: $(STAMP) ## Stop the demo's PostgreSQL
 	$(BIN)/clickstream demo --stop
 
-package: $(STAMP) ## Lambda zips (python3.12, x86_64) and the warehouse bundle in dist/, sizes against Lambda's limit
+package: $(STAMP) ## Lambda zips in dist/ (python3.12, x86_64), sizes against Lambda's limit; PACKAGE_ARGS='--only warehouse' for the EC2 bundle
 	$(BIN)/python -m infra.package $(PACKAGE_ARGS)
 
 bench: $(STAMP) ## Run the benchmarks (docs/benchmarks.md has the figures and the same commands)

@@ -269,7 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warehouse-arch", choices=sorted(WAREHOUSE_PLATFORMS), default="arm64")
     parser.add_argument("--cache-dir", type=Path, help="pip's download cache (default: pip's own)")
     args = parser.parse_args(argv)
-    wanted = set(args.only or [*(spec.name for spec in LAMBDAS), "warehouse"])
+    # The Lambdas by default; the warehouse bundle when asked (--only warehouse): it downloads every dependency.
+    wanted = set(args.only or [spec.name for spec in LAMBDAS])
     try:
         for spec in LAMBDAS:
             if spec.name in wanted:
