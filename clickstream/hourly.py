@@ -7,6 +7,7 @@ lookback) and builds.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -65,6 +66,15 @@ class HourlyOutcome:
         if self.error:
             lines.append(f"  error: {self.error}")
         return "\n".join(lines)
+
+
+def warehouse_for(role: str, base: WarehouseSettings) -> WarehouseSettings:
+    """`role` with its password from DW_<ROLE>_PASSWORD when set (the names `.data/warehouse.env` and `clickstream
+    db migrate` use), so one machine loads as `loader` and builds as `transformer`; otherwise DW_PG_* as given."""
+    password = os.environ.get(f"DW_{role.upper()}_PASSWORD")
+    if not password:
+        return base
+    return base.model_copy(update={"user": role, "password": password, "password_param": None})
 
 
 def scheduled_event(hour: datetime) -> dict[str, str]:
@@ -132,8 +142,9 @@ def hourly_command(
 ) -> None:
     """One scheduled cycle: load the previous full UTC hour (plus lookback), then `clickstream transform`.
 
-    Reads DW_PG_* for both steps (give the loader its own role in AWS, where the two are separate). Exit codes
-    as `clickstream transform`; 1 also when the load was partial or failed.
+    Reads DW_PG_*; loads as `loader` when DW_LOADER_PASSWORD is set and builds as `transformer` when
+    DW_TRANSFORMER_PASSWORD is (`source .data/warehouse.env` sets both). Exit codes as `clickstream transform`; 1
+    also when the load was partial or failed.
     """
     configure_logging()
     hour = parse_hour(at) if at else previous_hour(datetime.now(UTC))
@@ -148,8 +159,8 @@ def hourly_command(
         outcome = run_hourly(
             hour,
             store_url=url,
-            loader_warehouse=warehouse,
-            transform_warehouse=warehouse,
+            loader_warehouse=warehouse_for("loader", warehouse),
+            transform_warehouse=warehouse_for("transformer", warehouse),
             dbt_options=options,
             transform_settings=settings,
             loader_settings=loader_settings,

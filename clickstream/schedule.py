@@ -96,11 +96,20 @@ def run_schedule(
 def install_stop_handlers(stop: threading.Event) -> None:
     """First SIGINT/SIGTERM: stop after the current run. Second: abort now."""
 
-    def handle(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
-            raise KeyboardInterrupt
-        logger.info("schedule: %s received; stopping (again to abort a run in progress)", signal.Signals(signum).name)
+    stopping = False
+
+    def stop_soon(name: str) -> None:
+        logger.info("schedule: %s received; stopping (again to abort a run in progress)", name)
         stop.set()
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        nonlocal stopping
+        if stopping:
+            raise KeyboardInterrupt
+        stopping = True
+        # Nothing that takes a lock here: the handler runs in the main thread, which may be inside stop.wait() or
+        # writing a log line, holding the very locks stop.set() and logging need. Another thread can wait for them.
+        threading.Thread(target=stop_soon, args=(signal.Signals(signum).name,), name="schedule-stop").start()
 
     signal.signal(signal.SIGINT, handle)
     signal.signal(signal.SIGTERM, handle)
@@ -117,7 +126,7 @@ def schedule_command(store_url: str | None, target_path: str | None) -> None:
     """
     from pathlib import Path
 
-    from clickstream.hourly import run_hourly
+    from clickstream.hourly import run_hourly, warehouse_for
     from clickstream.paths import default_store_url
     from clickstream.transform.command import configure_logging, dbt_options_from, load_settings
 
@@ -130,8 +139,8 @@ def schedule_command(store_url: str | None, target_path: str | None) -> None:
         outcome = run_hourly(
             previous_hour(fired_at),
             store_url=url,
-            loader_warehouse=warehouse,
-            transform_warehouse=warehouse,
+            loader_warehouse=warehouse_for("loader", warehouse),
+            transform_warehouse=warehouse_for("transformer", warehouse),
             dbt_options=options,
             transform_settings=settings,
             trigger="schedule",
