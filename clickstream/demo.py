@@ -309,7 +309,7 @@ class Demo:
     type=click.Choice(sorted(SIZES)),
     default="default",
     show_default=True,
-    help="tiny: 4k events over 2 days; default: ~300k over 14 days; 1m; 5m (28 days).",
+    help="tiny: ~7k events over 2 days; default: ~300k over 14 days; 1m: ~1M over 14; 5m: ~5M over 28.",
 )
 @click.option("--days", type=click.IntRange(min=1), help="Days of traffic (overrides --size).")
 @click.option("--events-per-day", type=click.IntRange(min=1), help="Events a day (overrides --size).")

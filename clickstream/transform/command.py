@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
+import signal
 from pathlib import Path
+from types import FrameType
 
 import click
 from pydantic import ValidationError
 
 from clickstream.transform.dbt_build import DbtOptions
 from clickstream.transform.ledger import LedgerMissing
-from clickstream.transform.run import EXIT_UNREACHABLE, WarehouseUnreachable, run_transform
+from clickstream.transform.run import EXIT_INTERRUPTED, EXIT_UNREACHABLE, WarehouseUnreachable, run_transform
 from clickstream.transform.settings import TransformSettings
 from warehouse.connection import WarehouseSettings
 
@@ -19,6 +21,15 @@ def configure_logging() -> None:
     """Timestamped lines on stderr (SSM Run Command sends them to CloudWatch Logs); dbt prints its own."""
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def interrupt_on_sigterm() -> None:
+    """SIGTERM (SSM Run Command's timeout, systemd's stop) unwinds like Ctrl+C, so the ledger row is closed."""
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def load_settings() -> tuple[WarehouseSettings, TransformSettings]:
@@ -107,8 +118,12 @@ def transform_command(
     configure_logging()
     warehouse, settings = load_settings()
     options = dbt_options_from(settings, select, exclude, full_refresh, target_path, dbt_vars, quiet, unit_tests)
+    interrupt_on_sigterm()
     try:
         outcome = run_transform(options, warehouse, settings, trigger=trigger, lock_timeout_seconds=lock_timeout)
+    except KeyboardInterrupt:
+        click.echo("transform interrupted; its ops.transform_runs row says so", err=True)
+        raise SystemExit(EXIT_INTERRUPTED) from None
     except WarehouseUnreachable as exc:
         click.echo(f"error: {exc}", err=True)
         raise SystemExit(EXIT_UNREACHABLE) from exc

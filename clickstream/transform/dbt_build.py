@@ -141,6 +141,9 @@ def run_build(manifest: Any, options: DbtOptions) -> BuildReport:
     from dbt.cli.main import dbtRunner
 
     outcome = dbtRunner(manifest=manifest).invoke(options.build_args())
+    if isinstance(outcome.exception, KeyboardInterrupt):
+        # dbtRunner returns every exception, an interrupt too (after cancelling its queries): pass it on.
+        raise outcome.exception
     results = list(getattr(outcome.result, "results", None) or [])
     return summarise(results, outcome.success, outcome.exception)
 

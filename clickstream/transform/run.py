@@ -38,6 +38,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_LOCK_TIMEOUT = 3
 EXIT_UNREACHABLE = 4
+EXIT_INTERRUPTED = 130
 _EXIT_CODES = {"success": EXIT_OK, "failed": EXIT_FAILED, "lock_timeout": EXIT_LOCK_TIMEOUT}
 # Sessions the server can tell are gone (host lost) release the lock within about two minutes.
 _KEEPALIVES = {"keepalives": 1, "keepalives_idle": 60, "keepalives_interval": 10, "keepalives_count": 6}
@@ -137,7 +138,12 @@ def run_transform(
                 logger.warning("transform %s: closed %d run(s) left running by a dead build", attempt.run_id, abandoned)
             if on_locked is not None:
                 on_locked()
-            ending = _build(conn, options, warehouse, settings, attempt, cloudwatch)
+            try:
+                ending = _build(conn, options, warehouse, settings, attempt, cloudwatch)
+            except KeyboardInterrupt:
+                # Ctrl+C, or SIGTERM (the transform command turns it into this): close the row, then stop.
+                record_end(conn, attempt.run_id, Ending("failed", _now(), error="interrupted during the build"))
+                raise
             record_end(conn, attempt.run_id, ending)
         finally:
             # Closing the session releases the lock too; unlocking first just says so sooner.

@@ -156,3 +156,28 @@ def test_an_unreachable_warehouse_exits_4(tmp_path: Path) -> None:
 
     assert process.returncode == 4
     assert "cannot reach the warehouse at 127.0.0.1:1/dw" in process.stderr
+
+
+def test_sigterm_during_a_build_closes_its_row_and_frees_the_lock(
+    roles: RoleWarehouse, probe: Probe, tmp_path: Path
+) -> None:
+    """SSM Run Command's timeout (or systemd) stops a build with SIGTERM: the row says so, the lock is free."""
+    process = subprocess.Popen(
+        [CLICKSTREAM, "transform", "--quiet", "--target-path", str(tmp_path / "target")],
+        env=roles.env("transformer"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not probe.scalar("select count(*) from ops.transform_runs where status = 'running'"):
+        assert time.monotonic() < deadline and process.poll() is None, "the build never started"
+        time.sleep(0.05)
+
+    process.terminate()
+    _, stderr = process.communicate(timeout=120)
+
+    assert process.returncode == 130, stderr
+    assert probe.rows("select status, error from ops.transform_runs") == [("failed", "interrupted during the build")]
+    held = probe.scalar("select count(*) from pg_locks where locktype = 'advisory' and objid = %s", (BUILD_LOCK_KEY,))
+    assert held == 0
