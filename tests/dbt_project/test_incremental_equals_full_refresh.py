@@ -14,9 +14,7 @@ is proved; the only extra is CREATE on the test's database, which the second cop
 
 from __future__ import annotations
 
-import json
 import os
-import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,16 +26,14 @@ import orjson
 import psycopg2
 import pytest
 from psycopg2 import sql
+from support.dbt_invoke import Dbt, prepare_warehouse
 from support.loader_kit import iso_ms, ndjson
 
 from clickstream.local_postgres import Connection
 from warehouse.connection import WarehouseSettings
-from warehouse.migrate import migrate, set_role_passwords
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
-PROFILES_DIR = REPO / "dbt_project"
 SCHEMAS = ("staging", "intermediate", "marts")
 FULL_REFRESH_PREFIX = "fr_"
 # Build bookkeeping, not data: the moment a row was staged differs between any two builds by construction.
@@ -103,60 +99,6 @@ class Proof:
     builds: list[BuildStats] = field(default_factory=list)
     oids: list[dict[str, int]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
-
-
-class Dbt:
-    """`dbt build` in-process, with its target and log directories in the test's tmp (parallel runs don't clash).
-
-    Partial parsing stays on: after the first invocation only changed files (none) are parsed again.
-    """
-
-    def __init__(self, work: Path) -> None:
-        from dbt.cli.main import dbtRunner
-
-        self.runner = dbtRunner()
-        self.target_path = work / "target"
-        self.log_path = work / "logs"
-
-    def invoke(self, command: str, *extra: str) -> None:
-        args = [
-            command,
-            "--project-dir",
-            str(REPO),
-            "--profiles-dir",
-            str(PROFILES_DIR),
-            "--target-path",
-            str(self.target_path),
-            "--log-path",
-            str(self.log_path),
-            "--no-version-check",
-            "--quiet",
-            *extra,
-        ]
-        outcome = self.runner.invoke(args)
-        if outcome.success:
-            return
-        if outcome.exception is not None:
-            raise AssertionError(f"dbt {' '.join(args)} failed: {outcome.exception}") from outcome.exception
-        problems = [
-            f"{result.node.unique_id}: {result.status}: {result.message}"
-            for result in outcome.result or []
-            if str(result.status) not in ("success", "pass", "skipped")
-        ]
-        pytest.fail(f"dbt {command} {' '.join(extra)} failed:\n" + "\n".join(problems))
-
-    def build(self, *extra: str, data_tests: bool = True) -> None:
-        # The unit tests do not depend on the data; `dbt test -s test_type:unit` runs them once, not every hour.
-        self.invoke("build", "--exclude-resource-type", "unit_test", *([] if data_tests else ["test"]), *extra)
-
-    def incremental_relations(self) -> list[str]:
-        """schema.table of every incremental model, from the manifest of the last invocation."""
-        manifest = json.loads((self.target_path / "manifest.json").read_text(encoding="utf-8"))
-        return sorted(
-            f"{node['schema']}.{node['alias']}"
-            for node in manifest["nodes"].values()
-            if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"
-        )
 
 
 class Warehouse:
@@ -288,24 +230,7 @@ class Bench:
 
 @pytest.fixture
 def bench(warehouse: Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Bench]:
-    transformer, loader = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
-    admin = psycopg2.connect(warehouse.dsn())
-    try:
-        migrate(admin)
-        set_role_passwords(admin, {"transformer": transformer, "loader": loader})
-        with admin, admin.cursor() as cursor:
-            cursor.execute(
-                sql.SQL("grant create on database {} to transformer").format(sql.Identifier(warehouse.database))
-            )
-    finally:
-        admin.close()
-    # profiles.yml reads DW_PG_*; the warehouse fixture pointed them at the database as its admin.
-    monkeypatch.setenv("DW_PG_USER", "transformer")
-    monkeypatch.setenv("DW_PG_PASSWORD", transformer)
-    monkeypatch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    loader_settings = WarehouseSettings(
-        host=warehouse.host, port=warehouse.port, user="loader", password=loader, database=warehouse.database
-    )
+    loader_settings = prepare_warehouse(warehouse, monkeypatch)
     dw = Warehouse(warehouse)
     yield Bench(dw, Dbt(tmp_path / "dbt"), loader_settings, tmp_path / "raw")
     dw.close()

@@ -13,9 +13,10 @@
 }}
 
 -- Every event with its session. A visitor's events in event-time order; a session starts at the first event,
--- after a gap longer than session_timeout_minutes, or where the client's sessionId changes. Nothing else splits
--- a session: not midnight, not the hour, not the build. session_key is the hash of the visitor and the session's
--- first event, so the same events always give the same key.
+-- after a gap longer than session_timeout_minutes, or where the client's sessionId changes (an event without a
+-- sessionId is no change: the next sessionId is compared with the last one sent before it in the same active
+-- period). Nothing else splits a session: not midnight, not the hour, not the build. session_key is the hash of
+-- the visitor and the session's first event, so the same events always give the same key.
 --
 -- Incremental: the window int_visitors_touched names is deleted (pre-hook) and worked out again from staging.
 
@@ -45,10 +46,36 @@ ordered as (
 
     select
         *,
-        lag(event_timestamp) over visitor_timeline as previous_event_at,
-        lag(session_id) over visitor_timeline as previous_session_id
+        coalesce(
+            event_timestamp - lag(event_timestamp) over visitor_timeline
+            > interval '{{ var("session_timeout_minutes") }} minutes',
+            true
+        ) as is_after_timeout
     from staged_events
     window visitor_timeline as (partition by visitor_id order by event_timestamp, event_id)
+
+),
+
+-- A sessionId change is judged against the last sessionId the visitor sent in the same active period (no gap
+-- longer than the timeout): an event without one neither starts a session nor hides a change after it.
+active_periods as (
+
+    select
+        *,
+        count(*) filter (where is_after_timeout) over visitor_timeline as active_period,
+        -- Each event with a sessionId opens a group, which the events without one after it join.
+        count(session_id) over visitor_timeline as session_id_group
+    from ordered
+    window visitor_timeline as (partition by visitor_id order by event_timestamp, event_id rows unbounded preceding)
+
+),
+
+carried as (
+
+    select
+        *,
+        max(session_id) over (partition by visitor_id, active_period, session_id_group) as carried_session_id
+    from active_periods
 
 ),
 
@@ -57,12 +84,12 @@ flagged as (
     select
         *,
         case
-            when previous_event_at is null then 1
-            when event_timestamp - previous_event_at > interval '{{ var("session_timeout_minutes") }} minutes' then 1
-            when session_id <> previous_session_id then 1
+            when is_after_timeout then 1
+            when session_id <> lag(carried_session_id) over visitor_timeline then 1
             else 0
         end as is_session_start
-    from ordered
+    from carried
+    window visitor_timeline as (partition by visitor_id order by event_timestamp, event_id)
 
 ),
 

@@ -14,6 +14,24 @@
 
 with
 
+staged_since_last_build as (
+
+    select
+        visitor_id,
+        user_id,
+        event_timestamp,
+        event_id,
+        staged_at
+    from {{ ref('stg_clickstream__events') }}
+    {% if is_incremental() %}
+        where
+            staged_at > (
+                select coalesce(max(previous.staged_at), '-infinity'::timestamptz) from {{ this }} as previous
+            )
+    {% endif %}
+
+),
+
 identified_events as (
 
     select
@@ -22,23 +40,30 @@ identified_events as (
         event_timestamp as identified_at,
         event_id,
         staged_at
-    from {{ ref('stg_clickstream__events') }}
-    where
-        user_id is not null
-        {% if is_incremental() %}
-            and staged_at > (select coalesce(max(staged_at), '-infinity'::timestamptz) from {{ this }})
-        {% endif %}
+    from staged_since_last_build
+    where user_id is not null
 
 ),
 
 candidates as (
 
-    select visitor_id, user_id, identified_at, event_id, staged_at from identified_events
+    select
+        visitor_id,
+        user_id,
+        identified_at,
+        event_id,
+        staged_at
+    from identified_events
     {% if is_incremental() %}
         union all
-        select visitor_id, user_id, identified_at, event_id, staged_at
-        from {{ this }}
-        where visitor_id in (select identified_events.visitor_id from identified_events)
+        select
+            previous.visitor_id,
+            previous.user_id,
+            previous.identified_at,
+            previous.event_id,
+            previous.staged_at
+        from {{ this }} as previous
+        where previous.visitor_id in (select identified_events.visitor_id from identified_events)
     {% endif %}
 
 ),

@@ -31,89 +31,95 @@ staged_events as (
 
 {% if rebuild %}
 
-final as (
+    final as (
 
-    select
-        visitor_id,
-        '-infinity'::timestamptz as window_start
-    from staged_events
-    group by visitor_id
+        select
+            visitor_id,
+            '-infinity'::timestamptz as window_start
+        from staged_events
+        group by visitor_id
 
-)
+    )
 
 {% else %}
 
-processed as (
+    processed as (
 
-    select coalesce(max(staged_at), '-infinity'::timestamptz) as staged_at_watermark
-    from {{ sessionized }}
+        select coalesce(max(staged_at), '-infinity'::timestamptz) as staged_at_watermark
+        from {{ sessionized }}
 
-),
+    ),
 
-new_events as (
+    new_events as (
 
-    select
-        staged_events.event_id,
-        staged_events.visitor_id,
-        staged_events.event_timestamp
-    from staged_events
-    cross join processed
-    where staged_events.staged_at > processed.staged_at_watermark
+        select
+            staged_events.event_id,
+            staged_events.visitor_id,
+            staged_events.event_timestamp
+        from staged_events
+        cross join processed
+        where staged_events.staged_at > processed.staged_at_watermark
 
-),
+    ),
 
--- An event re-staged with another copy (received earlier) may have moved in time: its old place counts too.
-previous_copies as (
+    -- An event re-staged with another copy (received earlier) may have moved in time: its old place counts too.
+    previous_copies as (
 
-    select
-        sessionized.visitor_id,
-        sessionized.event_timestamp
-    from {{ sessionized }} as sessionized
-    inner join new_events on sessionized.event_id = new_events.event_id
+        select
+            sessionized.visitor_id,
+            sessionized.event_timestamp
+        from {{ sessionized }} as sessionized
+        inner join new_events on sessionized.event_id = new_events.event_id
 
-),
+    ),
 
-touched as (
+    touched as (
 
-    select
-        visitor_id,
-        min(event_timestamp) as first_new_event_at
-    from (
-        select visitor_id, event_timestamp from new_events
-        union all
-        select visitor_id, event_timestamp from previous_copies
-    ) as changes
-    group by visitor_id
+        select
+            visitor_id,
+            min(event_timestamp) as first_new_event_at
+        from (
+            select
+                new_events.visitor_id,
+                new_events.event_timestamp
+            from new_events
+            union all
+            select
+                previous_copies.visitor_id,
+                previous_copies.event_timestamp
+            from previous_copies
+        ) as changes
+        group by visitor_id
 
-),
+    ),
 
-existing_sessions as (
+    existing_sessions as (
 
-    select
-        sessionized.visitor_id,
-        sessionized.session_key,
-        min(sessionized.event_timestamp) as session_start,
-        max(sessionized.event_timestamp) as session_end
-    from {{ sessionized }} as sessionized
-    where sessionized.visitor_id in (select touched.visitor_id from touched)
-    group by sessionized.visitor_id, sessionized.session_key
+        select
+            sessionized.visitor_id,
+            sessionized.session_key,
+            min(sessionized.event_timestamp) as session_start,
+            max(sessionized.event_timestamp) as session_end
+        from {{ sessionized }} as sessionized
+        where sessionized.visitor_id in (select touched.visitor_id from touched)
+        group by sessionized.visitor_id, sessionized.session_key
 
-),
+    ),
 
-final as (
+    final as (
 
-    select
-        touched.visitor_id,
-        least(touched.first_new_event_at, min(existing_sessions.session_start)) as window_start
-    from touched
-    left join existing_sessions
-        on
-            touched.visitor_id = existing_sessions.visitor_id
-            and existing_sessions.session_end
-            >= touched.first_new_event_at - interval '{{ var("session_timeout_minutes") }} minutes'
-    group by touched.visitor_id, touched.first_new_event_at
+        select
+            touched.visitor_id,
+            least(touched.first_new_event_at, min(existing_sessions.session_start)) as window_start
+        from touched
+        left join existing_sessions
+            on
+                touched.visitor_id = existing_sessions.visitor_id
+                and existing_sessions.session_end
+                >= touched.first_new_event_at - interval '{{ var("session_timeout_minutes") }} minutes'
+        group by touched.visitor_id, touched.first_new_event_at
 
-)
+    )
 
 {% endif %}
 

@@ -16,6 +16,7 @@
 }}
 
 -- depends_on: {{ ref('int_periods_touched') }}
+-- depends_on: {{ ref('int_visitors_touched') }}
 
 -- One row per event (deduplicated by eventId), with its session, its day in reporting_timezone, and the session's
 -- channel and bot flag: the warehouse's curated event table, under the column names the data-warehouse schema
@@ -28,21 +29,12 @@
 
 with
 
-touched as (
-
-    select
-        visitor_id,
-        window_start
-    from {{ ref('int_visitors_touched') }}
-
-),
-
 events as (
 
     select sessionized.*
     from {{ ref('int_events_sessionized') }} as sessionized
     {% if is_incremental() %}
-        inner join touched
+        inner join {{ ref('int_visitors_touched') }} as touched
             on
                 sessionized.visitor_id = touched.visitor_id
                 and sessionized.event_timestamp >= touched.window_start

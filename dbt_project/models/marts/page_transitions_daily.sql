@@ -17,6 +17,8 @@
     )
 }}
 
+-- depends_on: {{ ref('int_periods_touched') }}
+
 -- One row per reporting day (reporting_timezone, the session's start) × from page path × to page path: how often
 -- a session's page views went from one page to the next, for a Sankey diagram. Page views are page_view and
 -- view_product events (as in sessions), in event-time order; consecutive views of the same path are one visit of
@@ -31,13 +33,6 @@
 
 with
 
-touched_days as (
-
-    select distinct event_date
-    from {{ ref('int_periods_touched') }}
-
-),
-
 sessions as (
 
     select
@@ -46,11 +41,11 @@ sessions as (
     from {{ ref('sessions') }}
     where
         true
+        {% if is_incremental() %}
+            and session_date in (select touched.event_date from {{ ref('int_periods_touched') }} as touched)
+        {% endif %}
         {% if not var('include_bots') %}
             and not is_bot
-        {% endif %}
-        {% if is_incremental() %}
-            and session_date in (select touched_days.event_date from touched_days)
         {% endif %}
 
 ),

@@ -153,13 +153,11 @@ bots as (
 
     select
         date_trunc('hour', received_at at time zone 'UTC') as received_hour,
-        count(*) as bot_events
+        count(*) filter (where is_bot) as bot_events
     from {{ ref('clickstream_events') }}
-    where
-        is_bot
-        {% if is_incremental() %}
-            and {{ in_time_ranges('received_at', changed) }}
-        {% endif %}
+    {% if is_incremental() %}
+        where {{ in_time_ranges('received_at', changed) }}
+    {% endif %}
     group by date_trunc('hour', received_at at time zone 'UTC')
 
 ),

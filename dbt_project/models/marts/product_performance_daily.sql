@@ -17,6 +17,8 @@
     )
 }}
 
+-- depends_on: {{ ref('int_periods_touched') }}
+
 -- One row per reporting day (reporting_timezone, the day the event happened) × product: product views
 -- (view_product events) and the distinct visitors behind them, add_to_cart events, and from the deduplicated
 -- orders (int_orders_deduplicated, an order counted once, on the day of its first purchase event) the orders that
@@ -31,13 +33,6 @@
 -- compiling its plan took over a second, running it a few milliseconds.
 
 with
-
-touched_days as (
-
-    select distinct event_date
-    from {{ ref('int_periods_touched') }}
-
-),
 
 product_events as (
 
@@ -54,11 +49,11 @@ product_events as (
     from {{ ref('clickstream_events') }}
     where
         product_id is not null
+        {% if is_incremental() %}
+            and event_date in (select touched.event_date from {{ ref('int_periods_touched') }} as touched)
+        {% endif %}
         {% if not var('include_bots') %}
             and not is_bot
-        {% endif %}
-        {% if is_incremental() %}
-            and event_date in (select touched_days.event_date from touched_days)
         {% endif %}
 
 ),
@@ -100,7 +95,7 @@ order_items as (
     from orders
     cross join lateral jsonb_array_elements(orders.items) as items (item)
     {% if is_incremental() %}
-        where orders.order_date in (select touched_days.event_date from touched_days)
+        where orders.order_date in (select touched.event_date from {{ ref('int_periods_touched') }} as touched)
     {% endif %}
 
 ),

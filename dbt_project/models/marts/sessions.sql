@@ -45,6 +45,8 @@
 
 {% set steps = var('funnel_steps') %}
 
+-- depends_on: {{ ref('int_visitors_touched') }}
+
 -- One row per session (int_events_sessionized), with what the shop owner asks of a visit: where it came from,
 -- what it saw, how far down the funnel it went, what it bought, and whether it was a bot. Identity is stitched:
 -- once a visitor is known by a userId, all its sessions, earlier ones included, carry the latest one (the
@@ -53,21 +55,12 @@
 
 with
 
-touched as (
-
-    select
-        visitor_id,
-        window_start
-    from {{ ref('int_visitors_touched') }}
-
-),
-
 events as (
 
     select sessionized.*
     from {{ ref('int_events_sessionized') }} as sessionized
     {% if is_incremental() %}
-        inner join touched
+        inner join {{ ref('int_visitors_touched') }} as touched
             on
                 sessionized.visitor_id = touched.visitor_id
                 and sessionized.event_timestamp >= touched.window_start
@@ -87,6 +80,7 @@ bot_patterns as (
 source_categories as (
 
     select
+        priority,
         host_or_source_pattern,
         source_category
     from {{ ref('channel_source_categories') }}
@@ -167,27 +161,27 @@ exits as (
         page_path as exit_page_path
     from timeline
     where is_page_view
-    order by session_key, event_timestamp desc, event_id desc
+    order by session_key asc, event_timestamp desc, event_id desc
 
 ),
 
 {% for step in steps %}
-step_{{ loop.index }} as (
+    step_{{ loop.index }} as (
 
-    select
-        timeline.session_key,
-        min(timeline.event_timestamp) as reached_at
-    from timeline
-    {% if not loop.first %}
-        inner join step_{{ loop.index - 1 }} as previous_step
-            on
-                timeline.session_key = previous_step.session_key
-                and timeline.event_timestamp >= previous_step.reached_at
-    {% endif %}
-    where timeline.event_name = '{{ step }}'
-    group by timeline.session_key
+        select
+            timeline.session_key,
+            min(timeline.event_timestamp) as reached_at
+        from timeline
+        {% if not loop.first %}
+            inner join step_{{ loop.index - 1 }} as previous_step
+                on
+                    timeline.session_key = previous_step.session_key
+                    and timeline.event_timestamp >= previous_step.reached_at
+        {% endif %}
+        where timeline.event_name = '{{ step }}'
+        group by timeline.session_key
 
-),
+    ),
 {% endfor %}
 
 aggregated as (
@@ -229,12 +223,16 @@ classified as (
         landing.browser,
         landing.os,
         landing.country,
+        -- Where several patterns match (mail.google.com is a webmail on a search engine's domain), the seed's
+        -- priority decides.
         (
-            select min(source_categories.source_category)
+            select source_categories.source_category
             from source_categories
             where
                 coalesce(landing.utm_source, landing.referrer_host, '')
                 ~* source_categories.host_or_source_pattern
+            order by source_categories.priority asc, source_categories.source_category asc
+            limit 1
         ) as source_category,
         (
             select min(bot_patterns.reason)

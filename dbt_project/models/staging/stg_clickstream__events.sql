@@ -80,16 +80,16 @@ with
 raw_events as (
 
     select
-        payload,
-        s3_key,
-        line_no,
-        received_at,
-        loaded_at
+        raw_rows.payload,
+        raw_rows.s3_key,
+        raw_rows.line_no,
+        raw_rows.received_at,
+        raw_rows.loaded_at
     from {{ source('clickstream', 'raw_events') }} as raw_rows
     {% if is_incremental() %}
         where
             raw_rows.loaded_at > (
-                select coalesce(max(loaded_at), '-infinity'::timestamptz) from {{ this }}
+                select coalesce(max(previous.loaded_at), '-infinity'::timestamptz) from {{ this }} as previous
             ) - interval '{{ var("loaded_at_lookback_minutes") }} minutes'
             -- Lines staged already are not new, however often the lookback reads them.
             and not exists (

@@ -1,0 +1,319 @@
+"""dbt benchmark: a full `dbt build` at 1M and 5M events of history, then the incremental build after one more hour.
+
+Each size is built with the project's own tools: `clickstream generate` (the real ingest handler, in-process) writes
+the traffic into a local file store, the loader (`run_load`) lands everything received before the held-out hours,
+and dbt builds it in-process (`dbtRunner`, as the `transformer` role). Then each held-out hour is loaded and built
+incrementally, one after the other, as the hourly schedule does: the incremental figure is the median over them.
+Last, a `--full-refresh` build over the same (grown) data gives a second full figure beside the first.
+
+The traffic rate is the same at both sizes (the generator's `--events-per-day`, 220,000, sends about 204,000 a day:
+a million is 5 days); the larger size has a longer history, so one more hour is the same amount of new traffic on
+more history: about 1% of the 1M size. Both sizes share one durable
+PostgreSQL 15 (fsync on), one database each, measured in the same run. Unit tests are left out of every build
+(`--exclude-resource-type unit_test`: they read no data, and cost the same at any size); data tests are in.
+
+    .venv/bin/python -m bench.bench_dbt [--sizes 1000000,5000000] [--hours 3] [--keep DIR] [--project-dir DIR]
+
+With `--keep DIR` the work directory stays: DIR/pg is the PostgreSQL cluster (stopped at the end; start it again
+with `LocalPostgres(DIR / "pg").ensure_running()`), one database `bench_dbt_<size>` per size, DIR/raw-<size> the raw
+store (reused by the next run with the same DIR) and DIR/results.json the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import statistics
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psycopg2
+from psycopg2 import sql
+
+from clickstream.local_postgres import Connection, LocalPostgres
+from warehouse.connection import WarehouseSettings
+from warehouse.migrate import migrate, set_role_passwords
+
+REPO = Path(__file__).resolve().parents[1]
+START = date(2025, 10, 6)
+SEED = 5
+# The held-out hours are the evening of the last generated day (UTC): the busiest hours, the hardest case.
+LAST_HELD_OUT_HOUR = 21
+# Models whose time the summary names (the slowest of each build).
+SLOWEST = 6
+
+
+@dataclass
+class Build:
+    seconds: float
+    # model or test name: seconds, the slowest first
+    slowest: dict[str, float]
+    raw_rows_after: int = 0
+    new_raw_rows: int = 0
+
+
+@dataclass
+class SizeResult:
+    size: int
+    days: int
+    events_per_day: int
+    history_raw_rows: int = 0
+    full: Build | None = None
+    incremental: list[Build] = field(default_factory=list)
+    full_refresh: Build | None = None
+
+    @property
+    def incremental_median(self) -> float:
+        return statistics.median(build.seconds for build in self.incremental)
+
+
+class Dbt:
+    """`dbt` in-process, its target and logs in the work directory (a target path per database)."""
+
+    def __init__(self, work: Path, project: Path) -> None:
+        from dbt.cli.main import dbtRunner
+
+        self.runner = dbtRunner()
+        self.work = work
+        self.project = project
+
+    def invoke(self, command: str, *extra: str) -> tuple[float, dict[str, float]]:
+        args = [
+            command,
+            "--project-dir",
+            str(self.project),
+            "--profiles-dir",
+            str(self.project / "dbt_project"),
+            "--target-path",
+            str(self.work / "target"),
+            "--log-path",
+            str(self.work / "logs"),
+            "--no-version-check",
+            "--quiet",
+            *extra,
+        ]
+        started = time.perf_counter()
+        outcome = self.runner.invoke(args)
+        seconds = time.perf_counter() - started
+        if not outcome.success:
+            problems = [
+                f"{result.node.unique_id}: {result.status}: {result.message}"
+                for result in getattr(outcome.result, "results", None) or []
+                if str(result.status) not in ("success", "pass", "skipped")
+            ]
+            raise RuntimeError(f"dbt {command} failed: {outcome.exception or ''}\n" + "\n".join(problems))
+        timings = {result.node.name: result.execution_time for result in getattr(outcome.result, "results", None) or []}
+        slowest = dict(sorted(timings.items(), key=lambda item: -item[1])[:SLOWEST])
+        return seconds, slowest
+
+    def build(self, *extra: str) -> Build:
+        seconds, slowest = self.invoke("build", "--exclude-resource-type", "unit_test", *extra)
+        return Build(seconds, {name: round(value, 2) for name, value in slowest.items()})
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _scalar(target: Connection, query: str) -> Any:
+    with psycopg2.connect(target.dsn()) as conn, conn.cursor() as cursor:
+        cursor.execute(query)
+        return cursor.fetchone()[0]
+
+
+def fresh_warehouse(server: LocalPostgres, name: str) -> tuple[Connection, WarehouseSettings, dict[str, str]]:
+    """A new migrated database; the loader's and dbt's roles with passwords. Returns admin, loader, dbt's env."""
+    admin = server.connection("postgres")
+    conn = psycopg2.connect(admin.dsn())
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        cursor.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+    conn.close()
+    target = Connection(admin.host, admin.port, admin.user, admin.password, name)
+    transformer, loader = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
+    conn = psycopg2.connect(target.dsn())
+    try:
+        migrate(conn)
+        set_role_passwords(conn, {"transformer": transformer, "loader": loader})
+    finally:
+        conn.close()
+    loader_settings = WarehouseSettings(host=admin.host, port=admin.port, user="loader", password=loader, database=name)
+    dbt_env = {**target.env(), "DW_PG_USER": "transformer", "DW_PG_PASSWORD": transformer}
+    return target, loader_settings, dbt_env
+
+
+def generate_store(root: Path, days: int, events_per_day: int) -> None:
+    from clickstream.generate.run import generate
+
+    if (root / ".complete").exists():
+        print(f"  reusing the generated store {root}")
+        return
+    shutil.rmtree(root, ignore_errors=True)
+    started = time.perf_counter()
+    summary = generate(
+        root.as_uri() + "?fsync=false",
+        days=days,
+        start=START,
+        seed=SEED,
+        events_per_day=events_per_day,
+        workers=min(2, os.cpu_count() or 1),
+    )
+    if summary.errors:
+        raise RuntimeError(f"generation failed: {summary.error_samples}")
+    (root / ".complete").write_text(f"{summary.events_sent}\n")
+    print(f"  generated {summary.events_sent:,} events in {time.perf_counter() - started:.0f} s")
+
+
+def load(store_url: str, loader: WarehouseSettings, event: dict[str, str]) -> int:
+    from loader_lambda.loader import run_load
+    from loader_lambda.settings import LoaderSettings
+    from loader_lambda.window import plan_from_event
+    from raw_store import open_store
+
+    settings = LoaderSettings(raw_store_url=store_url, compact=False, lock_timeout_seconds=60)
+    now = datetime.now(UTC)
+    summary = run_load(
+        plan_from_event(event, now, settings.lookback_hours), open_store(store_url), settings, loader, now=now
+    )
+    if summary.status != "succeeded":
+        raise RuntimeError(f"the loader failed: {summary.problems}")
+    return summary.rows
+
+
+def bench_size(
+    server: LocalPostgres,
+    workdir: Path,
+    project: Path,
+    size: int,
+    *,
+    events_per_day: int,
+    days_per_million: float,
+    hours: int,
+) -> SizeResult:
+    days = max(1, round(size / 1_000_000 * days_per_million))
+    result = SizeResult(size=size, days=days, events_per_day=events_per_day)
+    print(f"{size:,} events: {days} days of {events_per_day:,} events a day")
+    root = workdir / f"raw-{size}"
+    generate_store(root, days, events_per_day)
+    store_url = root.as_uri() + "?fsync=false"
+
+    target, loader, dbt_env = fresh_warehouse(server, f"bench_dbt_{size}")
+    os.environ.update(dbt_env)
+    (workdir / f"warehouse-{size}.env").write_text("".join(f"export {k}={v}\n" for k, v in dbt_env.items()))
+    last_day = datetime(START.year, START.month, START.day, tzinfo=UTC) + timedelta(days=days - 1)
+    held_out = [last_day + timedelta(hours=LAST_HELD_OUT_HOUR - n) for n in range(hours - 1, -1, -1)]
+
+    started = time.perf_counter()
+    first = datetime(START.year, START.month, START.day, tzinfo=UTC) - timedelta(days=1)
+    load(store_url, loader, {"fromHour": _iso(first), "toHour": _iso(held_out[0] - timedelta(hours=1))})
+    result.history_raw_rows = _scalar(target, "select count(*) from raw.raw_events")
+    print(f"  loaded {result.history_raw_rows:,} raw rows in {time.perf_counter() - started:.0f} s")
+
+    dbt = Dbt(workdir / f"dbt-{size}", project)
+    # Parsing is not the build's work: every timed build below starts from the same parsed project.
+    dbt.invoke("parse")
+    result.full = dbt.build()
+    result.full.raw_rows_after = result.history_raw_rows
+    print(f"  full build: {result.full.seconds:.1f} s; slowest {result.full.slowest}")
+
+    for hour in held_out:
+        before = _scalar(target, "select count(*) from raw.raw_events")
+        load(store_url, loader, {"targetUtcHour": _iso(hour)})
+        after = _scalar(target, "select count(*) from raw.raw_events")
+        build = dbt.build()
+        build.raw_rows_after, build.new_raw_rows = after, after - before
+        result.incremental.append(build)
+        print(
+            f"  incremental after {hour:%d %H}:00 (+{build.new_raw_rows:,} rows, "
+            f"{100 * build.new_raw_rows / before:.2f}%): {build.seconds:.1f} s; slowest {build.slowest}"
+        )
+
+    result.full_refresh = dbt.build("--full-refresh")
+    print(f"  full refresh: {result.full_refresh.seconds:.1f} s; slowest {result.full_refresh.slowest}")
+    _analyze_sizes(target)
+    return result
+
+
+def _analyze_sizes(target: Connection) -> None:
+    with psycopg2.connect(target.dsn()) as conn, conn.cursor() as cursor:
+        cursor.execute(
+            "select n.nspname || '.' || c.relname, pg_size_pretty(pg_total_relation_size(c.oid)) "
+            "from pg_class c join pg_namespace n on n.oid = c.relnamespace "
+            "where n.nspname in ('staging', 'intermediate', 'marts') and c.relkind = 'r' "
+            "order by pg_total_relation_size(c.oid) desc limit 5"
+        )
+        print("  largest tables: " + ", ".join(f"{name} {size}" for name, size in cursor.fetchall()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000000,5000000", help="events of history, comma-separated")
+    parser.add_argument("--events-per-day", type=int, default=220_000, help="the generator's nominal daily rate")
+    parser.add_argument("--days-per-million", type=float, default=5.0, help="days of traffic per million events")
+    parser.add_argument("--hours", type=int, default=3, help="held-out hours, each loaded and built incrementally")
+    parser.add_argument("--keep", type=Path, help="work directory to keep (default: a temporary one)")
+    parser.add_argument(
+        "--project-dir",
+        type=Path,
+        default=REPO,
+        help="the dbt project (default: this repository's; a copy keeps "
+        "the measured models fixed while the tree is edited)",
+    )
+    args = parser.parse_args()
+    os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+
+    workdir = (args.keep or Path(tempfile.mkdtemp(prefix="clickstream-bench-dbt-"))).resolve()
+    workdir.mkdir(parents=True, exist_ok=True)
+    workdir.chmod(0o755)
+    server = LocalPostgres(workdir / "pg", durable=True)
+    server.ensure_running("postgres")
+    results: list[SizeResult] = []
+    try:
+        for size in (int(x) for x in args.sizes.split(",")):
+            results.append(
+                bench_size(
+                    server,
+                    workdir,
+                    args.project_dir.resolve(),
+                    size,
+                    events_per_day=args.events_per_day,
+                    days_per_million=args.days_per_million,
+                    hours=args.hours,
+                )
+            )
+            (workdir / "results.json").write_bytes(
+                orjson.dumps([asdict(r) for r in results], option=orjson.OPT_INDENT_2)
+            )
+    finally:
+        server.stop()
+        if args.keep is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    print(f"\nmedians of {args.hours} incremental builds; targets: incremental <= 15% of full at the largest size,")
+    print("incremental at the largest size <= 1.5x the smallest's")
+    columns = ("history", "raw rows", "full s", "refresh s", "incr s", "new rows", "incr/full")
+    print(" ".join(f"{name:>10}" for name in columns))
+    for r in results:
+        if r.full is None or r.full_refresh is None:
+            continue
+        new_rows = statistics.median(build.new_raw_rows for build in r.incremental)
+        print(
+            f"{r.size:>10,} {r.history_raw_rows:>10,} {r.full.seconds:>10.1f} {r.full_refresh.seconds:>10.1f} "
+            f"{r.incremental_median:>10.1f} {new_rows:>10,.0f} {r.incremental_median / r.full.seconds:>10.1%}"
+        )
+    if len(results) > 1:
+        print(f"incremental, largest / smallest: {results[-1].incremental_median / results[0].incremental_median:.2f}x")
+    if args.keep:
+        print(f"kept: {workdir} (cluster {workdir / 'pg'}, databases bench_dbt_<size>)")
+
+
+if __name__ == "__main__":
+    main()
