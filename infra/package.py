@@ -7,7 +7,13 @@ for its architecture (arm64 for the default t4g).
 
 Runtime: python3.12 on x86_64. pyarrow's wheels since 21 need glibc 2.28 (manylinux_2_28), which the python3.11
 runtime (Amazon Linux 2, glibc 2.26) lacks; python3.12 runs on Amazon Linux 2023 (glibc 2.34). x86_64 so the
-packaging test can import the very wheels it zipped on an x86_64 machine.
+packaging test can import the very wheels it zipped on an x86_64 machine. ``--python-version`` builds the same zips
+(same pins, stripping and manylinux platforms) for another CPython, so a machine without a 3.12 can run them.
+
+The warehouse bundle is binary where PyPI has a wheel for the instance. A dependency published only as an sdist is
+built into a wheel here when it is pure Python (then it runs anywhere); a compiled one (libsass, which shinychat
+requires, has no Linux aarch64 wheel) stays an sdist that the instance compiles offline with the bundled build
+backend (bootstrap.sh installs the compiler when the wheelhouse holds one).
 """
 
 from __future__ import annotations
@@ -27,16 +33,34 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import Requirement
+from packaging.utils import parse_wheel_filename
 
 REPO = Path(__file__).resolve().parents[1]
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 LAMBDA_PYTHON = "3.12"
 LAMBDA_PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64")
 WAREHOUSE_PYTHON = "3.11"  # Amazon Linux 2023's python3.11 package
-WAREHOUSE_PLATFORMS = {
-    "arm64": ("manylinux_2_28_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64"),
-    "x86_64": LAMBDA_PLATFORMS,
+
+
+@dataclass(frozen=True)
+class WarehouseTarget:
+    pip_platforms: tuple[str, ...]
+    # uv's name for the same platform (it resolves the dependency tree for a machine other than this one).
+    uv_platform: str
+
+
+# Amazon Linux 2023 has glibc 2.34: manylinux_2_28 and older wheels run on it.
+WAREHOUSE_TARGETS = {
+    "arm64": WarehouseTarget(
+        ("manylinux_2_28_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64"), "aarch64-manylinux_2_28"
+    ),
+    "x86_64": WarehouseTarget(LAMBDA_PLATFORMS, "x86_64-manylinux_2_28"),
 }
+# What the instance's pip needs to build a compiled sdist offline (pip's default backend for a setup.py project),
+# and pip itself, so the instance installs with the pip that built and checked the bundle.
+_BUILD_BACKEND = ("setuptools", "wheel")
+# Source files that make an sdist a compiled one (not worth building here only to find it platform-specific).
+_COMPILED_SOURCES = (".c", ".cc", ".cpp", ".cxx", ".pyx", ".f90", ".rs", ".go")
 # What a Lambda never needs at run time: tests, caches, type stubs' sources, and pip's bookkeeping binaries.
 _DROPPED_DIRS = frozenset({"__pycache__", "tests", "test"})
 _DROPPED_SUFFIXES = (".pyc", ".pyo")
@@ -151,7 +175,7 @@ def _pip(*args: str) -> None:
 
 
 def _platform_args(platforms: Iterable[str], python: str) -> list[str]:
-    args = ["--only-binary=:all:", "--implementation", "cp", "--python-version", python]
+    args = ["--implementation", "cp", "--python-version", python]
     for platform in platforms:
         args += ["--platform", platform]
     return args
@@ -191,7 +215,10 @@ def _copy_packages(packages: Iterable[str], root: Path) -> None:
         shutil.copytree(REPO / package, root / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
 
-def build_lambda(spec: LambdaSpec, dist: Path, cache_dir: Path | None = None) -> Built:
+def build_lambda(
+    spec: LambdaSpec, dist: Path, cache_dir: Path | None = None, python_version: str = LAMBDA_PYTHON
+) -> Built:
+    """``<dist>/<name>.zip`` for CPython ``python_version`` (the runtime's unless a test asks for its own)."""
     with tempfile.TemporaryDirectory(prefix=f"package-{spec.name}-") as work:
         root = Path(work) / "root"
         root.mkdir()
@@ -201,7 +228,8 @@ def build_lambda(spec: LambdaSpec, dist: Path, cache_dir: Path | None = None) ->
             "--quiet",
             "--target",
             str(root),
-            *_platform_args(LAMBDA_PLATFORMS, LAMBDA_PYTHON),
+            "--only-binary=:all:",
+            *_platform_args(LAMBDA_PLATFORMS, python_version),
             "--constraint",
             str(_constraints(Path(work))),
             *cache,
@@ -221,33 +249,118 @@ def build_lambda(spec: LambdaSpec, dist: Path, cache_dir: Path | None = None) ->
     return Built(target, unzipped, target.stat().st_size)
 
 
+def _uv(*args: str) -> str:
+    from uv import find_uv_bin
+
+    # Never a Python download: uv builds sdists' metadata with this interpreter.
+    command = [find_uv_bin(), *args, "--python", sys.executable, "--no-python-downloads"]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise PackagingError(f"{' '.join(command)} failed:\n{result.stderr[-4000:]}")
+    return result.stdout
+
+
+def target_closure(
+    target: WarehouseTarget, constraints: Path, requirements: Iterable[str], cache_dir: Path | None = None
+) -> list[str]:
+    """Every distribution the project needs on the target (markers evaluated for its platform), pinned.
+
+    uv resolves for another platform without needing every package as a wheel; pip's ``--platform`` resolution
+    refuses sdists, which is what failed for arm64 (libsass)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".in") as wanted:
+        wanted.write("\n".join(requirements) + "\n")
+        wanted.flush()
+        out = _uv(
+            "pip", "compile", "--quiet", "--no-header", "--no-annotate", "--python-version", WAREHOUSE_PYTHON,
+            "--python-platform", target.uv_platform, "--constraint", str(constraints), *_uv_cache(cache_dir),
+            wanted.name,
+        )  # fmt: skip
+    return [line.strip() for line in out.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def _uv_cache(cache_dir: Path | None) -> list[str]:
+    # Beside pip's cache, not in it: the two tools lay their caches out differently.
+    return ["--cache-dir", str(cache_dir / "uv")] if cache_dir else []
+
+
+def _is_compiled(sdist: Path) -> bool:
+    with tarfile.open(sdist) as archive:
+        return any(name.endswith(_COMPILED_SOURCES) for name in archive.getnames())
+
+
+def _wheel_sdists(wheelhouse: Path, cache: list[str]) -> list[str]:
+    """Pure-Python sdists become wheels (platform-independent, built here); compiled ones stay for the instance.
+    Returns the names of those that stay."""
+    compiled = []
+    for sdist in sorted(wheelhouse.glob("*.tar.gz")):
+        if _is_compiled(sdist):
+            compiled.append(sdist.name)
+            continue
+        with tempfile.TemporaryDirectory(prefix="package-sdist-") as out:
+            _pip("wheel", "--quiet", "--no-deps", "--wheel-dir", out, *cache, str(sdist))
+            (built,) = Path(out).glob("*.whl")
+            _, _, _, tags = parse_wheel_filename(built.name)
+            if any(tag.platform != "any" for tag in tags):
+                compiled.append(sdist.name)
+                continue
+            shutil.move(built, wheelhouse / built.name)
+        sdist.unlink()
+    return compiled
+
+
+def _download_wheelhouse(wheelhouse: Path, target: WarehouseTarget, work: Path, cache_dir: Path | None) -> list[str]:
+    cache = ["--cache-dir", str(cache_dir)] if cache_dir else []
+    closure = target_closure(target, _constraints(work), pinned(runtime_requirements()), cache_dir)
+    # --no-deps: the closure is already resolved for the target, and pip accepts an sdist (where PyPI has no
+    # wheel for the platform) only without its own dependency resolution.
+    target_args = _platform_args(target.pip_platforms, WAREHOUSE_PYTHON)
+    _pip("download", "--quiet", "--no-deps", "--dest", str(wheelhouse), *target_args, *cache, *closure)
+    compiled = _wheel_sdists(wheelhouse, cache)
+    tools = ["pip", *_BUILD_BACKEND] if compiled else ["pip"]
+    _pip(
+        "download", "--quiet", "--no-deps", "--only-binary=:all:", "--dest", str(wheelhouse), *target_args,
+        *cache, *(_pinned_if_installed(tool) for tool in tools),
+    )  # fmt: skip
+    return compiled
+
+
+def _pinned_if_installed(name: str) -> str:
+    try:
+        return f"{name}=={importlib.metadata.version(name)}"
+    except importlib.metadata.PackageNotFoundError:
+        return name
+
+
 # The warehouse needs the project (dbt project, dashboard, migrations, its scripts) besides the wheels.
 _BUNDLE_FILES = ("dbt_project.yml", "pyproject.toml", "README.md")
 _BUNDLE_DIRS = ("dbt_project", "infra/ec2")
 
 
-def build_warehouse_bundle(dist: Path, arch: str = "arm64", cache_dir: Path | None = None) -> Path:
+@dataclass(frozen=True)
+class Bundle:
+    path: Path
+    arch: str
+    # sdists the instance compiles (bootstrap.sh installs gcc-c++ and python3.11-devel for them)
+    compiled_sdists: tuple[str, ...]
+
+    def describe(self) -> str:
+        size = self.path.stat().st_size / 2**20
+        built = f"; built on the instance: {', '.join(self.compiled_sdists)}" if self.compiled_sdists else ""
+        return f"{self.path.name}: {size:.1f} MB ({self.arch}, Python {WAREHOUSE_PYTHON}{built})"
+
+
+def build_warehouse_bundle(dist: Path, arch: str = "arm64", cache_dir: Path | None = None) -> Bundle:
     """``warehouse_bundle.tar.gz``: ``wheelhouse/`` (the project and every dependency, for the EC2's Python and
     architecture) and the files the EC2 runs from a checkout (the dbt project, ``infra/ec2``)."""
-    if arch not in WAREHOUSE_PLATFORMS:
-        raise PackagingError(f"arch must be one of {', '.join(WAREHOUSE_PLATFORMS)}")
+    if arch not in WAREHOUSE_TARGETS:
+        raise PackagingError(f"arch must be one of {', '.join(WAREHOUSE_TARGETS)}")
     with tempfile.TemporaryDirectory(prefix="package-warehouse-") as work:
         root = Path(work) / "bundle"
         wheelhouse = root / "wheelhouse"
         wheelhouse.mkdir(parents=True)
         cache = ["--cache-dir", str(cache_dir)] if cache_dir else []
         _pip("wheel", "--quiet", "--no-deps", "--wheel-dir", str(wheelhouse), *cache, str(REPO))
-        _pip(
-            "download",
-            "--quiet",
-            "--dest",
-            str(wheelhouse),
-            *_platform_args(WAREHOUSE_PLATFORMS[arch], WAREHOUSE_PYTHON),
-            "--constraint",
-            str(_constraints(Path(work))),
-            *cache,
-            *pinned(runtime_requirements()),
-        )
+        compiled = _download_wheelhouse(wheelhouse, WAREHOUSE_TARGETS[arch], Path(work), cache_dir)
         for name in _BUNDLE_FILES:
             if (REPO / name).is_file():
                 shutil.copy2(REPO / name, root / name)
@@ -259,14 +372,19 @@ def build_warehouse_bundle(dist: Path, arch: str = "arm64", cache_dir: Path | No
         with tarfile.open(target, "w:gz") as archive:
             for path in sorted(root.iterdir()):
                 archive.add(path, arcname=path.name)
-    return target
+    return Bundle(target, arch, tuple(compiled))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.package", description=__doc__.splitlines()[0])
     parser.add_argument("--dist", type=Path, default=REPO / "dist", help="where the artifacts go (dist/)")
     parser.add_argument("--only", choices=[*(spec.name for spec in LAMBDAS), "warehouse"], action="append")
-    parser.add_argument("--warehouse-arch", choices=sorted(WAREHOUSE_PLATFORMS), default="arm64")
+    parser.add_argument(
+        "--python-version",
+        default=LAMBDA_PYTHON,
+        help=f"the Lambdas' CPython (default {LAMBDA_PYTHON}, the runtime's); tests build for their own",
+    )
+    parser.add_argument("--warehouse-arch", choices=sorted(WAREHOUSE_TARGETS), default="arm64")
     parser.add_argument("--cache-dir", type=Path, help="pip's download cache (default: pip's own)")
     args = parser.parse_args(argv)
     # The Lambdas by default; the warehouse bundle when asked (--only warehouse): it downloads every dependency.
@@ -274,11 +392,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for spec in LAMBDAS:
             if spec.name in wanted:
-                print(build_lambda(spec, args.dist, args.cache_dir).describe())
+                print(build_lambda(spec, args.dist, args.cache_dir, args.python_version).describe())
         if "warehouse" in wanted:
-            bundle = build_warehouse_bundle(args.dist, args.warehouse_arch, args.cache_dir)
-            size = bundle.stat().st_size / 2**20
-            print(f"{bundle.name}: {size:.1f} MB ({args.warehouse_arch}, Python {WAREHOUSE_PYTHON})")
+            print(build_warehouse_bundle(args.dist, args.warehouse_arch, args.cache_dir).describe())
     except PackagingError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
