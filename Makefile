@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: help install test test-unit test-integration lint format schema demo demo-down bench package clean
+.PHONY: help install test test-unit test-integration lint lint-sql format schema demo demo-down bench package clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -30,10 +30,22 @@ test-unit: $(STAMP) ## Only the fast in-process tests
 test-integration: $(STAMP) ## Only the tests that start real services
 	$(BIN)/pytest -m "integration or e2e" $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff (lint + format check) and the generated JSON Schema up to date
+lint: $(STAMP) ## ruff (lint + format check) and the generated JSON Schema up to date (the SQL: make lint-sql)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/clickstream schema --check
+	@echo "lint: Python and schema done; the dbt models' SQL is linted by make lint-sql (it needs a warehouse)"
+
+# sqlfluff's dbt templater compiles every model, so it needs a warehouse: the one DW_PG_* name, else the demo's
+# (started if stopped; it picks a new port on each start, hence the port file).
+lint-sql: $(STAMP) ## sqlfluff over dbt_project/ (dbt templater) against DW_PG_*, else the demo's PostgreSQL
+	@if [ -z "$$DW_PG_HOST" ]; then \
+		test -f .data/warehouse.env || { echo "lint-sql: set DW_PG_* or run make demo first" >&2; exit 2; }; \
+		$(BIN)/python -c 'from pathlib import Path; from clickstream.local_postgres import LocalPostgres; \
+			LocalPostgres(Path(".data/pg")).ensure_running()' && \
+		set -a && . ./.data/warehouse.env && set +a && export DW_PG_PORT=$$(cat .data/pg/port); \
+	fi; \
+	$(BIN)/sqlfluff lint dbt_project
 
 format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
