@@ -224,21 +224,62 @@ def bench_size(
     result.full.raw_rows_after = result.history_raw_rows
     print(f"  full build: {result.full.seconds:.1f} s; slowest {result.full.slowest}")
 
-    for hour in held_out:
+    result.incremental = incremental_hours(target, dbt, store_url, loader, held_out)
+
+    result.full_refresh = dbt.build("--full-refresh")
+    print(f"  full refresh: {result.full_refresh.seconds:.1f} s; slowest {result.full_refresh.slowest}")
+    _analyze_sizes(target)
+    return result
+
+
+def incremental_hours(
+    target: Connection, dbt: Dbt, store_url: str, loader: WarehouseSettings, hours: list[datetime]
+) -> list[Build]:
+    """Each hour loaded as the schedule does, then one incremental build, timed."""
+    builds = []
+    for hour in hours:
         before = _scalar(target, "select count(*) from raw.raw_events")
         load(store_url, loader, {"targetUtcHour": _iso(hour)})
         after = _scalar(target, "select count(*) from raw.raw_events")
         build = dbt.build()
         build.raw_rows_after, build.new_raw_rows = after, after - before
-        result.incremental.append(build)
+        builds.append(build)
         print(
             f"  incremental after {hour:%d %H}:00 (+{build.new_raw_rows:,} rows, "
             f"{100 * build.new_raw_rows / before:.2f}%): {build.seconds:.1f} s; slowest {build.slowest}"
         )
+    return builds
 
-    result.full_refresh = dbt.build("--full-refresh")
-    print(f"  full refresh: {result.full_refresh.seconds:.1f} s; slowest {result.full_refresh.slowest}")
-    _analyze_sizes(target)
+
+def more_hours(
+    server: LocalPostgres, workdir: Path, project: Path, size: int, *, days_per_million: float, hours: int
+) -> SizeResult:
+    """A kept warehouse one run built: the hours after the held-out ones, loaded and built incrementally.
+
+    For measuring a change to the models against the same history at every size, without building it again.
+    """
+    days = max(1, round(size / 1_000_000 * days_per_million))
+    result = SizeResult(size=size, days=days, events_per_day=0)
+    admin = server.connection(f"bench_dbt_{size}")
+    target = Connection(admin.host, admin.port, admin.user, admin.password, admin.database)
+    loader_password, transformer_password = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
+    conn = psycopg2.connect(target.dsn())
+    try:
+        set_role_passwords(conn, {"transformer": transformer_password, "loader": loader_password})
+    finally:
+        conn.close()
+    os.environ.update({**target.env(), "DW_PG_USER": "transformer", "DW_PG_PASSWORD": transformer_password})
+    loader = WarehouseSettings(
+        host=admin.host, port=admin.port, user="loader", password=loader_password, database=admin.database
+    )
+    result.history_raw_rows = _scalar(target, "select count(*) from raw.raw_events")
+    last_day = datetime(START.year, START.month, START.day, tzinfo=UTC) + timedelta(days=days - 1)
+    after_held_out = [last_day + timedelta(hours=LAST_HELD_OUT_HOUR + 1 + n) for n in range(hours)]
+    dbt = Dbt(workdir / f"dbt-{size}", project)
+    dbt.invoke("parse")
+    print(f"{size:,} events: {result.history_raw_rows:,} raw rows so far")
+    store_url = (workdir / f"raw-{size}").as_uri() + "?fsync=false"
+    result.incremental = incremental_hours(target, dbt, store_url, loader, after_held_out)
     return result
 
 
@@ -261,6 +302,11 @@ def main() -> None:
     parser.add_argument("--hours", type=int, default=3, help="held-out hours, each loaded and built incrementally")
     parser.add_argument("--keep", type=Path, help="work directory to keep (default: a temporary one)")
     parser.add_argument(
+        "--more-hours",
+        action="store_true",
+        help="with --keep DIR of an earlier run: only load and build the hours after its held-out ones",
+    )
+    parser.add_argument(
         "--project-dir",
         type=Path,
         default=REPO,
@@ -278,11 +324,17 @@ def main() -> None:
     results: list[SizeResult] = []
     try:
         for size in (int(x) for x in args.sizes.split(",")):
+            project = args.project_dir.resolve()
+            if args.more_hours:
+                results.append(
+                    more_hours(server, workdir, project, size, days_per_million=args.days_per_million, hours=args.hours)
+                )
+                continue
             results.append(
                 bench_size(
                     server,
                     workdir,
-                    args.project_dir.resolve(),
+                    project,
                     size,
                     events_per_day=args.events_per_day,
                     days_per_million=args.days_per_million,
@@ -303,6 +355,11 @@ def main() -> None:
     print(" ".join(f"{name:>10}" for name in columns))
     for r in results:
         if r.full is None or r.full_refresh is None:
+            new_rows = statistics.median(build.new_raw_rows for build in r.incremental)
+            print(
+                f"{r.size:>10,} {r.history_raw_rows:>10,} {'':>10} {'':>10} "
+                f"{r.incremental_median:>10.1f} {new_rows:>10,.0f}"
+            )
             continue
         new_rows = statistics.median(build.new_raw_rows for build in r.incremental)
         print(

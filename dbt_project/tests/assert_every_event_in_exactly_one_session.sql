@@ -1,6 +1,9 @@
 -- Every staged event is in clickstream_events once (event_id is unique there) and in exactly one session: per
 -- session_key, the events clickstream_events holds equal sessions.events, and no session or event is left over.
--- Returns one row per problem.
+-- Returns one row per problem. Like the generic tests of these tables, it checks the visitors this build touched
+-- (every visitor on a first build or a full refresh; see macros/touched_visitors.sql): the others did not change.
+
+-- depends_on: {{ ref('int_visitors_touched') }}
 
 with
 
@@ -8,6 +11,7 @@ staged as (
 
     select event_id
     from {{ ref('stg_clickstream__events') }}
+    where visitor_id in {{ touched_visitors() }}
 
 ),
 
@@ -17,6 +21,7 @@ published as (
         event_id,
         session_key
     from {{ ref('clickstream_events') }}
+    where visitor_id in {{ touched_visitors() }}
 
 ),
 
@@ -36,6 +41,7 @@ sessions as (
         session_key,
         events
     from {{ ref('sessions') }}
+    where visitor_id in {{ touched_visitors() }}
 
 ),
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg2
 import pytest
@@ -13,6 +14,9 @@ from psycopg2 import sql
 from clickstream.local_postgres import Connection
 from warehouse.connection import WarehouseSettings
 from warehouse.migrate import migrate, set_role_passwords
+
+if TYPE_CHECKING:
+    from dbt.cli.main import dbtRunnerResult
 
 REPO = Path(__file__).resolve().parents[2]
 PROFILES_DIR = REPO / "dbt_project"
@@ -57,6 +61,20 @@ class Dbt:
         self.log_path = work / "logs"
 
     def invoke(self, command: str, *extra: str) -> None:
+        outcome = self.attempt(command, *extra)
+        if outcome.success:
+            return
+        if outcome.exception is not None:
+            raise AssertionError(f"dbt {command} {' '.join(extra)} failed: {outcome.exception}") from outcome.exception
+        problems = [
+            f"{result.node.unique_id}: {result.status}: {result.message}"
+            for result in outcome.result or []
+            if str(result.status) not in ("success", "pass", "skipped")
+        ]
+        pytest.fail(f"dbt {command} {' '.join(extra)} failed:\n" + "\n".join(problems))
+
+    def attempt(self, command: str, *extra: str) -> dbtRunnerResult:
+        """The invocation's result, whether it succeeded or not."""
         args = [
             *command.split(),  # "docs generate" is a command of two words
             "--project-dir",
@@ -71,17 +89,7 @@ class Dbt:
             "--quiet",
             *extra,
         ]
-        outcome = self.runner.invoke(args)
-        if outcome.success:
-            return
-        if outcome.exception is not None:
-            raise AssertionError(f"dbt {' '.join(args)} failed: {outcome.exception}") from outcome.exception
-        problems = [
-            f"{result.node.unique_id}: {result.status}: {result.message}"
-            for result in outcome.result or []
-            if str(result.status) not in ("success", "pass", "skipped")
-        ]
-        pytest.fail(f"dbt {command} {' '.join(extra)} failed:\n" + "\n".join(problems))
+        return self.runner.invoke(args)
 
     def build(self, *extra: str, data_tests: bool = True) -> None:
         # The unit tests do not depend on the data; `dbt test -s test_type:unit` runs them once, not every hour.

@@ -307,8 +307,9 @@ final as (
         {% endfor %}
         coalesce(orders.orders, 0) as orders,
         coalesce(orders.revenue, 0) as revenue,
+        -- A session without a user agent or device type is no bot for want of one (never null).
         classified.user_agent_bot_reason is not null
-        or classified.device_type = 'bot'
+        or coalesce(classified.device_type = 'bot', false)
         or classified.max_events_per_minute > {{ var('bot_events_per_minute') }} as is_bot,
         case
             when classified.user_agent_bot_reason is not null then classified.user_agent_bot_reason
