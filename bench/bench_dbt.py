@@ -329,6 +329,9 @@ def main() -> None:
                 results.append(
                     more_hours(server, workdir, project, size, days_per_million=args.days_per_million, hours=args.hours)
                 )
+                (workdir / "results-more-hours.json").write_bytes(
+                    orjson.dumps([asdict(r) for r in results], option=orjson.OPT_INDENT_2)
+                )
                 continue
             results.append(
                 bench_size(
