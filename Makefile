@@ -60,7 +60,7 @@ demo: $(STAMP) ## Run the pipeline end to end on the embedded default (.data/); 
 demo-down: $(STAMP) ## Stop the demo's PostgreSQL
 	$(BIN)/clickstream demo --stop
 
-package: $(STAMP) ## Lambda zips in dist/ (python3.12, x86_64), sizes against Lambda's limit; PACKAGE_ARGS='--only warehouse' for the EC2 bundle
+package: $(STAMP) ## Lambda zips in dist/ (python3.12, x86_64), sizes against Lambda's limit; PACKAGE_ARGS='--only warehouse' for the EC2 bundle (arm64; --warehouse-arch x86_64)
 	$(BIN)/python -m infra.package $(PACKAGE_ARGS)
 
 bench: $(STAMP) ## Run the benchmarks (docs/benchmarks.md has the figures and the same commands)

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import tomllib
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -56,9 +57,9 @@ WAREHOUSE_TARGETS = {
     ),
     "x86_64": WarehouseTarget(LAMBDA_PLATFORMS, "x86_64-manylinux_2_28"),
 }
-# What the instance's pip needs to build a compiled sdist offline (pip's default backend for a setup.py project),
-# and pip itself, so the instance installs with the pip that built and checked the bundle.
-_BUILD_BACKEND = ("setuptools", "wheel")
+# pip's build requirements for an sdist without a [build-system] table (libsass has a bare setup.py); setuptools
+# before 70.1 asks for wheel too.
+_LEGACY_BUILD_REQUIRES = ("setuptools>=40.8.0", "wheel")
 # Source files that make an sdist a compiled one (not worth building here only to find it platform-specific).
 _COMPILED_SOURCES = (".c", ".cc", ".cpp", ".cxx", ".pyx", ".f90", ".rs", ".go")
 # What a Lambda never needs at run time: tests, caches, type stubs' sources, and pip's bookkeeping binaries.
@@ -279,7 +280,7 @@ def target_closure(
 
 
 def _uv_cache(cache_dir: Path | None) -> list[str]:
-    # Beside pip's cache, not in it: the two tools lay their caches out differently.
+    # A directory of its own inside the given cache: uv lays its cache out differently from pip.
     return ["--cache-dir", str(cache_dir / "uv")] if cache_dir else []
 
 
@@ -288,7 +289,7 @@ def _is_compiled(sdist: Path) -> bool:
         return any(name.endswith(_COMPILED_SOURCES) for name in archive.getnames())
 
 
-def _wheel_sdists(wheelhouse: Path, cache: list[str]) -> list[str]:
+def wheel_sdists(wheelhouse: Path, cache: list[str]) -> list[str]:
     """Pure-Python sdists become wheels (platform-independent, built here); compiled ones stay for the instance.
     Returns the names of those that stay."""
     compiled = []
@@ -308,27 +309,34 @@ def _wheel_sdists(wheelhouse: Path, cache: list[str]) -> list[str]:
     return compiled
 
 
+def build_requirements(sdist: Path) -> list[str]:
+    """What pip installs to build ``sdist``: its pyproject's ``[build-system] requires``, or pip's default."""
+    with tarfile.open(sdist) as archive:
+        member = next(
+            (m for m in archive.getmembers() if m.name.count("/") == 1 and m.name.endswith("/pyproject.toml")), None
+        )
+        pyproject = tomllib.loads(archive.extractfile(member).read().decode()) if member else {}
+    return list(pyproject.get("build-system", {}).get("requires", _LEGACY_BUILD_REQUIRES))
+
+
 def _download_wheelhouse(wheelhouse: Path, target: WarehouseTarget, work: Path, cache_dir: Path | None) -> list[str]:
     cache = ["--cache-dir", str(cache_dir)] if cache_dir else []
-    closure = target_closure(target, _constraints(work), pinned(runtime_requirements()), cache_dir)
+    constraints = _constraints(work)
+    closure = target_closure(target, constraints, pinned(runtime_requirements()), cache_dir)
     # --no-deps: the closure is already resolved for the target, and pip accepts an sdist (where PyPI has no
     # wheel for the platform) only without its own dependency resolution.
     target_args = _platform_args(target.pip_platforms, WAREHOUSE_PYTHON)
     _pip("download", "--quiet", "--no-deps", "--dest", str(wheelhouse), *target_args, *cache, *closure)
-    compiled = _wheel_sdists(wheelhouse, cache)
-    tools = ["pip", *_BUILD_BACKEND] if compiled else ["pip"]
+    compiled = wheel_sdists(wheelhouse, cache)
+    # The instance installs with the pip that built and checked the bundle, and builds what stayed an sdist with
+    # no index: its build requirements come along, as wheels for the instance.
+    tools = [f"pip=={importlib.metadata.version('pip')}"]
+    tools += sorted({req for name in compiled for req in build_requirements(wheelhouse / name)})
     _pip(
-        "download", "--quiet", "--no-deps", "--only-binary=:all:", "--dest", str(wheelhouse), *target_args,
-        *cache, *(_pinned_if_installed(tool) for tool in tools),
+        "download", "--quiet", "--only-binary=:all:", "--dest", str(wheelhouse), *target_args,
+        "--constraint", str(constraints), *cache, *tools,
     )  # fmt: skip
     return compiled
-
-
-def _pinned_if_installed(name: str) -> str:
-    try:
-        return f"{name}=={importlib.metadata.version(name)}"
-    except importlib.metadata.PackageNotFoundError:
-        return name
 
 
 # The warehouse needs the project (dbt project, dashboard, migrations, its scripts) besides the wheels.

@@ -67,6 +67,11 @@ psql_admin() {
 
 step_packages() {
     dnf install -y -q postgresql15-server postgresql15 python3.11 amazon-cloudwatch-agent openssl
+    # A dependency PyPI has no wheel of for this architecture (libsass on arm64) is in the wheelhouse as an sdist,
+    # which pip compiles offline in the project step.
+    if compgen -G "$BUNDLE_DIR/wheelhouse/*.tar.gz" >/dev/null; then
+        dnf install -y -q gcc gcc-c++ make python3.11-devel
+    fi
     id clickstream >/dev/null 2>&1 || useradd --system --home-dir /var/lib/clickstream --shell /sbin/nologin clickstream
 }
 
@@ -108,7 +113,9 @@ step_project() {
     [ -n "$wheel" ] || die "no clickstream_warehouse wheel in $BUNDLE_DIR/wheelhouse (make package builds it)"
     [ -x "$VENV/bin/python" ] || python3.11 -m venv "$VENV"
     if [ "$(cat "$VENV/.bundle-wheel" 2>/dev/null)" != "$(basename "$wheel")" ]; then
-        "$VENV/bin/pip" install --quiet --no-index --find-links "$BUNDLE_DIR/wheelhouse" "$wheel"
+        # The pip that built and checked the bundle (make package) installs it, not the one ensurepip had.
+        "$VENV/bin/python" -m pip install --quiet --no-index --find-links "$BUNDLE_DIR/wheelhouse" --upgrade pip
+        "$VENV/bin/python" -m pip install --quiet --no-index --find-links "$BUNDLE_DIR/wheelhouse" "$wheel"
         basename "$wheel" >"$VENV/.bundle-wheel"
         CHANGED=$((CHANGED + 1))
         log "installed $(basename "$wheel")"

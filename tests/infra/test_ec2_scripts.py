@@ -5,6 +5,10 @@ twice in a throwaway root: the second run changes nothing. Then run-transform.sh
 document runs, reads the env file bootstrap wrote (the transformer's password by its parameter name, as on AWS) and
 builds the marts from generated traffic loaded by the loader role. The dnf, initdb, venv and systemd steps need an
 Amazon Linux machine and are left out (SKIP_STEPS); shellcheck covers every script.
+
+The project step (the venv from the bundle's wheelhouse, no index) runs too, with the x86_64 bundle that `make
+package` builds for an x86 instance type: this machine's architecture, so pip really installs it and the later
+steps run the `clickstream` it installed. The arm64 bundle is checked in test_warehouse_bundle.py.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import tarfile
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -23,6 +28,7 @@ import psycopg2
 import pytest
 
 from clickstream.local_postgres import Connection, LocalPostgres
+from infra.package import build_warehouse_bundle
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -233,3 +239,38 @@ def test_run_transform_builds_the_marts_as_the_transformer(
     assert runs == [("success", "test")]
     log = Path(root / "var/log/clickstream/transform.log").read_text()
     assert "run-transform: exit 0" in log
+
+
+@pytest.fixture(scope="module")
+def x86_64_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cache = Path(os.environ.get("PIP_CACHE_DIR", Path.home() / ".cache" / "pip"))
+    return build_warehouse_bundle(tmp_path_factory.mktemp("dist"), "x86_64", cache).path
+
+
+def test_bootstrap_installs_the_project_offline_from_the_bundle(
+    stack: dict[str, str], warehouse: Connection, x86_64_bundle: Path
+) -> None:
+    assert shutil.which("python3.11"), "bootstrap.sh makes its venv with python3.11 (Debian's python3 is 3.11)"
+    root = Path(stack["BOOTSTRAP_ROOT"])
+    with tarfile.open(x86_64_bundle) as archive:
+        archive.extractall(root / "opt" / "clickstream" / "bundle", filter="data")
+    env = {key: value for key, value in stack.items() if key != "VENV"}
+    # The bundle alone: none of this machine's pip configuration (extra indexes, find-links).
+    env |= {"SKIP_STEPS": "packages postgres services", "PIP_CONFIG_FILE": os.devnull, "PIP_FIND_LINKS": ""}
+    first = _bootstrap(env)
+    assert "installed clickstream_warehouse-" in first, first
+    assert "applied 0001_raw_layer" in first
+    venv = root / "opt" / "clickstream" / "venv"
+    # The step after it ran the installed command, and the dashboard's and dbt's imports resolve in that venv.
+    check = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import dashboard, dbt.cli.main, loader_lambda.handler, pyarrow, sass"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr[-3000:]
+    assert {role: _login(warehouse, role) for role in PASSWORDS} == {role: role for role in PASSWORDS}
+
+    second = _bootstrap(env)
+    assert second.strip().endswith("done; 0 files changed"), second
+    assert "installed" not in second
