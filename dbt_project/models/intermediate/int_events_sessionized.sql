@@ -8,9 +8,15 @@
             {'columns': ['event_id'], 'unique': True},
             {'columns': ['visitor_id', 'event_timestamp']},
             {'columns': ['session_key']},
+            {'columns': ['staged_at']},
+            {'columns': ['order_id']},
         ],
     )
 }}
+
+{#- staged_at: int_visitors_touched's watermark (the newest staged_at here) is read at every build. order_id: only
+    purchases carry one, so int_orders_deduplicated and int_periods_touched find the orders without reading every
+    event. -#}
 
 -- Every event with its session. A visitor's events in event-time order; a session starts at the first event,
 -- after a gap longer than session_timeout_minutes, or where the client's sessionId changes (an event without a
