@@ -3,24 +3,25 @@ generate, backfill, first build, hourly replays; then the command again, which r
 
 from __future__ import annotations
 
+import os
+import signal
 import stat
+import subprocess
+import urllib.request
 from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner
+from support.dashboard_kit import CLICKSTREAM, wait_until_answering
 from support.loader_kit import Probe
 
-from clickstream.cli import cli
 from clickstream.demo import SIZES, Demo
-from clickstream.local_postgres import Connection
+from clickstream.local_postgres import Connection, free_port
 
 pytestmark = pytest.mark.integration
 
 
-def test_the_demo_builds_the_marts_and_a_second_run_reuses_everything(
-    warehouse: Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_demo_builds_the_marts_and_a_second_run_reuses_everything(warehouse: Connection, tmp_path: Path) -> None:
     data = tmp_path / "data"
     said: list[str] = []
     probe = Probe(warehouse.dsn())
@@ -45,12 +46,31 @@ def test_the_demo_builds_the_marts_and_a_second_run_reuses_everything(
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
     assert "DW_TRANSFORMER_PASSWORD=" in env_file.read_text()
 
-    monkeypatch.setenv("CLICKSTREAM_DATA_DIR", str(data))
-    again = CliRunner().invoke(cli, ["demo", "--size", "tiny", "--seed", "3", "--replay-hours", "1", "--no-dashboard"])
+    # `make demo` again, as the real command: it reuses everything, then serves the dashboard as `dashboard`.
+    port = free_port()
+    log = tmp_path / "demo.log"
+    env = {**os.environ, **warehouse.env(), "CLICKSTREAM_DATA_DIR": str(data)}
+    with log.open("wb") as output:
+        again = subprocess.Popen(
+            [str(CLICKSTREAM), "demo", "--size", "tiny", "--seed", "3", "--replay-hours", "1", "--port", str(port)],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_answering(f"http://127.0.0.1:{port}/", again, log, seconds=300)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
+            page = response.read().decode()
+    finally:
+        again.send_signal(signal.SIGINT)  # Ctrl+C, as the user stops it
+        again.wait(timeout=30)
 
-    assert again.exit_code == 0, again.output
-    assert "reusing" in again.output and "generating" not in again.output
-    assert "succeeded: 0 objects loaded" in again.output
+    said_again = log.read_text()
+    assert "Clickstream" in page and "shiny" in page.lower()  # the app's own page, not an error
+    assert "reusing" in said_again and "generating" not in said_again
+    assert "succeeded: 0 objects loaded" in said_again
+    assert f"dashboard on http://127.0.0.1:{port}/" in said_again
+    assert "Traceback" not in said_again
     assert probe.scalar("select count(*) from raw.load_manifest") == objects
     assert probe.scalar("select count(*) from ops.transform_runs where status = 'success'") == 5
 

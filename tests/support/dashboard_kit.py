@@ -132,7 +132,7 @@ def dashboard_env(built: BuiltWarehouse) -> dict[str, str]:
 CLICKSTREAM = Path(sys.executable).parent / "clickstream"
 
 
-def _wait_until_answering(url: str, process: subprocess.Popen[bytes], log: Path, seconds: float = 60) -> None:
+def wait_until_answering(url: str, process: subprocess.Popen[bytes], log: Path, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -159,7 +159,7 @@ def serving(env: dict[str, str], log: Path) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     try:
-        _wait_until_answering(url, process, log)
+        wait_until_answering(url, process, log)
         yield url
     finally:
         process.terminate()
