@@ -1,5 +1,6 @@
 """`clickstream demo`'s steps on a tiny dataset and a clean data folder, against the suite's PostgreSQL (DW_PG_*):
-generate, backfill, first build, hourly replays; then the command again, which reuses everything."""
+generate, backfill, first build, hourly replays; then the real command again, which reuses everything and serves
+the dashboard."""
 
 from __future__ import annotations
 
