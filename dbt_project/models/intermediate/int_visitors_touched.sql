@@ -1,4 +1,7 @@
-{{ config(indexes=[{'columns': ['visitor_id'], 'unique': True}]) }}
+{{ config(indexes=[{'columns': ['visitor_id'], 'unique': True}], post_hook="analyze {{ this }}") }}
+
+{#- Analysed as soon as it is built: every windowed model joins it to a table of millions of events, and the
+    planner must know it holds a few hundred visitors, not guess. -#}
 
 {% set sessionized = adapter.get_relation(
     database=target.database,
