@@ -46,6 +46,9 @@ START = date(2025, 10, 6)
 SEED = 5
 # The held-out hours are the evening of the last generated day (UTC): the busiest hours, the hardest case.
 LAST_HELD_OUT_HOUR = 21
+# --next-day's day at every size: the day after the 5M history (25 days), so each size gets the same new traffic
+# (the same date and seed); after the 1M history (5 days) it is a return three weeks later.
+NEXT_DAY = START + timedelta(days=25)
 # Models whose time the summary names (the slowest of each build).
 SLOWEST = 6
 
@@ -260,6 +263,65 @@ def more_hours(
     """
     days = max(1, round(size / 1_000_000 * days_per_million))
     result = SizeResult(size=size, days=days, events_per_day=0)
+    target, loader, dbt = _reopen(server, workdir, project, size)
+    result.history_raw_rows = _scalar(target, "select count(*) from raw.raw_events")
+    last_day = datetime(START.year, START.month, START.day, tzinfo=UTC) + timedelta(days=days - 1)
+    after_held_out = [last_day + timedelta(hours=LAST_HELD_OUT_HOUR + 1 + n) for n in range(hours)]
+    print(f"{size:,} events: {result.history_raw_rows:,} raw rows so far")
+    store_url = (workdir / f"raw-{size}").as_uri() + "?fsync=false"
+    result.incremental = incremental_hours(target, dbt, store_url, loader, after_held_out)
+    return result
+
+
+def next_day(
+    server: LocalPostgres, workdir: Path, project: Path, size: int, *, days_per_million: float, hours: int
+) -> SizeResult:
+    """A kept warehouse one run built, and a later day of traffic: the hourly builds of a warehouse fed hourly.
+
+    The history of a fresh run is loaded in one go just before its held-out hours, so every history row carries a
+    loaded_at of the last hour. This generates NEXT_DAY into the same store (the same date, seed and rate at every
+    size: the same new traffic), loads and builds it up to the measured hours in one catch-up build (not timed),
+    then loads and builds each measured hour (the evening of that day) in turn, as the schedule does.
+    """
+    days = max(1, round(size / 1_000_000 * days_per_million))
+    result = SizeResult(size=size, days=days, events_per_day=0)
+    target, loader, dbt = _reopen(server, workdir, project, size)
+    extra_day = datetime(NEXT_DAY.year, NEXT_DAY.month, NEXT_DAY.day, tzinfo=UTC)
+    root = workdir / f"raw-{size}"
+    marker = root / f".next-day-{extra_day:%Y%m%d}"
+    if not marker.exists():
+        from clickstream.generate.run import generate
+
+        summary = generate(
+            root.as_uri() + "?fsync=false",
+            days=1,
+            start=extra_day.date(),
+            seed=SEED + 1,
+            events_per_day=220_000,
+            workers=min(2, os.cpu_count() or 1),
+        )
+        if summary.errors:
+            raise RuntimeError(f"generation failed: {summary.error_samples}")
+        marker.write_text(f"{summary.events_sent}\n")
+    store_url = root.as_uri() + "?fsync=false"
+    measured = [extra_day + timedelta(hours=LAST_HELD_OUT_HOUR - n) for n in range(hours - 1, -1, -1)]
+    result.history_raw_rows = _scalar(target, "select count(*) from raw.raw_events")
+    load(
+        store_url,
+        loader,
+        {"fromHour": _iso(extra_day - timedelta(hours=3)), "toHour": _iso(measured[0] - timedelta(hours=1))},
+    )
+    catch_up = dbt.build()
+    result.history_raw_rows = _scalar(target, "select count(*) from raw.raw_events")
+    print(f"{size:,} events: {result.history_raw_rows:,} raw rows after a catch-up build of {catch_up.seconds:.1f} s")
+    result.incremental = incremental_hours(target, dbt, store_url, loader, measured)
+    return result
+
+
+def _reopen(
+    server: LocalPostgres, workdir: Path, project: Path, size: int
+) -> tuple[Connection, WarehouseSettings, Dbt]:
+    """A kept run's warehouse: new passwords for the loader and dbt, dbt's env set, the project parsed."""
     admin = server.connection(f"bench_dbt_{size}")
     target = Connection(admin.host, admin.port, admin.user, admin.password, admin.database)
     loader_password, transformer_password = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
@@ -272,15 +334,9 @@ def more_hours(
     loader = WarehouseSettings(
         host=admin.host, port=admin.port, user="loader", password=loader_password, database=admin.database
     )
-    result.history_raw_rows = _scalar(target, "select count(*) from raw.raw_events")
-    last_day = datetime(START.year, START.month, START.day, tzinfo=UTC) + timedelta(days=days - 1)
-    after_held_out = [last_day + timedelta(hours=LAST_HELD_OUT_HOUR + 1 + n) for n in range(hours)]
     dbt = Dbt(workdir / f"dbt-{size}", project)
     dbt.invoke("parse")
-    print(f"{size:,} events: {result.history_raw_rows:,} raw rows so far")
-    store_url = (workdir / f"raw-{size}").as_uri() + "?fsync=false"
-    result.incremental = incremental_hours(target, dbt, store_url, loader, after_held_out)
-    return result
+    return target, loader, dbt
 
 
 def _analyze_sizes(target: Connection) -> None:
@@ -307,6 +363,12 @@ def main() -> None:
         help="with --keep DIR of an earlier run: only load and build the hours after its held-out ones",
     )
     parser.add_argument(
+        "--next-day",
+        action="store_true",
+        help="with --keep DIR of an earlier run: generate the day after its history, catch up to the evening, "
+        "then load and build --hours evening hours one by one",
+    )
+    parser.add_argument(
         "--project-dir",
         type=Path,
         default=REPO,
@@ -320,18 +382,23 @@ def main() -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     workdir.chmod(0o755)
     server = LocalPostgres(workdir / "pg", durable=True)
+    # A kept cluster may be serving someone else (the dashboard's benchmark reads the same warehouses): a run stops
+    # only a server it started.
+    started_here = not server.is_running()
     server.ensure_running("postgres")
     results: list[SizeResult] = []
     try:
         for size in (int(x) for x in args.sizes.split(",")):
             project = args.project_dir.resolve()
-            if args.more_hours:
+            if args.more_hours or args.next_day:
+                later_hours = next_day if args.next_day else more_hours
                 results.append(
-                    more_hours(server, workdir, project, size, days_per_million=args.days_per_million, hours=args.hours)
+                    later_hours(
+                        server, workdir, project, size, days_per_million=args.days_per_million, hours=args.hours
+                    )
                 )
-                (workdir / "results-more-hours.json").write_bytes(
-                    orjson.dumps([asdict(r) for r in results], option=orjson.OPT_INDENT_2)
-                )
+                name = "results-next-day.json" if args.next_day else "results-more-hours.json"
+                (workdir / name).write_bytes(orjson.dumps([asdict(r) for r in results], option=orjson.OPT_INDENT_2))
                 continue
             results.append(
                 bench_size(
@@ -348,7 +415,8 @@ def main() -> None:
                 orjson.dumps([asdict(r) for r in results], option=orjson.OPT_INDENT_2)
             )
     finally:
-        server.stop()
+        if started_here:
+            server.stop()
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
 

@@ -9,6 +9,16 @@
     identifier='int_events_sessionized',
 ) %}
 {% set rebuild = flags.FULL_REFRESH or sessionized is none %}
+{#- The watermark also as a constant: as a subquery the planner cannot know it is the newest staged_at and guesses a
+    third of the staged rows are new, so it reads every sessionized event to find the previous copies of a few
+    thousand. -#}
+{% set staged_after = '-infinity' %}
+{% if not rebuild and execute %}
+    {% set watermark_query %}
+        select coalesce(max(staged_at), '-infinity'::timestamptz)::text from {{ sessionized }}
+    {% endset %}
+    {% set staged_after = run_query(watermark_query).columns[0].values()[0] %}
+{% endif %}
 
 -- The visitors whose events arrived since the last build, and for each the moment from which its sessions must be
 -- worked out again: the start of the earliest existing session that a new event could touch (one that ends less
@@ -61,7 +71,9 @@ staged_events as (
             staged_events.event_timestamp
         from staged_events
         cross join processed
-        where staged_events.staged_at > processed.staged_at_watermark
+        where
+            staged_events.staged_at > processed.staged_at_watermark
+            and staged_events.staged_at > '{{ staged_after }}'::timestamptz
 
     ),
 

@@ -17,12 +17,8 @@
     clickstream_events' received_at index), however far apart the hours are. -#}
 {% set hours = [] %}
 {% if is_incremental() and execute %}
-    {% set watermark_query %}
-        select coalesce(max(last_loaded_at)::text, '-infinity') from {{ this }}
-    {% endset %}
-    {% set last_loaded_at = run_query(watermark_query).columns[0].values()[0] %}
     {% set loaded_since -%}
-        '{{ last_loaded_at }}'::timestamptz - interval '{{ var("loaded_at_lookback_minutes") }} minutes'
+        '{{ raw_loaded_since('(select max(published.last_loaded_at) from ' ~ this ~ ' as published)') }}'::timestamptz
     {%- endset %}
     {% set hours_query %}
         select distinct to_char(received_hour, 'YYYY-MM-DD HH24:00:00') as received_hour
@@ -60,10 +56,11 @@
 -- whatever include_bots says), and the load lag (loaded_at − received_at of the raw rows: median and maximum).
 --
 -- Incremental by hour (delete+insert on received_hour): the hours that had raw rows, manifest rows or rejections
--- loaded since the newest last_loaded_at already here (less loaded_at_lookback_minutes, for loader transactions
--- that committed late), plus the hours int_periods_touched names (events re-sessionized: their bot flag or their
--- staged copy may have changed). Each such hour is worked out again whole; the others keep their row. JIT is off
--- for this model: compiling a plan over every day partition of raw_events took seconds, the query milliseconds.
+-- loaded since the newest last_loaded_at already here (or since the start of a loader run still in flight then, at
+-- most loaded_at_lookback_minutes before it: macros/raw_loaded_since.sql), plus the hours int_periods_touched
+-- names (events re-sessionized: their bot flag or their staged copy may have changed). Each such hour is worked
+-- out again whole; the others keep their row. JIT is off for this model: compiling a plan over every day
+-- partition of raw_events took seconds, the query milliseconds.
 
 with
 

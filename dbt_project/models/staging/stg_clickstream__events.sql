@@ -15,21 +15,16 @@
     )
 }}
 
-{#- The newest loaded_at already staged, less the lookback, also as a constant: the planner then sees that the raw
-    rows read are the last hour's (by loaded_at's index) and checks them against the staged lines one by one, rather
-    than reading every staged row. The subquery that says the same stays (a unit test gives `this` as rows, which
-    a query run while compiling cannot see). -#}
+{#- The raw rows that can be new, as a constant (macros/raw_loaded_since.sql): those loaded after the newest loaded_at
+    already staged, or after the start of a loader run still in flight then; never further back than the lookback.
+    As a constant the planner sees that the rows read are the last hour's (by loaded_at's index) and checks them
+    against the staged lines one by one, rather than reading every staged row. The subquery with the plain lookback
+    stays (a unit test gives `this` as rows, which a query run while compiling cannot see). -#}
 {% set loaded_since = '-infinity' %}
 {#- (In a unit test `this` is the name of its given rows, not a relation: the subquery alone bounds the read.) -#}
 {% set previous = load_relation(this) if is_incremental() and execute and this is not string else none %}
 {% if previous is not none %}
-    {% set watermark_query %}
-        select (
-            coalesce(max(loaded_at), '-infinity'::timestamptz) - interval '{{ var("loaded_at_lookback_minutes") }} minutes'
-        )::text
-        from {{ previous }}
-    {% endset %}
-    {% set loaded_since = run_query(watermark_query).columns[0].values()[0] %}
+    {% set loaded_since = raw_loaded_since('(select max(staged.loaded_at) from ' ~ previous ~ ' as staged)') %}
 {% endif %}
 
 {% set columns = [
@@ -108,7 +103,7 @@ raw_events as (
             raw_rows.loaded_at > (
                 select coalesce(max(previous.loaded_at), '-infinity'::timestamptz) from {{ this }} as previous
             ) - interval '{{ var("loaded_at_lookback_minutes") }} minutes'
-            -- The same bound, as a constant the planner can estimate (see loaded_since above).
+            -- The bound the ledger allows, as a constant the planner can estimate (see loaded_since above).
             and raw_rows.loaded_at > '{{ loaded_since }}'::timestamptz
             -- Lines staged already are not new, however often the lookback reads them.
             and not exists (
