@@ -91,6 +91,9 @@ def main() -> None:
     source.add_argument("--build", choices=["tiny", "default", "1m", "5m"], help="build a warehouse of this size")
     parser.add_argument("--data-dir", type=Path, default=Path(".data-bench"), help="where --build keeps it")
     parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument(
+        "--days", type=int, help="the date range's length up to the newest day (default: DASHBOARD_DEFAULT_DAYS)"
+    )
     args = parser.parse_args()
 
     connection = build(args.build, args.data_dir.resolve()) if args.build else from_dsn(args.dsn)
@@ -105,7 +108,7 @@ def main() -> None:
         {},
     )[0]
     events, sessions = size["events"], size["sessions"]
-    filters = default_filters(found, warehouse.settings.default_days)
+    filters = default_filters(found, args.days or warehouse.settings.default_days)
     print(
         f"{events:,} events, {sessions:,} sessions; default filters {filters.start} to {filters.end} "
         f"({filters.days} days); {args.repeat} runs per page after a warm-up, cache off"

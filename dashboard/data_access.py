@@ -98,8 +98,12 @@ class Warehouse:
             if self._pool is None:
                 kwargs = self.connection.connect_kwargs()
                 kwargs["application_name"] = "clickstream-dashboard"
-                # Read-only and bounded: a dashboard query must never write nor hold the server for long.
-                kwargs["options"] = "-c default_transaction_read_only=on -c statement_timeout=30000"
+                # Read-only and bounded: a dashboard query must never write nor hold the server for long. JIT off:
+                # compiling took longer than it saved on these sub-second scans (docs/benchmarks.md).
+                kwargs["options"] = (
+                    "-c default_transaction_read_only=on -c statement_timeout=30000 -c jit=off"
+                    f" -c work_mem={self.settings.work_mem_mb}MB"
+                )
                 # minconn 0: creating the pool never connects, so a warehouse that is down fails the first query.
                 self._pool = psycopg2.pool.ThreadedConnectionPool(0, self.settings.pool_max_connections, **kwargs)
             return self._pool
@@ -308,24 +312,43 @@ def overview(warehouse: Warehouse, filters: Filters) -> OverviewData:
     include_bots = warehouse.settings.include_bots
     previous = filters.previous()
     both = replace(filters, start=previous.start)
+    # Distinct users in two steps, one row per visitor first: PostgreSQL hashes that, where count(distinct ...)
+    # sorts every session of the range (the page's cost at 5M events; docs/benchmarks.md).
     kpis = warehouse.fetch(
         "overview.kpis",
         sql.SQL(
             """
+            with per_visitor as (
+                select
+                    case when session_date >= %(current_start)s then 'current' else 'previous' end as period,
+                    visitor_id,
+                    count(*) as sessions,
+                    bool_or(is_first_visit) as is_new,
+                    sum(page_views) as page_views,
+                    count(*) filter (where is_bounce) as bounces,
+                    sum(duration_seconds) as duration_seconds,
+                    count(duration_seconds) as timed_sessions,
+                    count(*) filter (where orders > 0) as converted_sessions,
+                    sum(orders) as orders,
+                    sum(revenue) as revenue
+                from marts.sessions
+                where {conditions}
+                group by 1, visitor_id
+            )
             select
-                case when session_date >= %(current_start)s then 'current' else 'previous' end as period,
-                count(*) as sessions,
-                count(distinct visitor_id) as users,
-                count(distinct visitor_id) filter (where is_first_visit) as new_users,
-                coalesce(sum(page_views), 0) as page_views,
-                count(*) filter (where is_bounce) as bounces,
-                round(avg(duration_seconds), 1) as average_session_duration_seconds,
-                count(*) filter (where orders > 0) as converted_sessions,
-                coalesce(sum(orders), 0) as orders,
+                period,
+                sum(sessions)::bigint as sessions,
+                count(*) as users,
+                count(*) filter (where is_new) as new_users,
+                coalesce(sum(page_views), 0)::bigint as page_views,
+                sum(bounces)::bigint as bounces,
+                round(sum(duration_seconds)::numeric / nullif(sum(timed_sessions), 0), 1)
+                    as average_session_duration_seconds,
+                sum(converted_sessions)::bigint as converted_sessions,
+                coalesce(sum(orders), 0)::bigint as orders,
                 coalesce(sum(revenue), 0) as revenue
-            from marts.sessions
-            where {conditions}
-            group by 1
+            from per_visitor
+            group by period
             """
         ).format(conditions=_session_conditions(both, include_bots)),
         _params(both, current_start=filters.start),
@@ -335,15 +358,26 @@ def overview(warehouse: Warehouse, filters: Filters) -> OverviewData:
         "overview.daily",
         sql.SQL(
             """
+            with per_visitor as (
+                select
+                    session_date,
+                    visitor_id,
+                    count(*) as sessions,
+                    sum(page_views) as page_views,
+                    count(*) filter (where orders > 0) as converted_sessions,
+                    sum(revenue) as revenue
+                from marts.sessions
+                where {conditions}
+                group by session_date, visitor_id
+            )
             select
                 session_date as day,
-                count(*) as sessions,
-                count(distinct visitor_id) as users,
-                coalesce(sum(page_views), 0) as page_views,
-                count(*) filter (where orders > 0) as converted_sessions,
+                sum(sessions)::bigint as sessions,
+                count(*) as users,
+                coalesce(sum(page_views), 0)::bigint as page_views,
+                sum(converted_sessions)::bigint as converted_sessions,
                 coalesce(sum(revenue), 0) as revenue
-            from marts.sessions
-            where {conditions}
+            from per_visitor
             group by session_date
             order by session_date
             """
@@ -527,22 +561,38 @@ def acquisition(warehouse: Warehouse, filters: Filters) -> dict[str, list[Row]]:
                     revenue
                 from marts.sessions
                 where {conditions}
+            ),
+            per_visitor as (
+                select
+                    case
+                        when grouping(channel) = 0 then 'channel'
+                        when grouping(referrer_host) = 0 then 'referrer_host'
+                        when grouping(campaign) = 0 then 'campaign'
+                        when grouping(device_type) = 0 then 'device_type'
+                        else 'country'
+                    end as dimension,
+                    coalesce(channel, referrer_host, campaign, device_type, country) as value,
+                    count(*) as sessions,
+                    count(*) filter (where orders > 0) as converted_sessions,
+                    sum(revenue) as revenue
+                from filtered
+                group by grouping sets (
+                    (channel, visitor_id),
+                    (referrer_host, visitor_id),
+                    (campaign, visitor_id),
+                    (device_type, visitor_id),
+                    (country, visitor_id)
+                )
             )
             select
-                case
-                    when grouping(channel) = 0 then 'channel'
-                    when grouping(referrer_host) = 0 then 'referrer_host'
-                    when grouping(campaign) = 0 then 'campaign'
-                    when grouping(device_type) = 0 then 'device_type'
-                    else 'country'
-                end as dimension,
-                coalesce(channel, referrer_host, campaign, device_type, country) as value,
-                count(*) as sessions,
-                count(distinct visitor_id) as users,
-                count(*) filter (where orders > 0) as converted_sessions,
+                dimension,
+                value,
+                sum(sessions)::bigint as sessions,
+                count(*) as users,
+                sum(converted_sessions)::bigint as converted_sessions,
                 coalesce(sum(revenue), 0) as revenue
-            from filtered
-            group by grouping sets ((channel), (referrer_host), (campaign), (device_type), (country))
+            from per_visitor
+            group by dimension, value
             order by dimension, sessions desc, value
             """
         ).format(conditions=_session_conditions(filters, warehouse.settings.include_bots)),

@@ -30,13 +30,17 @@ class DashboardSettings(BaseSettings):
     cache_ttl_seconds: float = Field(default=300, ge=0)
     cache_max_entries: int = Field(default=256, gt=0)
     pool_max_connections: int = Field(default=4, gt=0)
+    # Per sort or hash of a dashboard query: distinct users hash one row per visitor, and at the 4 MB default
+    # that spills to disk past a few tens of thousands of visitors (docs/benchmarks.md).
+    work_mem_mb: int = Field(default=64, gt=0)
     # Data health turns red when the last load or the last transform is older than this.
     stale_after_minutes: int = Field(default=120, gt=0)
     # The build's reporting_timezone and include_bots (dbt vars); set these when a deployment overrides them.
     reporting_timezone: str = Field(default_factory=lambda: str(dbt_var("reporting_timezone", "UTC")))
     include_bots: bool = Field(default_factory=lambda: bool(dbt_var("include_bots", False)))
-    # The default date range: this many days up to the newest day with data.
-    default_days: int = Field(default=28, gt=0)
+    # The default date range: this many days up to the newest day with data. A week, so that the previous
+    # period beside each KPI has data on the two-week demo (28 days left it empty).
+    default_days: int = Field(default=7, gt=0)
 
     @property
     def stale_after(self) -> timedelta:

@@ -37,6 +37,13 @@ def test_the_default_range_is_the_last_days_with_data_within_what_exists() -> No
         default_filters(WarehouseStatus("empty"), 28)
 
 
+def test_the_default_range_leaves_the_previous_period_inside_a_two_week_demo() -> None:
+    demo = WarehouseStatus("ready", first_day=date(2025, 3, 3), last_day=date(2025, 3, 16))
+    default = default_filters(demo, DashboardSettings().default_days)
+    assert default.start > demo.first_day
+    assert default.previous().start >= date(2025, 3, 3)
+
+
 def test_funnel_step_conversion_and_drop_off() -> None:
     steps = funnel_steps(
         1000, [(1, "view_product", 400), (2, "add_to_cart", 100), (3, "begin_checkout", 40), (4, "purchase", 0)]
