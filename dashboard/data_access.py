@@ -308,97 +308,97 @@ def _kpis(row: Row | None) -> dict[str, float | None]:
 
 
 def overview(warehouse: Warehouse, filters: Filters) -> OverviewData:
-    """KPIs for the range and the period before it (one scan), daily and hour-of-day trends (marts.sessions)."""
-    include_bots = warehouse.settings.include_bots
+    """KPIs for the range and the period before it, daily and hour-of-day trends.
+
+    Additive measures are sums over marts.sessions_daily; users are distinct counts over marts.visitors_daily (a
+    visitor back on another day, or in another slice, is one user).
+    """
     previous = filters.previous()
     both = replace(filters, start=previous.start)
-    # Distinct users in two steps, one row per visitor first: PostgreSQL hashes that, where count(distinct ...)
-    # sorts every session of the range (the page's cost at 5M events; docs/benchmarks.md).
+    conditions = _mart_conditions(both, "session_date", sliced=True)
     kpis = warehouse.fetch(
         "overview.kpis",
         sql.SQL(
             """
-            with per_visitor as (
+            with measures as (
                 select
                     case when session_date >= %(current_start)s then 'current' else 'previous' end as period,
-                    visitor_id,
-                    count(*) as sessions,
-                    bool_or(is_first_visit) as is_new,
-                    sum(page_views) as page_views,
-                    count(*) filter (where is_bounce) as bounces,
-                    sum(duration_seconds) as duration_seconds,
-                    count(duration_seconds) as timed_sessions,
-                    count(*) filter (where orders > 0) as converted_sessions,
-                    sum(orders) as orders,
+                    sum(sessions)::bigint as sessions,
+                    sum(page_views)::bigint as page_views,
+                    sum(bounces)::bigint as bounces,
+                    round(sum(duration_seconds)::numeric / nullif(sum(sessions), 0), 1)
+                        as average_session_duration_seconds,
+                    sum(converted_sessions)::bigint as converted_sessions,
+                    sum(orders)::bigint as orders,
                     sum(revenue) as revenue
-                from marts.sessions
+                from marts.sessions_daily
                 where {conditions}
-                group by 1, visitor_id
+                group by 1
+            ),
+            visitors as (
+                select
+                    case when session_date >= %(current_start)s then 'current' else 'previous' end as period,
+                    count(distinct visitor_number) as users,
+                    count(distinct visitor_number) filter (where is_new) as new_users
+                from marts.visitors_daily
+                where {conditions}
+                group by 1
             )
-            select
-                period,
-                sum(sessions)::bigint as sessions,
-                count(*) as users,
-                count(*) filter (where is_new) as new_users,
-                coalesce(sum(page_views), 0)::bigint as page_views,
-                sum(bounces)::bigint as bounces,
-                round(sum(duration_seconds)::numeric / nullif(sum(timed_sessions), 0), 1)
-                    as average_session_duration_seconds,
-                sum(converted_sessions)::bigint as converted_sessions,
-                coalesce(sum(orders), 0)::bigint as orders,
-                coalesce(sum(revenue), 0) as revenue
-            from per_visitor
-            group by period
+            select measures.*, visitors.users, visitors.new_users
+            from measures
+            left join visitors on measures.period = visitors.period
             """
-        ).format(conditions=_session_conditions(both, include_bots)),
+        ).format(conditions=conditions),
         _params(both, current_start=filters.start),
     )
     by_period = {row["period"]: row for row in kpis}
+    conditions = _mart_conditions(filters, "session_date", sliced=True)
     daily = warehouse.fetch(
         "overview.daily",
         sql.SQL(
             """
-            with per_visitor as (
+            with measures as (
                 select
-                    session_date,
-                    visitor_id,
-                    count(*) as sessions,
-                    sum(page_views) as page_views,
-                    count(*) filter (where orders > 0) as converted_sessions,
+                    session_date as day,
+                    sum(sessions)::bigint as sessions,
+                    sum(page_views)::bigint as page_views,
+                    sum(converted_sessions)::bigint as converted_sessions,
                     sum(revenue) as revenue
-                from marts.sessions
+                from marts.sessions_daily
                 where {conditions}
-                group by session_date, visitor_id
+                group by session_date
+            ),
+            visitors as (
+                select session_date as day, count(distinct visitor_number) as users
+                from marts.visitors_daily
+                where {conditions}
+                group by session_date
             )
-            select
-                session_date as day,
-                sum(sessions)::bigint as sessions,
-                count(*) as users,
-                coalesce(sum(page_views), 0)::bigint as page_views,
-                sum(converted_sessions)::bigint as converted_sessions,
-                coalesce(sum(revenue), 0) as revenue
-            from per_visitor
-            group by session_date
-            order by session_date
+            select measures.day, measures.sessions, visitors.users, measures.page_views,
+                measures.converted_sessions, measures.revenue
+            from measures
+            left join visitors on measures.day = visitors.day
+            order by measures.day
             """
-        ).format(conditions=_session_conditions(filters, include_bots)),
+        ).format(conditions=conditions),
         _params(filters),
     )
+    # session_hour is in the build's reporting_timezone (the dashboard's setting must agree with it).
     hourly = warehouse.fetch(
         "overview.hourly",
         sql.SQL(
             """
             select
-                extract(hour from session_start at time zone %(timezone)s)::int as hour,
-                count(*) as sessions,
-                count(*) filter (where orders > 0) as converted_sessions
-            from marts.sessions
+                session_hour as hour,
+                sum(sessions)::bigint as sessions,
+                sum(converted_sessions)::bigint as converted_sessions
+            from marts.sessions_daily
             where {conditions}
-            group by 1
-            order by 1
+            group by session_hour
+            order by session_hour
             """
-        ).format(conditions=_session_conditions(filters, include_bots)),
-        _params(filters, timezone=warehouse.settings.reporting_timezone),
+        ).format(conditions=conditions),
+        _params(filters),
     )
     return OverviewData(
         current=_kpis(by_period.get("current")),
@@ -535,67 +535,63 @@ def products(warehouse: Warehouse, filters: Filters) -> ProductsData:
 
 # ---------- Acquisition
 
+# Which grouping set a row of the Acquisition queries belongs to (the others' columns are null in it).
+_GROUPED_DIMENSION = sql.SQL(
+    """
+    case
+        when grouping(channel) = 0 then 'channel'
+        when grouping(referrer_host) = 0 then 'referrer_host'
+        when grouping(campaign) = 0 then 'campaign'
+        when grouping(device_type) = 0 then 'device_type'
+        else 'country'
+    end
+    """
+)
 ACQUISITION_DIMENSIONS = ("channel", "referrer_host", "campaign", "device_type", "country")
 
 
 def acquisition(warehouse: Warehouse, filters: Filters) -> dict[str, list[Row]]:
     """Sessions, users, conversion and revenue by channel, referrer host, UTM campaign, device type and country.
 
-    One scan of marts.sessions with grouping sets (acquisition_daily has no device type nor country, and the
-    device filter must apply to every table of the page).
+    Sums over marts.sessions_daily and distinct users over marts.visitors_daily, each with grouping sets (one scan
+    each); both have device type and channel, so the shared filters apply to every table of the page.
     """
     rows = warehouse.fetch(
         "acquisition.breakdowns",
         sql.SQL(
             """
-            with filtered as (
+            with measures as (
                 select
-                    channel,
-                    coalesce(referrer_host, '(none)') as referrer_host,
-                    concat_ws(' / ', coalesce(lower(utm_source), '(not set)'), coalesce(lower(utm_medium), '(not set)'),
-                        coalesce(lower(utm_campaign), '(not set)')) as campaign,
-                    coalesce(device_type, '(not set)') as device_type,
-                    coalesce(country, '(not set)') as country,
-                    visitor_id,
-                    orders,
-                    revenue
-                from marts.sessions
-                where {conditions}
-            ),
-            per_visitor as (
-                select
-                    case
-                        when grouping(channel) = 0 then 'channel'
-                        when grouping(referrer_host) = 0 then 'referrer_host'
-                        when grouping(campaign) = 0 then 'campaign'
-                        when grouping(device_type) = 0 then 'device_type'
-                        else 'country'
-                    end as dimension,
+                    {dimension} as dimension,
                     coalesce(channel, referrer_host, campaign, device_type, country) as value,
-                    count(*) as sessions,
-                    count(*) filter (where orders > 0) as converted_sessions,
+                    sum(sessions)::bigint as sessions,
+                    sum(converted_sessions)::bigint as converted_sessions,
                     sum(revenue) as revenue
-                from filtered
-                group by grouping sets (
-                    (channel, visitor_id),
-                    (referrer_host, visitor_id),
-                    (campaign, visitor_id),
-                    (device_type, visitor_id),
-                    (country, visitor_id)
-                )
+                from marts.sessions_daily
+                where {conditions}
+                group by grouping sets ((channel), (referrer_host), (campaign), (device_type), (country))
+            ),
+            visitors as (
+                select
+                    {dimension} as dimension,
+                    coalesce(channel, referrer_host, campaign, device_type, country) as value,
+                    count(distinct visitor_number) as users
+                from marts.visitors_daily
+                where {conditions}
+                group by grouping sets ((channel), (referrer_host), (campaign), (device_type), (country))
             )
             select
-                dimension,
-                value,
-                sum(sessions)::bigint as sessions,
-                count(*) as users,
-                sum(converted_sessions)::bigint as converted_sessions,
-                coalesce(sum(revenue), 0) as revenue
-            from per_visitor
-            group by dimension, value
-            order by dimension, sessions desc, value
+                measures.dimension,
+                measures.value,
+                measures.sessions,
+                visitors.users,
+                measures.converted_sessions,
+                measures.revenue
+            from measures
+            left join visitors on measures.dimension = visitors.dimension and measures.value = visitors.value
+            order by measures.dimension, measures.sessions desc, measures.value
             """
-        ).format(conditions=_session_conditions(filters, warehouse.settings.include_bots)),
+        ).format(dimension=_GROUPED_DIMENSION, conditions=_mart_conditions(filters, "session_date", sliced=True)),
         _params(filters),
     )
     breakdowns: dict[str, list[Row]] = {dimension: [] for dimension in ACQUISITION_DIMENSIONS}

@@ -71,7 +71,8 @@ BREAKDOWN_VALUES = {
 
 @pytest.fixture(scope="module")
 def warehouse(built_marts: BuiltWarehouse) -> Iterator[Warehouse]:
-    role = built_marts.as_role("dashboard")
+    # As the admin: other fixtures give the cluster-wide roles new passwords (the browser tests cover the role).
+    role = built_marts.admin
     connection = WarehouseSettings(
         host=role.host, port=role.port, database=role.database, user=role.user, password=role.password
     )
