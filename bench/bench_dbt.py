@@ -274,7 +274,14 @@ def more_hours(
 
 
 def next_day(
-    server: LocalPostgres, workdir: Path, project: Path, size: int, *, days_per_million: float, hours: int
+    server: LocalPostgres,
+    workdir: Path,
+    project: Path,
+    size: int,
+    *,
+    days_per_million: float,
+    hours: int,
+    day: date = NEXT_DAY,
 ) -> SizeResult:
     """A kept warehouse one run built, and a later day of traffic: the hourly builds of a warehouse fed hourly.
 
@@ -286,7 +293,7 @@ def next_day(
     days = max(1, round(size / 1_000_000 * days_per_million))
     result = SizeResult(size=size, days=days, events_per_day=0)
     target, loader, dbt = _reopen(server, workdir, project, size)
-    extra_day = datetime(NEXT_DAY.year, NEXT_DAY.month, NEXT_DAY.day, tzinfo=UTC)
+    extra_day = datetime(day.year, day.month, day.day, tzinfo=UTC)
     root = workdir / f"raw-{size}"
     marker = root / f".next-day-{extra_day:%Y%m%d}"
     if not marker.exists():
@@ -352,7 +359,7 @@ def _analyze_sizes(target: Connection) -> None:
         print("  largest tables: " + ", ".join(f"{name} {size}" for name, size in cursor.fetchall()))
 
 
-def main() -> None:
+def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000000,5000000", help="events of history, comma-separated")
     parser.add_argument("--events-per-day", type=int, default=220_000, help="the generator's nominal daily rate")
@@ -371,13 +378,24 @@ def main() -> None:
         "then load and build --hours evening hours one by one",
     )
     parser.add_argument(
+        "--day",
+        type=date.fromisoformat,
+        default=NEXT_DAY,
+        help=f"with --next-day: the day to generate and measure (default {NEXT_DAY}; a later one measures again "
+        "on a warehouse that already had the default)",
+    )
+    parser.add_argument(
         "--project-dir",
         type=Path,
         default=REPO,
         help="the dbt project (default: this repository's; a copy keeps "
         "the measured models fixed while the tree is edited)",
     )
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = _arguments()
     os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
 
     workdir = (args.keep or Path(tempfile.mkdtemp(prefix="clickstream-bench-dbt-"))).resolve()
@@ -393,12 +411,11 @@ def main() -> None:
         for size in (int(x) for x in args.sizes.split(",")):
             project = args.project_dir.resolve()
             if args.more_hours or args.next_day:
-                later_hours = next_day if args.next_day else more_hours
-                results.append(
-                    later_hours(
-                        server, workdir, project, size, days_per_million=args.days_per_million, hours=args.hours
-                    )
-                )
+                later = {"days_per_million": args.days_per_million, "hours": args.hours}
+                if args.next_day:
+                    results.append(next_day(server, workdir, project, size, day=args.day, **later))
+                else:
+                    results.append(more_hours(server, workdir, project, size, **later))
                 name = "results-next-day.json" if args.next_day else "results-more-hours.json"
                 (workdir / name).write_bytes(orjson.dumps([asdict(r) for r in results], option=orjson.OPT_INDENT_2))
                 continue

@@ -40,7 +40,7 @@ FULL_REFRESH_PREFIX = "fr_"
 BUILD_TIME_COLUMNS = frozenset({"staged_at"})
 # The work lists of the last build: the incremental copy holds what the last hour touched, the full refresh
 # everything from the beginning. They are compared in neither direction.
-PER_BUILD_TABLES = frozenset({"int_visitors_touched", "int_periods_touched"})
+PER_BUILD_TABLES = frozenset({"int_visitors_touched", "int_periods_touched", "int_users_touched", "int_orders_touched"})
 # Tables of event or session grain: an hourly build must write only a small part of them.
 GRAIN_TABLES = ("staging.stg_clickstream__events", "intermediate.int_events_sessionized", "marts.sessions")
 
@@ -392,8 +392,10 @@ def _event(
     }
 
 
-def _purchase(event_id: str, visitor: str, at: datetime, received: datetime | None = None) -> dict[str, Any]:
-    order = {"id": "order-1", "revenue": 50.0, "currency": "EUR", "items": [{"productId": "p-1", "quantity": 1}]}
+def _purchase(
+    event_id: str, visitor: str, at: datetime, received: datetime | None = None, order_id: str = "order-1"
+) -> dict[str, Any]:
+    order = {"id": order_id, "revenue": 50.0, "currency": "EUR", "items": [{"productId": "p-1", "quantity": 1}]}
     return _event(event_id, visitor, at, received, eventName="purchase", order=order)
 
 
@@ -428,6 +430,8 @@ def _first_hour_objects(store: Any) -> None:
     _put(store, "e1", [_event(f"e{n:02d}", "visitor-e", _at(59 + (10 + 2 * n) / 60)) for n in range(20)])
     # X: a copy received at 23:45 (the copy received first is in an object that lands later).
     _put(store, "x2", [_event("x1", "visitor-x", _at(40), received=_at(45))])
+    # G: a session from 23:50 that will buy after midnight.
+    _put(store, "g", [_event("g1", "visitor-g", _at(50))])
 
 
 def _second_hour_objects(store: Any) -> None:
@@ -449,6 +453,8 @@ def _second_hour_objects(store: Any) -> None:
     for event in last:
         event["receivedAt"] = iso_ms(MIDNIGHT + timedelta(seconds=1))
     _put(store, "e2", last)
+    # G buys order-2 at 00:05: its session, dated by its start, is on the first day.
+    _put(store, "g-buy", [_purchase("g-p2", "visitor-g", _at(5, MIDNIGHT), order_id="order-2")])
 
 
 def _third_hour_objects(store: Any) -> None:
@@ -460,6 +466,13 @@ def _third_hour_objects(store: Any) -> None:
     _put(store, "f", [_event("f1", "visitor-f", _at(70, MIDNIGHT))])
 
 
+def _fourth_hour_objects(store: Any) -> None:
+    # H: order-2's first send, at 00:03 from another device, arrives two hours late and alone: the order moves from
+    # G's session (untouched by this build, and dated the day before its purchase) to H's.
+    late_first_send = _purchase("h-p1", "visitor-h", _at(3, MIDNIGHT), received=_at(125, MIDNIGHT), order_id="order-2")
+    _put(store, "h", [late_first_send])
+
+
 def _sessions(dw: Warehouse, visitor: str) -> list[tuple[Any, ...]]:
     return dw.rows(
         "select events, user_id, stitched_user_id, is_bot, orders from marts.sessions "
@@ -469,7 +482,7 @@ def _sessions(dw: Warehouse, visitor: str) -> list[tuple[Any, ...]]:
 
 
 def test_hand_made_cases_across_hourly_builds_equal_a_full_refresh(bench: Bench) -> None:
-    """Each case the generator makes rarely, across three hourly builds: equal to a full refresh, and right."""
+    """Each case the generator makes rarely, across four hourly builds: equal to a full refresh, and right."""
     from raw_store import open_store
 
     store_url = bench.raw_root.as_uri() + "?fsync=false"
@@ -486,6 +499,8 @@ def test_hand_made_cases_across_hourly_builds_equal_a_full_refresh(bench: Bench)
     _load_and_build(bench, store_url, MIDNIGHT, plan=plan, data_tests=True)
     _third_hour_objects(store)
     _load_and_build(bench, store_url, MIDNIGHT + timedelta(hours=1), data_tests=True)
+    _fourth_hour_objects(store)
+    _load_and_build(bench, store_url, MIDNIGHT + timedelta(hours=2), data_tests=True)
     bench.dbt.build("--full-refresh", "--vars", f"{{schema_prefix: {FULL_REFRESH_PREFIX}}}")
 
     _assert_copies_equal(dw)
@@ -500,6 +515,11 @@ def test_hand_made_cases_across_hourly_builds_equal_a_full_refresh(bench: Bench)
     # C's anonymous session carries the user it signed in as later; D's sessions the latest user, not the late one.
     assert _sessions(dw, "visitor-c") == [(2, None, "u-c", False, 0), (1, "u-c", "u-c", False, 0)]
     assert [row[2] for row in _sessions(dw, "visitor-d")] == ["u-d2", "u-d2"]
+    # order-2 counts in H's session; G's session, dated 7 March, lost it, and so did that day's figures.
+    assert [row[4] for row in _sessions(dw, "visitor-g")] == [0]
+    assert [row[4] for row in _sessions(dw, "visitor-h")] == [1]
+    assert dw.rows("select session_date from marts.sessions where visitor_id = 'visitor-g'") == [(date(2025, 3, 7),)]
+    assert dw.rows("select orders from marts.users where user_key = 'visitor:visitor-g'") == [(0,)]
     # E is a bot once its last 15 events of 23:59 arrived.
     assert _sessions(dw, "visitor-e") == [(35, None, None, True, 0)]
     # X is staged from the copy received first, which landed last.

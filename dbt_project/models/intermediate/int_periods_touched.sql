@@ -1,10 +1,6 @@
 {{ config(post_hook="analyze {{ this }}") }}
 
-{% set published = adapter.get_relation(
-    database=target.database,
-    schema=var('schema_prefix', '') ~ 'marts',
-    identifier='clickstream_events',
-) %}
+{% set published = published_relation('marts', 'clickstream_events') %}
 {% set rebuild = flags.FULL_REFRESH or published is none %}
 
 -- The reporting days (reporting_timezone) and received hours (UTC) whose figures this build can change: those of
@@ -12,8 +8,9 @@
 -- clickstream_events, read directly because that mart depends on this model: this is its state before the build)
 -- and as they are now (int_events_sessionized). A session lies wholly inside or wholly outside a window, so the days
 -- of a window's events cover the days of its sessions, old and new; an event re-staged with an earlier copy counts
--- at its old place and its new one. Purchases add the days of every purchase event sharing an order id with a
--- touched one, because the first of them decides the order's day.
+-- at its old place and its new one. Orders add the days of every session int_orders_touched names: an order
+-- moved by a late, earlier copy changes the figures of both sessions' days (a session's day is that of its first
+-- event, which for a session across midnight is not its purchase's).
 --
 -- The day-level incremental marts delete these days (pre-hook) and append them worked out again; the hourly one
 -- does the same with the hours. Both sets are small: a build touches the last hours, plus the day of a late event.
@@ -33,8 +30,6 @@ touched as (
 current_events as (
 
     select
-        sessionized.event_name,
-        sessionized.order_id,
         sessionized.event_timestamp,
         sessionized.received_at
     from {{ ref('int_events_sessionized') }} as sessionized
@@ -66,22 +61,13 @@ previous_events as (
 
 ),
 
-touched_orders as (
-
-    select distinct order_id
-    from current_events
-    where event_name = 'purchase' and order_id is not null
-
-),
-
 order_events as (
 
     select
         sessionized.event_timestamp,
         sessionized.received_at
     from {{ ref('int_events_sessionized') }} as sessionized
-    inner join touched_orders on sessionized.order_id = touched_orders.order_id
-    where sessionized.event_name = 'purchase'
+    where sessionized.session_key in (select orders.session_key from {{ ref('int_orders_touched') }} as orders)
 
 ),
 

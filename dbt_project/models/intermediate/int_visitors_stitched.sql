@@ -3,7 +3,6 @@
         materialized='incremental',
         unique_key='visitor_id',
         incremental_strategy='delete+insert',
-        on_schema_change='fail',
         indexes=[{'columns': ['visitor_id'], 'unique': True}],
     )
 }}

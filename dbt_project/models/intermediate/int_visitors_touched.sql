@@ -3,11 +3,7 @@
 {#- Analysed as soon as it is built: every windowed model joins it to a table of millions of events, and the
     planner must know it holds a few hundred visitors, not guess. -#}
 
-{% set sessionized = adapter.get_relation(
-    database=target.database,
-    schema=var('schema_prefix', '') ~ 'intermediate',
-    identifier='int_events_sessionized',
-) %}
+{% set sessionized = published_relation('intermediate', 'int_events_sessionized') %}
 {% set rebuild = flags.FULL_REFRESH or sessionized is none %}
 {#- The watermark also as a constant: as a subquery the planner cannot know it is the newest staged_at and guesses a
     third of the staged rows are new, so it reads every sessionized event to find the previous copies of a few

@@ -1,10 +1,23 @@
+{{
+    config(
+        materialized='incremental',
+        pre_hook="{{ delete_touched_days('session_date') }}",
+        indexes=[
+            {'columns': ['session_date']},
+        ],
+    )
+}}
+
+-- depends_on: {{ ref('int_periods_touched') }}
+
 -- One row per reporting day (reporting_timezone, the session's start) × channel × referrer host × utm_source ×
 -- utm_medium × utm_campaign, all taken from the session's landing event (channel: the first matching rule of the
 -- channel_rules seed). A missing value is '(not set)': no referrer host means a direct visit or one from the shop
 -- itself (internal_hosts). Bots are left out unless include_bots is true.
 --
--- A plain table: it aggregates sessions (about one row per dozen events), which takes well under a second at a
--- million events, and a table is right after any change to sessions without tracking which days moved.
+-- Incremental by day, like every daily mart of sessions: a build deletes the days int_periods_touched names (those of
+-- every session it re-sessionized, before and after, and of every session an order moved to or from) and appends
+-- them worked out again whole from sessions; the other days cannot have changed.
 
 with
 
@@ -21,9 +34,11 @@ sessions as (
         orders,
         revenue
     from {{ ref('sessions') }}
-    {% if not var('include_bots') %}
-        where not is_bot
-    {% endif %}
+    where
+        {{ in_touched_days('session_date') }}
+        {% if not var('include_bots') %}
+            and not is_bot
+        {% endif %}
 
 ),
 

@@ -1,3 +1,15 @@
+{{
+    config(
+        materialized='incremental',
+        pre_hook="{{ delete_touched_days('session_date') }}",
+        indexes=[
+            {'columns': ['session_date']},
+        ],
+    )
+}}
+
+-- depends_on: {{ ref('int_periods_touched') }}
+
 {% set steps = var('funnel_steps') %}
 
 -- One row per reporting day (reporting_timezone, the session's start) × device type × channel × funnel step: the
@@ -5,8 +17,9 @@
 -- each at or after the one before). Every slice has a row for every step, zeros included, so any slice sums up and
 -- the counts never increase along the steps. Bots are left out unless include_bots is true.
 --
--- A plain table: it aggregates sessions (about one row per dozen events), which takes well under a second at a
--- million events, and a table is right after any change to sessions without tracking which days moved.
+-- Incremental by day, like every daily mart of sessions: a build deletes the days int_periods_touched names (those of
+-- every session it re-sessionized, before and after, and of every session an order moved to or from) and appends
+-- them worked out again whole from sessions; the other days cannot have changed.
 
 with
 
@@ -18,9 +31,11 @@ sessions as (
         coalesce(channel, '(not set)') as channel,
         funnel_step_reached
     from {{ ref('sessions') }}
-    {% if not var('include_bots') %}
-        where not is_bot
-    {% endif %}
+    where
+        {{ in_touched_days('session_date') }}
+        {% if not var('include_bots') %}
+            and not is_bot
+        {% endif %}
 
 ),
 

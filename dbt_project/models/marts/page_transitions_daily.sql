@@ -1,16 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook=[
-            "
-                {% if is_incremental() %}
-                delete from {{ this }}
-                where session_date in (select touched.event_date from {{ ref('int_periods_touched') }} as touched)
-                {% endif %}
-            ",
-        ],
+        pre_hook="{{ delete_touched_days('session_date') }}",
         indexes=[
             {'columns': ['session_date', 'from_page_path', 'to_page_path'], 'unique': True},
         ],

@@ -3,7 +3,6 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='received_hour',
-        on_schema_change='fail',
         indexes=[
             {'columns': ['received_hour'], 'unique': True},
         ],

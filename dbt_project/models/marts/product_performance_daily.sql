@@ -1,16 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
-        pre_hook=[
-            "
-                {% if is_incremental() %}
-                delete from {{ this }}
-                where event_date in (select touched.event_date from {{ ref('int_periods_touched') }} as touched)
-                {% endif %}
-            ",
-        ],
+        pre_hook="{{ delete_touched_days('event_date') }}",
         indexes=[
             {'columns': ['event_date', 'product_id'], 'unique': True},
         ],

@@ -1,8 +1,6 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='fail',
         pre_hook="{{ delete_touched_window('session_end') }}",
         post_hook=[
             "
@@ -34,6 +32,7 @@
                 is distinct from (coalesce(attributed.orders, 0), coalesce(attributed.revenue, 0))
             {% endif %}
             ",
+            "create index if not exists sessions_stitched_user_id on {{ this }} (stitched_user_id)",
         ],
         indexes=[
             {'columns': ['session_key'], 'unique': True},
@@ -46,6 +45,10 @@
 {% set steps = var('funnel_steps') %}
 
 -- depends_on: {{ ref('int_visitors_touched') }}
+-- int_users_touched reads this table as it was before the build, so it must run first. users reads a person's
+-- sessions by stitched_user_id: that index is made by the last post-hook, which also reaches a table built before
+-- it was added (the indexes config only reaches a new table).
+-- depends_on: {{ ref('int_users_touched') }}
 
 -- One row per session (int_events_sessionized), with what the shop owner asks of a visit: where it came from,
 -- what it saw, how far down the funnel it went, what it bought, and whether it was a bot. Identity is stitched:

@@ -3,7 +3,6 @@
         materialized='incremental',
         unique_key='event_id',
         incremental_strategy='delete+insert',
-        on_schema_change='fail',
         indexes=[
             {'columns': ['event_id'], 'unique': True},
             {'columns': ['staged_at']},

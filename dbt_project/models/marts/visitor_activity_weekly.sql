@@ -1,0 +1,64 @@
+{{
+    config(
+        materialized='incremental',
+        pre_hook="{{ delete_listed('visitor_id', 'int_visitors_touched', 'visitor_id') }}",
+        indexes=[
+            {'columns': ['visitor_id', 'activity_week'], 'unique': True},
+        ],
+    )
+}}
+
+-- depends_on: {{ ref('int_visitors_touched') }}
+
+-- One row per visitor × week (Monday-based, reporting_timezone) with a session: how many sessions the visitor had
+-- that week, and the visitor's cohort (the week of its first session). Weekly active visitors and retention
+-- cohorts (retention_weekly) are counts of these rows. The entity is the visitor (visitor_id), as everywhere a
+-- mart says "visitors"; bots are left out unless include_bots is true.
+--
+-- Incremental by visitor: a build deletes the rows of the visitors int_visitors_touched names (only their sessions
+-- can have moved, merged, split or become bots) and appends them worked out again from all their sessions.
+
+with
+
+sessions as (
+
+    select
+        visitor_id,
+        session_date
+    from {{ ref('sessions') }}
+    where
+        {% if is_incremental() %}
+            visitor_id in (select touched.visitor_id from {{ ref('int_visitors_touched') }} as touched)
+        {% else %}
+            true
+        {% endif %}
+        {% if not var('include_bots') %}
+            and not is_bot
+        {% endif %}
+
+),
+
+weeks as (
+
+    select
+        visitor_id,
+        date_trunc('week', session_date)::date as activity_week,
+        count(*) as sessions
+    from sessions
+    group by visitor_id, date_trunc('week', session_date)::date
+
+),
+
+final as (
+
+    select
+        visitor_id::text as visitor_id,
+        activity_week::date as activity_week,
+        (min(activity_week) over (partition by visitor_id))::date as cohort_week,
+        ((activity_week - min(activity_week) over (partition by visitor_id)) / 7)::integer as weeks_since_first_seen,
+        sessions::bigint as sessions
+    from weeks
+
+)
+
+select * from final
