@@ -327,6 +327,15 @@ def next_day(
     return result
 
 
+def full_refresh(server: LocalPostgres, workdir: Path, project: Path, size: int) -> Build:
+    """`dbt build --full-refresh` of a kept warehouse, timed: every model rebuilt from all the raw rows."""
+    target, _, dbt = _reopen(server, workdir, project, size)
+    build = dbt.build("--full-refresh")
+    raw_rows = _scalar(target, "select count(*) from raw.raw_events")
+    print(f"{size:,} events: full refresh over {raw_rows:,} raw rows {build.seconds:.1f} s; slowest {build.slowest}")
+    return build
+
+
 def _reopen(
     server: LocalPostgres, workdir: Path, project: Path, size: int
 ) -> tuple[Connection, WarehouseSettings, Dbt]:
@@ -378,6 +387,12 @@ def _arguments() -> argparse.Namespace:
         "then load and build --hours evening hours one by one",
     )
     parser.add_argument(
+        "--then-full-refresh",
+        action="store_true",
+        help="with --next-day or --more-hours: after the measured hours, time a `dbt build --full-refresh` of the "
+        "same warehouse (the full figure for the models measured)",
+    )
+    parser.add_argument(
         "--day",
         type=date.fromisoformat,
         default=NEXT_DAY,
@@ -392,6 +407,28 @@ def _arguments() -> argparse.Namespace:
         "the measured models fixed while the tree is edited)",
     )
     return parser.parse_args()
+
+
+def _print_summary(results: list[SizeResult], hours: int) -> None:
+    print(f"\nmedians of {hours} incremental builds; targets: incremental <= 15% of full at the largest size,")
+    print("incremental at the largest size <= 1.5x the smallest's")
+    columns = ("history", "raw rows", "full s", "refresh s", "incr s", "new rows", "incr/full")
+    print(" ".join(f"{name:>10}" for name in columns))
+    for r in results:
+        new_rows = statistics.median(build.new_raw_rows for build in r.incremental)
+        full = r.full or r.full_refresh  # a later-hours run has only the refresh (--then-full-refresh)
+        cells = [
+            f"{r.size:>10,}",
+            f"{r.history_raw_rows:>10,}",
+            f"{r.full.seconds:>10.1f}" if r.full else f"{'':>10}",
+            f"{r.full_refresh.seconds:>10.1f}" if r.full_refresh else f"{'':>10}",
+            f"{r.incremental_median:>10.1f}",
+            f"{new_rows:>10,.0f}",
+            f"{r.incremental_median / full.seconds:>10.1%}" if full else "",
+        ]
+        print(" ".join(cells))
+    if len(results) > 1:
+        print(f"incremental, largest / smallest: {results[-1].incremental_median / results[0].incremental_median:.2f}x")
 
 
 def main() -> None:
@@ -416,6 +453,8 @@ def main() -> None:
                     results.append(next_day(server, workdir, project, size, day=args.day, **later))
                 else:
                     results.append(more_hours(server, workdir, project, size, **later))
+                if args.then_full_refresh:
+                    results[-1].full_refresh = full_refresh(server, workdir, project, size)
                 name = "results-next-day.json" if args.next_day else "results-more-hours.json"
                 (workdir / name).write_bytes(orjson.dumps([asdict(r) for r in results], option=orjson.OPT_INDENT_2))
                 continue
@@ -439,25 +478,7 @@ def main() -> None:
         if args.keep is None:
             shutil.rmtree(workdir, ignore_errors=True)
 
-    print(f"\nmedians of {args.hours} incremental builds; targets: incremental <= 15% of full at the largest size,")
-    print("incremental at the largest size <= 1.5x the smallest's")
-    columns = ("history", "raw rows", "full s", "refresh s", "incr s", "new rows", "incr/full")
-    print(" ".join(f"{name:>10}" for name in columns))
-    for r in results:
-        if r.full is None or r.full_refresh is None:
-            new_rows = statistics.median(build.new_raw_rows for build in r.incremental)
-            print(
-                f"{r.size:>10,} {r.history_raw_rows:>10,} {'':>10} {'':>10} "
-                f"{r.incremental_median:>10.1f} {new_rows:>10,.0f}"
-            )
-            continue
-        new_rows = statistics.median(build.new_raw_rows for build in r.incremental)
-        print(
-            f"{r.size:>10,} {r.history_raw_rows:>10,} {r.full.seconds:>10.1f} {r.full_refresh.seconds:>10.1f} "
-            f"{r.incremental_median:>10.1f} {new_rows:>10,.0f} {r.incremental_median / r.full.seconds:>10.1%}"
-        )
-    if len(results) > 1:
-        print(f"incremental, largest / smallest: {results[-1].incremental_median / results[0].incremental_median:.2f}x")
+    _print_summary(results, args.hours)
     if args.keep:
         print(f"kept: {workdir} (cluster {workdir / 'pg'}, databases bench_dbt_<size>)")
 
