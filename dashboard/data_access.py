@@ -547,6 +547,9 @@ _GROUPED_DIMENSION = sql.SQL(
     end
     """
 )
+# The value of that dimension in the row, and the grouping sets themselves.
+_GROUPED_VALUE = sql.SQL("coalesce(channel, referrer_host, campaign, device_type, country)")
+_ACQUISITION_GROUPING_SETS = sql.SQL("grouping sets ((channel), (referrer_host), (campaign), (device_type), (country))")
 ACQUISITION_DIMENSIONS = ("channel", "referrer_host", "campaign", "device_type", "country")
 
 
@@ -563,22 +566,22 @@ def acquisition(warehouse: Warehouse, filters: Filters) -> dict[str, list[Row]]:
             with measures as (
                 select
                     {dimension} as dimension,
-                    coalesce(channel, referrer_host, campaign, device_type, country) as value,
+                    {value} as value,
                     sum(sessions)::bigint as sessions,
                     sum(converted_sessions)::bigint as converted_sessions,
                     sum(revenue) as revenue
                 from marts.sessions_daily
                 where {conditions}
-                group by grouping sets ((channel), (referrer_host), (campaign), (device_type), (country))
+                group by {grouping_sets}
             ),
             visitors as (
                 select
                     {dimension} as dimension,
-                    coalesce(channel, referrer_host, campaign, device_type, country) as value,
+                    {value} as value,
                     count(distinct visitor_number) as users
                 from marts.visitors_daily
                 where {conditions}
-                group by grouping sets ((channel), (referrer_host), (campaign), (device_type), (country))
+                group by {grouping_sets}
             )
             select
                 measures.dimension,
@@ -591,7 +594,12 @@ def acquisition(warehouse: Warehouse, filters: Filters) -> dict[str, list[Row]]:
             left join visitors on measures.dimension = visitors.dimension and measures.value = visitors.value
             order by measures.dimension, measures.sessions desc, measures.value
             """
-        ).format(dimension=_GROUPED_DIMENSION, conditions=_mart_conditions(filters, "session_date", sliced=True)),
+        ).format(
+            dimension=_GROUPED_DIMENSION,
+            value=_GROUPED_VALUE,
+            grouping_sets=_ACQUISITION_GROUPING_SETS,
+            conditions=_mart_conditions(filters, "session_date", sliced=True),
+        ),
         _params(filters),
     )
     breakdowns: dict[str, list[Row]] = {dimension: [] for dimension in ACQUISITION_DIMENSIONS}

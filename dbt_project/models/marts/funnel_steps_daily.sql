@@ -17,9 +17,8 @@
 -- each at or after the one before). Every slice has a row for every step, zeros included, so any slice sums up and
 -- the counts never increase along the steps. Bots are left out unless include_bots is true.
 --
--- Incremental by day, like every daily mart of sessions: a build deletes the days int_periods_touched names (those of
--- every session it re-sessionized, before and after, and of every session an order moved to or from) and appends
--- them worked out again whole from sessions; the other days cannot have changed.
+-- Incremental by day (macros/work_lists.sql): a build rebuilds whole the days int_periods_touched names, the only
+-- days whose sessions it can have changed.
 
 with
 
@@ -33,9 +32,7 @@ sessions as (
     from {{ ref('sessions') }}
     where
         {{ in_touched_days('session_date') }}
-        {% if not var('include_bots') %}
-            and not is_bot
-        {% endif %}
+        and {{ not_bot() }}
 
 ),
 

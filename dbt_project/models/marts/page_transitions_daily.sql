@@ -31,13 +31,8 @@ sessions as (
         session_date
     from {{ ref('sessions') }}
     where
-        true
-        {% if is_incremental() %}
-            and session_date in (select touched.event_date from {{ ref('int_periods_touched') }} as touched)
-        {% endif %}
-        {% if not var('include_bots') %}
-            and not is_bot
-        {% endif %}
+        {{ in_touched_days('session_date') }}
+        and {{ not_bot() }}
 
 ),
 

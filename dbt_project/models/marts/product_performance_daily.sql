@@ -40,12 +40,8 @@ product_events as (
     from {{ ref('clickstream_events') }}
     where
         product_id is not null
-        {% if is_incremental() %}
-            and event_date in (select touched.event_date from {{ ref('int_periods_touched') }} as touched)
-        {% endif %}
-        {% if not var('include_bots') %}
-            and not is_bot
-        {% endif %}
+        and {{ in_touched_days('event_date') }}
+        and {{ not_bot() }}
 
 ),
 
@@ -68,9 +64,7 @@ orders as (
     left join sessions on orders.session_key = sessions.session_key
     where
         orders.items is not null
-        {% if not var('include_bots') %}
-            and not coalesce(sessions.is_bot, false)
-        {% endif %}
+        and {{ not_bot('coalesce(sessions.is_bot, false)') }}
 
 ),
 
@@ -85,9 +79,7 @@ order_items as (
         * coalesce({{ json_number("items.item -> 'price'") }}, 0) as item_revenue
     from orders
     cross join lateral jsonb_array_elements(orders.items) as items (item)
-    {% if is_incremental() %}
-        where orders.order_date in (select touched.event_date from {{ ref('int_periods_touched') }} as touched)
-    {% endif %}
+    where {{ in_touched_days('orders.order_date') }}
 
 ),
 

@@ -37,25 +37,12 @@ sessions as (
         revenue
     from {{ ref('sessions') }}
     where
-        {% if is_incremental() %}
-            (
-                stitched_user_id in (
-                    select touched.stitched_user_id
-                    from {{ ref('int_users_touched') }} as touched
-                    where touched.stitched_user_id is not null
-                )
-                or stitched_user_id is null and visitor_id in (
-                    select touched.visitor_id
-                    from {{ ref('int_users_touched') }} as touched
-                    where touched.visitor_id is not null
-                )
-            )
-        {% else %}
-            true
-        {% endif %}
-        {% if not var('include_bots') %}
-            and not is_bot
-        {% endif %}
+        -- A 'user:' row gathers every visitor stitched to its userId; a 'visitor:' row is one anonymous visitor.
+        (
+            {{ in_listed('stitched_user_id', 'int_users_touched', 'stitched_user_id') }}
+            or stitched_user_id is null and {{ in_listed('visitor_id', 'int_users_touched', 'visitor_id') }}
+        )
+        and {{ not_bot() }}
 
 ),
 

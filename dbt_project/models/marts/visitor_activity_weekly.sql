@@ -27,14 +27,8 @@ sessions as (
         session_date
     from {{ ref('sessions') }}
     where
-        {% if is_incremental() %}
-            visitor_id in (select touched.visitor_id from {{ ref('int_visitors_touched') }} as touched)
-        {% else %}
-            true
-        {% endif %}
-        {% if not var('include_bots') %}
-            and not is_bot
-        {% endif %}
+        {{ in_listed('visitor_id', 'int_visitors_touched', 'visitor_id') }}
+        and {{ not_bot() }}
 
 ),
 
