@@ -2,13 +2,20 @@
 
 Each real HTTP request becomes an API Gateway HTTP API payload v2 event built the way AWS builds it, and goes to
 the same ``ingest_lambda.handler.handler`` the Lambda runs; its statusCode, headers and body are written back. The
-server itself only does what API Gateway does in front of the Lambda: routing, the 10 MiB payload limit and the
-CORS preflight. Everything about the body (method, media type, size, JSON, validation) is the handler's answer.
+server itself only does what API Gateway does in front of the Lambda: routing, the CORS preflight and the limits
+on what it reads. Everything about the body (method, media type, JSON, validation) is the handler's answer.
+
+It is a local stand-in, but it may end up reachable from other machines, so it holds its limits
+(``clickstream.bounded_server``): a fixed pool of workers with a bounded wait (``503`` past it), a deadline for
+each whole request (``408``), the request line and headers capped at API Gateway's 10240 bytes (``431``), and a
+body over the ingest's own limit (``MAX_BODY_BYTES``, which the handler would refuse anyway) refused with ``413``
+from its Content-Length, before a byte of it is read. API Gateway itself lets bodies up to 10 MiB reach the Lambda.
 """
 
 from __future__ import annotations
 
 import base64
+import ipaddress
 import os
 import secrets
 import signal
@@ -21,23 +28,27 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
 import click
 import orjson
 
+from clickstream.bounded_server import (
+    DEFAULT_WORKERS,
+    BoundedHTTPServer,
+    BoundedRequestHandler,
+    ServerLimits,
+)
 from clickstream.lambda_context import LocalLambdaContext
+from clickstream.local_salt import LOCAL_HASH_SALT, use_local_salt_if_unset
 from clickstream.paths import default_store_url
+from ingest_lambda.contract import MAX_BODY_BYTES
 
 ROUTE_PATH = "/clickstream"
 ROUTE_KEY = "POST /clickstream"
 HEALTH_PATH = "/healthz"
-# API Gateway's payload limit: a larger request is refused before it reaches the Lambda.
-MAX_REQUEST_BYTES = 10 * 1024 * 1024
 DEFAULT_PORT = 8080
-LOCAL_HASH_SALT = "clickstream-local-salt-not-secret"
 
 CORS_ALLOW_METHODS = "POST, OPTIONS"
 CORS_ALLOW_HEADERS = "content-type, content-encoding, authorization"
@@ -45,18 +56,14 @@ CORS_MAX_AGE = "600"
 
 LOCAL_ACCOUNT_ID = "000000000000"
 LOCAL_API_ID = "local"
-# How long a client may take to send its request line, headers or body before the connection is dropped.
-SOCKET_TIMEOUT_SECONDS = 30
 
 
 # Headers the server writes itself, whatever the Lambda's response says.
 _HOP_BY_HOP = frozenset({"content-length", "connection", "transfer-encoding", "keep-alive", "date", "server"})
 
 
-class ClickstreamServer(ThreadingHTTPServer):
-    """A ThreadingHTTPServer that knows which shop origins may call it."""
-
-    daemon_threads = True
+class ClickstreamServer(BoundedHTTPServer):
+    """A bounded HTTP server that knows which shop origins may call it."""
 
     def __init__(
         self,
@@ -65,13 +72,30 @@ class ClickstreamServer(ThreadingHTTPServer):
         *,
         quiet: bool = False,
         log_stream: TextIO | None = None,
+        limits: ServerLimits | None = None,
     ) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.allow_origins = frozenset(origin.rstrip("/") for origin in allow_origins)
         self.quiet = quiet
         self.log_stream = log_stream
-        super().__init__(address, _RequestHandler)
+        super().__init__(address, _RequestHandler, limits)
+
+    def refuse_busy(self, request: socket.socket, client_address: Any) -> None:
+        super().refuse_busy(request, client_address)
+        self.log(f"- - 503 (all {self.limits.workers} workers busy, {self.limits.waiting} connections waiting)")
+
+    def refusal_headers(self) -> dict[str, str]:
+        # Written before the request (and its Origin) is read: only a wildcard can be answered.
+        return {"Access-Control-Allow-Origin": "*"} if "*" in self.allow_origins else {}
+
+    @property
+    def loopback_only(self) -> bool:
+        """Whether the server listens on a loopback address only (127.0.0.0/8, ::1)."""
+        try:
+            return ipaddress.ip_address(str(self.server_address[0]).split("%", 1)[0]).is_loopback
+        except ValueError:
+            return False
 
     def log(self, line: str) -> None:
         """One line of the request log: standard error unless another stream was given; nothing when quiet."""
@@ -104,22 +128,40 @@ def make_server(
     *,
     quiet: bool = False,
     log_stream: TextIO | None = None,
+    limits: ServerLimits | None = None,
 ) -> ClickstreamServer:
     """A server ready for ``serve_forever()``, with the ingest configured for `store_url` (port 0: any free port).
 
     The ingest reads its configuration from the environment, so this sets ``RAW_STORE_URL`` (and ``HASH_SALT`` to
-    a local default when unset) for the whole process, clears the cached settings and opens the store once, so that
-    a bad store URL fails here instead of on the first request.
+    the local default, ``clickstream.local_salt``, when unset) for the whole process, clears the cached settings and
+    opens the store once, so that a bad store URL fails here instead of on the first request. A server that listens
+    beyond loopback with that public salt says so on standard error, whatever `quiet` says.
     """
     from ingest_lambda import handler as ingest_handler
     from ingest_lambda.settings import get_settings
 
     os.environ["RAW_STORE_URL"] = store_url or default_store_url()
-    os.environ.setdefault("HASH_SALT", LOCAL_HASH_SALT)
+    public_salt = use_local_salt_if_unset()
     get_settings.cache_clear()
     ingest_handler._services.cache_clear()
     ingest_handler._services()
-    return ClickstreamServer((host, port), allow_origins, quiet=quiet, log_stream=log_stream)
+    server = ClickstreamServer((host, port), allow_origins, quiet=quiet, log_stream=log_stream, limits=limits)
+    if public_salt and not server.loopback_only:
+        sys.stderr.write(public_salt_warning(server.url))
+        sys.stderr.flush()
+    return server
+
+
+def public_salt_warning(url: str) -> str:
+    """The warning for a server reachable beyond this machine that hashes IPs with the public local salt."""
+    rule = "!" * 100
+    return (
+        f"{rule}\n"
+        f"WARNING: {url} listens beyond loopback, and HASH_SALT is not set: client IPs are hashed with the public\n"
+        f"local salt {LOCAL_HASH_SALT!r}, so anyone can reverse an ipHash by hashing candidate addresses.\n"
+        "Set HASH_SALT to a long random secret (e.g. `openssl rand -hex 32`) before exposing this server.\n"
+        f"{rule}\n"
+    )
 
 
 class _Refused(Exception):
@@ -132,13 +174,9 @@ class _Refused(Exception):
         self.close = close
 
 
-class _RequestHandler(BaseHTTPRequestHandler):
+class _RequestHandler(BoundedRequestHandler):
     server: ClickstreamServer
-    protocol_version = "HTTP/1.1"
     server_version = "clickstream-local"
-    timeout = SOCKET_TIMEOUT_SECONDS
-    # Headers and body are separate writes: without TCP_NODELAY, Nagle plus delayed ACKs add ~40 ms a response.
-    disable_nagle_algorithm = True
 
     def version_string(self) -> str:
         return self.server_version
@@ -154,7 +192,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._status = 0
         try:
             self._route()
-        except (ConnectionError, TimeoutError):
+        except TimeoutError:
+            # The body did not arrive before the request's deadline.
+            self.close_connection = True
+            self.linger = True
+            if not self._status:
+                self._send_json(HTTPStatus.REQUEST_TIMEOUT, {"error": "the request was not received in time"})
+        except ConnectionError:
             self.close_connection = True
         except Exception:
             # A bug in the server or the handler: the traceback goes to the server's log, never to the client.
@@ -173,7 +217,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except _Refused as refused:
             if refused.close:
                 self.close_connection = True
-            self._send_json(refused.status, {"error": refused.message})
+                self.linger = True
+            self._send_json(refused.status, {"error": refused.message}, self._cors_headers(origin))
             return
         if path == HEALTH_PATH:
             if self.command in ("GET", "HEAD"):
@@ -192,7 +237,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._preflight(origin)
             return
         if self.command == "POST" and body is None:
-            self._send_json(HTTPStatus.LENGTH_REQUIRED, {"error": "Content-Length is required"})
+            self._send_json(
+                HTTPStatus.LENGTH_REQUIRED, {"error": "Content-Length is required"}, self._cors_headers(origin)
+            )
             return
         event = build_event(
             method=self.command,
@@ -220,10 +267,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if values or not (text.isascii() and text.isdigit()):
             raise _Refused(HTTPStatus.BAD_REQUEST, "invalid Content-Length", close=True)
         length = int(text)
-        if length > MAX_REQUEST_BYTES:
+        if length > MAX_BODY_BYTES:
+            # The handler would refuse it too (its limit is at most this), but only after it had all been read.
             raise _Refused(
                 HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                f"request body of {length} bytes exceeds the {MAX_REQUEST_BYTES} byte limit",
+                f"request body of {length} bytes exceeds the {MAX_BODY_BYTES} byte limit",
                 close=True,
             )
         return length
@@ -233,15 +281,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         length = self._body_length()
         if length is None:
             return None
-        chunks: list[bytes] = []
-        remaining = length
-        while remaining:
-            chunk = self.rfile.read(min(remaining, 1 << 16))
-            if not chunk:
-                raise ConnectionError("client closed the connection before sending the whole body")
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
+        # One allocation of the announced size, read under the request's deadline.
+        body = self.rfile.read(length)
+        if len(body) < length:
+            raise ConnectionError("client closed the connection before sending the whole body")
+        return body
 
     def handle_expect_100(self) -> bool:
         """``Expect: 100-continue`` (curl sends it for larger bodies): refuse a bad length before the body is sent."""
@@ -251,7 +295,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             started = time.perf_counter()
             self._status = 0
             self.close_connection = True
-            self._send_json(refused.status, {"error": refused.message})
+            self.linger = True
+            self._send_json(refused.status, {"error": refused.message}, self._cors_headers(self.headers.get("origin")))
             self._log_request(started)
             return False
         return super().handle_expect_100()
@@ -316,6 +361,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's own refusals (bad request line, headers too large, ...) as JSON instead of HTML."""
         self.close_connection = True
+        self.linger = True
         self._status = code
         method, path = getattr(self, "command", None) or "-", getattr(self, "path", None) or "-"
         self.server.log(f"{method} {path} {code} (refused by http.server)")
@@ -323,11 +369,19 @@ class _RequestHandler(BaseHTTPRequestHandler):
             phrase = HTTPStatus(code).phrase
         except ValueError:
             phrase = "error"
+        reason = message
+        if code == HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE:
+            limit = self.server.limits.max_head_bytes
+            message = f"request headers too large: at most {limit} bytes of request line and headers, 100 lines"
+            reason = None
         body = orjson.dumps({"error": message or phrase})
-        self.send_response(code, message)
+        self.send_response(code, reason)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
+        # The headers may not have been read: only a wildcard origin can be answered without them.
+        for name, value in self.server.refusal_headers().items():
+            self.send_header(name, value)
         self.end_headers()
         if getattr(self, "command", None) != "HEAD" and code >= 200 and code not in (204, 304):
             self.wfile.write(body)
@@ -481,11 +535,18 @@ def _split_target(target: str) -> tuple[str, str]:
     metavar="URL",
     help="Raw store: file:///abs/dir or s3://bucket[/prefix]. [default: RAW_STORE_URL, else .data/raw]",
 )
-def serve_command(host: str, port: int, allow_origins: tuple[str, ...], store: str | None) -> None:
+@click.option(
+    "--workers",
+    default=DEFAULT_WORKERS,
+    show_default=True,
+    type=click.IntRange(1, 1024),
+    help="Connections served at once; more wait in a bounded queue, and past it are answered 503.",
+)
+def serve_command(host: str, port: int, allow_origins: tuple[str, ...], store: str | None, workers: int) -> None:
     """Serve POST /clickstream locally with the ingest Lambda's own handler, as API Gateway calls it."""
     store_url = store or default_store_url()
     try:
-        server = make_server(host, port, allow_origins, store_url)
+        server = make_server(host, port, allow_origins, store_url, limits=ServerLimits(workers=workers))
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
     except Exception as exc:

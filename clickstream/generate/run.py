@@ -27,8 +27,8 @@ from clickstream.generate.plan import (
     visits_for_events,
 )
 from clickstream.lambda_context import LocalLambdaContext
+from clickstream.local_salt import use_local_salt_if_unset
 
-LOCAL_HASH_SALT = "local-dev-salt"
 INGEST_LOGGER = "clickstream-ingest"
 MAX_ERROR_SAMPLES = 5
 
@@ -86,8 +86,7 @@ def _reset_ingest() -> None:
 
 def _configure_ingest(store_url: str) -> None:
     os.environ["RAW_STORE_URL"] = store_url
-    if not os.environ.get("HASH_SALT"):
-        os.environ["HASH_SALT"] = LOCAL_HASH_SALT
+    use_local_salt_if_unset()
     # After the reset: importing the handler creates its Powertools logger, which sets the level it reads from
     # the environment. One INFO line per request would dominate the run; warnings and errors still show.
     _reset_ingest()

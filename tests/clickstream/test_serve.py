@@ -23,7 +23,8 @@ from click.testing import CliRunner
 from support.fakes import load_event
 from support.serving import SHOP_ORIGIN, RunningServer, running_server
 
-from clickstream.serve import MAX_REQUEST_BYTES, build_event, serve_command
+from clickstream.serve import build_event, serve_command
+from ingest_lambda.contract import MAX_BODY_BYTES
 
 pytestmark = pytest.mark.integration
 
@@ -220,7 +221,7 @@ def test_healthz(served: RunningServer) -> None:
 def test_oversized_content_length_is_413_without_reading_the_body(served: RunningServer) -> None:
     head = (
         "POST /clickstream HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {MAX_REQUEST_BYTES + 1}\r\n\r\n"
+        f"Content-Length: {MAX_BODY_BYTES + 1}\r\n\r\n"
     )
     # No body follows: a server that tried to read it would time out instead of answering.
     status, headers, data = raw_request(served, head)

@@ -12,6 +12,7 @@ from typing import TextIO
 
 import pytest
 
+from clickstream.bounded_server import ServerLimits
 from clickstream.serve import ClickstreamServer, make_server
 
 SHOP_ORIGIN = "https://shop.example"
@@ -37,17 +38,31 @@ class RunningServer:
 
 
 @contextmanager
-def running_server(store: Path, *, quiet: bool = False, log_stream: TextIO | None = None) -> Iterator[RunningServer]:
-    """make_server on port 0 in a daemon thread; the ingest's environment and caches are restored afterwards."""
+def running_server(
+    store: Path,
+    *,
+    quiet: bool = False,
+    log_stream: TextIO | None = None,
+    limits: ServerLimits | None = None,
+    hash_salt: str | None = "test-salt",
+) -> Iterator[RunningServer]:
+    """make_server on port 0 in a daemon thread; the ingest's environment and caches are restored afterwards.
+
+    `hash_salt` None leaves HASH_SALT unset, so the server falls back to the local default.
+    """
     import ingest_lambda.handler as ingest_handler
     from ingest_lambda.settings import get_settings
 
     with pytest.MonkeyPatch.context() as patch:
         # make_server sets these in os.environ; setting them here first makes the context restore them.
         patch.setenv("RAW_STORE_URL", store.as_uri())
-        patch.setenv("HASH_SALT", "test-salt")
+        patch.setenv("HASH_SALT", hash_salt or "unset below")
+        if hash_salt is None:
+            patch.delenv("HASH_SALT")
         patch.delenv("RAW_BUCKET_NAME", raising=False)
-        server = make_server("127.0.0.1", 0, [SHOP_ORIGIN], store.as_uri(), quiet=quiet, log_stream=log_stream)
+        server = make_server(
+            "127.0.0.1", 0, [SHOP_ORIGIN], store.as_uri(), quiet=quiet, log_stream=log_stream, limits=limits
+        )
         thread = threading.Thread(target=server.serve_forever, name="clickstream-serve", daemon=True)
         thread.start()
         try:

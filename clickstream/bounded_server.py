@@ -1,0 +1,307 @@
+"""An HTTP/1.1 server with limits: a fixed pool of worker threads, a bounded wait for one, deadlines, a head cap.
+
+http.server's ThreadingHTTPServer starts a thread for every connection, listens with a backlog of 5 (connections
+beyond it wait for SYN retransmits: up to a minute), gives a client 30 s for every single read (a client that
+trickles one byte at a time holds its thread for ever) and reads up to 100 header lines of 64 KiB each. Here:
+
+- a fixed number of worker threads serve connections; an accepted connection waits for one in a bounded queue,
+  and when that queue is full it is answered ``503`` with ``Retry-After`` at once, by the accepting thread;
+- while connections wait, a worker closes its keep-alive connection after the answer it is writing, so a few
+  busy clients cannot keep every worker to themselves;
+- a connection has `idle_timeout` seconds to start a request and, from its first byte, `request_timeout` seconds
+  to deliver all of it (request line, headers and body): a deadline for the whole request, not for each read;
+- the request line and headers together are capped at `max_head_bytes` (``431`` past that);
+- a connection refused with unread input is half-closed and only closed later by the accepting thread, after
+  draining what arrived, so the client reads the refusal instead of a reset, and no worker waits for that.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import http.client
+import io
+import queue
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+import orjson
+
+# Connections the kernel holds before they are accepted (http.server's default of 5 stalls bursts of clients).
+LISTEN_BACKLOG = 128
+DEFAULT_WORKERS = 32
+DEFAULT_WAITING = 128
+# From the accept, or from the previous answer on a kept-alive connection, to the first byte of a request.
+IDLE_TIMEOUT_SECONDS = 5.0
+# From the first byte of a request to its last: request line, headers and body.
+REQUEST_TIMEOUT_SECONDS = 10.0
+# For writing one answer to a client that does not read it.
+SEND_TIMEOUT_SECONDS = 10.0
+# API Gateway (HTTP API) caps the request line and headers together at 10240 bytes.
+MAX_HEAD_BYTES = 10240
+# A refused connection is closed this long after its refusal, time for the client to read it.
+LINGER_SECONDS = 1.0
+MAX_LINGERING = 256
+_DRAIN_CHUNK = 65536
+_READ_BUFFER = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class ServerLimits:
+    workers: int = DEFAULT_WORKERS
+    waiting: int = DEFAULT_WAITING
+    idle_timeout: float = IDLE_TIMEOUT_SECONDS
+    request_timeout: float = REQUEST_TIMEOUT_SECONDS
+    send_timeout: float = SEND_TIMEOUT_SECONDS
+    max_head_bytes: int = MAX_HEAD_BYTES
+
+    def __post_init__(self) -> None:
+        if self.workers < 1 or self.waiting < 1:
+            raise ValueError("a server needs at least one worker and room for one waiting connection")
+
+
+class BoundedHTTPServer(HTTPServer):
+    """An HTTPServer whose connections are served by `limits.workers` threads, never more."""
+
+    request_queue_size = LISTEN_BACKLOG
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        handler_class: type[BoundedRequestHandler],
+        limits: ServerLimits | None = None,
+    ) -> None:
+        self.limits = limits or ServerLimits()
+        self._waiting: queue.Queue[tuple[socket.socket, Any] | None] = queue.Queue(self.limits.waiting)
+        self._lingering: collections.deque[tuple[float, socket.socket]] = collections.deque()
+        self._linger_lock = threading.Lock()
+        self._stopping = threading.Event()
+        super().__init__(address, handler_class)
+        self._workers = [
+            threading.Thread(target=self._work, name=f"http-worker-{n}", daemon=True)
+            for n in range(self.limits.workers)
+        ]
+        for worker in self._workers:
+            worker.start()
+
+    def busy(self) -> bool:
+        """Whether accepted connections are waiting for a worker."""
+        return not self._waiting.empty()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Called by the accepting thread: queue the connection for a worker, or refuse it at once."""
+        try:
+            self._waiting.put_nowait((request, client_address))
+        except queue.Full:
+            self.refuse_busy(request, client_address)
+
+    def refuse_busy(self, request: socket.socket, client_address: Any) -> None:
+        """A 503 without reading the request: small enough for the socket buffer, so the send cannot block."""
+        body = orjson.dumps({"error": "the server is busy: retry in a moment"})
+        head = [
+            "HTTP/1.1 503 Service Unavailable",
+            "Content-Type: application/json",
+            f"Content-Length: {len(body)}",
+            "Retry-After: 1",
+            "Connection: close",
+            *(f"{name}: {value}" for name, value in self.refusal_headers().items()),
+        ]
+        try:
+            request.setblocking(False)
+            request.send(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
+        except OSError:
+            pass
+        self.linger(request)
+
+    def refusal_headers(self) -> dict[str, str]:
+        """Headers for answers written before the request is read (subclasses add CORS)."""
+        return {}
+
+    def finish_request(self, request: Any, client_address: Any) -> BoundedRequestHandler:  # type: ignore[override]
+        handler: BoundedRequestHandler = self.RequestHandlerClass(request, client_address, self)  # type: ignore[assignment]
+        return handler
+
+    def _work(self) -> None:
+        while not self._stopping.is_set():
+            item = self._waiting.get()
+            if item is None:
+                return
+            request, client_address = item
+            linger = False
+            try:
+                linger = self.finish_request(request, client_address).linger
+            except Exception:
+                self.handle_error(request, client_address)
+            finally:
+                if linger:
+                    self.linger(request)
+                else:
+                    self.shutdown_request(request)
+
+    def linger(self, request: socket.socket) -> None:
+        """Half-close now; drain and close a little later from the accepting thread (see ``service_actions``)."""
+        with contextlib.suppress(OSError):
+            request.shutdown(socket.SHUT_WR)
+        with self._linger_lock:
+            self._lingering.append((time.monotonic() + LINGER_SECONDS, request))
+            overflow = len(self._lingering) > MAX_LINGERING
+        if overflow:
+            self._close_lingering(force=True)
+
+    def service_actions(self) -> None:
+        """Runs in the accepting thread between requests and at least every poll interval."""
+        self._close_lingering()
+
+    def _close_lingering(self, *, force: bool = False) -> None:
+        now = time.monotonic()
+        while True:
+            with self._linger_lock:
+                if not self._lingering or not (force or self._lingering[0][0] <= now):
+                    return
+                _, request = self._lingering.popleft()
+                force = False
+            _drain(request)
+            self.close_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._stopping.set()
+        while True:
+            try:
+                item = self._waiting.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                self.shutdown_request(item[0])
+        for _ in self._workers:
+            try:
+                self._waiting.put_nowait(None)
+            except queue.Full:
+                break
+        with self._linger_lock:
+            lingering, self._lingering = list(self._lingering), collections.deque()
+        for _, request in lingering:
+            self.close_request(request)
+
+
+def _drain(request: socket.socket) -> None:
+    """Read what the client already sent, without waiting: closing with unread input would send a reset."""
+    try:
+        request.setblocking(False)
+        for _ in range(16):
+            if not request.recv(_DRAIN_CHUNK):
+                return
+    except OSError:
+        return
+
+
+class HeadTooLarge(http.client.LineTooLong):
+    """The request line and headers together are over the cap (http.server answers a LineTooLong with 431)."""
+
+
+class _DeadlineSocketReader(io.RawIOBase):
+    """Reads from a socket, every read bounded by one deadline for the whole request rather than per read."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        super().__init__()
+        self._sock = sock
+        self.deadline = time.monotonic()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the client took too long to send its request")
+        self._sock.settimeout(remaining)
+        return self._sock.recv_into(buffer)
+
+
+class _HeadReader:
+    """What http.client.parse_headers reads the headers through: counts them against the cap of the whole head."""
+
+    def __init__(self, rfile: io.BufferedReader, budget: int) -> None:
+        self._rfile = rfile
+        self.remaining = budget
+
+    def readline(self, limit: int = -1) -> bytes:
+        cap = self.remaining + 1 if limit < 0 else min(limit, self.remaining + 1)
+        line = self._rfile.readline(cap)
+        self.remaining -= len(line)
+        if self.remaining < 0:
+            raise HeadTooLarge("request line and headers")
+        return line
+
+
+class BoundedRequestHandler(BaseHTTPRequestHandler):
+    """One connection, served by one of the server's workers, with the server's deadlines and head cap."""
+
+    server: BoundedHTTPServer
+    protocol_version = "HTTP/1.1"
+    # Headers and body are separate writes: without TCP_NODELAY, Nagle plus delayed ACKs add ~40 ms a response.
+    disable_nagle_algorithm = True
+
+    def setup(self) -> None:
+        super().setup()
+        # Replace the file the base class made with one that reads under the request's deadline.
+        self.rfile.close()
+        self._reader = _DeadlineSocketReader(self.connection)
+        self.rfile = io.BufferedReader(self._reader, _READ_BUFFER)
+        # Set when the connection is closed after a refusal that left input unread (see BoundedHTTPServer.linger).
+        self.linger = False
+
+    def handle_one_request(self) -> None:
+        limits = self.server.limits
+        self._answered = False
+        self.raw_requestline = b""
+        self._reader.deadline = time.monotonic() + limits.idle_timeout
+        try:
+            if not self.rfile.peek(1):
+                self.close_connection = True
+                return
+        except (TimeoutError, ConnectionError):
+            # An idle connection: closed without an answer, as HTTP allows between requests.
+            self.close_connection = True
+            return
+        self._reader.deadline = time.monotonic() + limits.request_timeout
+        try:
+            self._handle_request(limits)
+        except TimeoutError:
+            self.close_connection = True
+            if not self._answered:
+                self.linger = True
+                with contextlib.suppress(OSError):
+                    self.send_error(HTTPStatus.REQUEST_TIMEOUT, "the request was not received in time")
+
+    def _handle_request(self, limits: ServerLimits) -> None:
+        self.raw_requestline = self.rfile.readline(limits.max_head_bytes + 1)
+        if len(self.raw_requestline) > limits.max_head_bytes:
+            self.requestline = self.request_version = self.command = ""
+            self.linger = True
+            self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
+            return
+        rfile = self.rfile
+        self.rfile = _HeadReader(rfile, limits.max_head_bytes - len(self.raw_requestline))  # type: ignore[assignment]
+        try:
+            parsed = self.parse_request()
+        finally:
+            self.rfile = rfile
+        if not parsed:
+            self.linger = True
+            return
+        getattr(self, "do_" + self.command)()
+        self.wfile.flush()
+
+    def send_response_only(self, code: int, message: str | None = None) -> None:
+        self._answered = True
+        self.connection.settimeout(self.server.limits.send_timeout)
+        # Connections are waiting for a worker: this one gives its worker up after this answer.
+        if self.server.busy():
+            self.close_connection = True
+        super().send_response_only(code, message)
