@@ -6,8 +6,8 @@ trickles one byte at a time holds its thread for ever) and reads up to 100 heade
 
 - a fixed number of worker threads serve connections; an accepted connection waits for one in a bounded queue,
   and when that queue is full it is answered ``503`` with ``Retry-After`` at once, by the accepting thread;
-- while connections wait, a worker closes its keep-alive connection after the answer it is writing, so a few
-  busy clients cannot keep every worker to themselves;
+- while connections wait, a worker closes its keep-alive connection after the answer it is writing, or within
+  a quarter of a second when that connection is idle, so a few clients cannot keep every worker to themselves;
 - a connection has `idle_timeout` seconds to start a request and, from its first byte, `request_timeout` seconds
   to deliver all of it (request line, headers and body): a deadline for the whole request, not for each read;
 - the request line and headers together are capped at `max_head_bytes` (``431`` past that);
@@ -34,12 +34,15 @@ import orjson
 
 # Connections the kernel holds before they are accepted (http.server's default of 5 stalls bursts of clients).
 LISTEN_BACKLOG = 128
-DEFAULT_WORKERS = 32
+# As many as the load benchmark's clients: fewer make kept-alive connections take turns, reconnecting each time.
+DEFAULT_WORKERS = 64
 DEFAULT_WAITING = 128
 # From the accept, or from the previous answer on a kept-alive connection, to the first byte of a request.
 IDLE_TIMEOUT_SECONDS = 5.0
 # From the first byte of a request to its last: request line, headers and body.
 REQUEST_TIMEOUT_SECONDS = 10.0
+# An idle connection checks this often whether others wait for its worker, and then gives it up.
+IDLE_POLL_SECONDS = 0.25
 # For writing one answer to a client that does not read it.
 SEND_TIMEOUT_SECONDS = 10.0
 # API Gateway (HTTP API) caps the request line and headers together at 10240 bytes.
@@ -260,13 +263,8 @@ class BoundedRequestHandler(BaseHTTPRequestHandler):
         limits = self.server.limits
         self._answered = False
         self.raw_requestline = b""
-        self._reader.deadline = time.monotonic() + limits.idle_timeout
-        try:
-            if not self.rfile.peek(1):
-                self.close_connection = True
-                return
-        except (TimeoutError, ConnectionError):
-            # An idle connection: closed without an answer, as HTTP allows between requests.
+        if not self._request_started(limits):
+            # Closed by the client, or idle: closed without an answer, as HTTP allows between requests.
             self.close_connection = True
             return
         self._reader.deadline = time.monotonic() + limits.request_timeout
@@ -278,6 +276,19 @@ class BoundedRequestHandler(BaseHTTPRequestHandler):
                 self.linger = True
                 with contextlib.suppress(OSError):
                     self.send_error(HTTPStatus.REQUEST_TIMEOUT, "the request was not received in time")
+
+    def _request_started(self, limits: ServerLimits) -> bool:
+        """Wait for the first byte of a request: False at the idle deadline, or sooner when others wait."""
+        idle_until = time.monotonic() + limits.idle_timeout
+        while True:
+            self._reader.deadline = min(idle_until, time.monotonic() + IDLE_POLL_SECONDS)
+            try:
+                return bool(self.rfile.peek(1))
+            except TimeoutError:
+                if self.server.busy() or time.monotonic() >= idle_until:
+                    return False
+            except ConnectionError:
+                return False
 
     def _handle_request(self, limits: ServerLimits) -> None:
         self.raw_requestline = self.rfile.readline(limits.max_head_bytes + 1)

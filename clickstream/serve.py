@@ -354,9 +354,8 @@ class _RequestHandler(BoundedRequestHandler):
             self.send_header("Content-Length", str(len(body)))
         if self.close_connection:
             self.send_header("Connection", "close")
-        self.end_headers()
-        if self.command != "HEAD" and status not in (HTTPStatus.NO_CONTENT, HTTPStatus.NOT_MODIFIED):
-            self.wfile.write(body)
+        with_body = self.command != "HEAD" and status not in (HTTPStatus.NO_CONTENT, HTTPStatus.NOT_MODIFIED)
+        self._end_headers_with(body if with_body else b"")
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's own refusals (bad request line, headers too large, ...) as JSON instead of HTML."""
@@ -382,9 +381,16 @@ class _RequestHandler(BoundedRequestHandler):
         # The headers may not have been read: only a wildcard origin can be answered without them.
         for name, value in self.server.refusal_headers().items():
             self.send_header(name, value)
-        self.end_headers()
-        if getattr(self, "command", None) != "HEAD" and code >= 200 and code not in (204, 304):
-            self.wfile.write(body)
+        with_body = getattr(self, "command", None) != "HEAD" and code >= 200 and code not in (204, 304)
+        self._end_headers_with(body if with_body else b"")
+
+    def _end_headers_with(self, body: bytes) -> None:
+        """End the headers and write them with the body in one send: one system call, one packet for small ones."""
+        buffer: list[bytes] = getattr(self, "_headers_buffer", [])
+        if self.request_version != "HTTP/0.9":
+            buffer.append(b"\r\n")
+        self._headers_buffer = [*buffer, body]
+        self.flush_headers()
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Silenced: one line per request is written by `_log_request` once the response is complete."""

@@ -190,6 +190,20 @@ def test_a_kept_alive_connection_gives_its_worker_up_when_others_wait(tmp_path: 
             assert time.monotonic() - started < 2.0
 
 
+def test_an_idle_kept_alive_connection_gives_its_worker_up_when_others_wait(tmp_path: Path) -> None:
+    limits = ServerLimits(workers=1, waiting=4, idle_timeout=5.0)
+    with running_server(tmp_path / "raw", quiet=True, limits=limits) as running, connect(running) as idle:
+        idle.sendall(post_head(len(EVENT), keep_alive=True) + EVENT)
+        assert read_answer(idle)[0] == 200
+        # The only worker now waits for the idle connection's next request, which never comes.
+        with connect(running) as other:
+            started = time.monotonic()
+            other.sendall(post_head(len(EVENT)) + EVENT)
+            assert read_answer(other)[0] == 200
+            assert time.monotonic() - started < 2.0
+        assert closed_by_server(idle)
+
+
 def test_a_client_trickling_its_headers_is_cut_off_at_the_request_deadline(small_server: RunningServer) -> None:
     with connect(small_server) as sock:
         started = time.monotonic()
