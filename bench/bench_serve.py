@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -85,10 +86,16 @@ class ValidStats:
     errors: Counter[str] = field(default_factory=Counter)
 
 
-async def valid_client(port: int, stop_at: float, stats: ValidStats) -> None:
+async def valid_client(port: int, stop_at: float, stats: ValidStats, interval: float = 0.0) -> None:
+    """Requests back to back, or one every `interval` seconds (a browser sending beacons) when it is given."""
     reader: asyncio.StreamReader | None = None
     writer: asyncio.StreamWriter | None = None
+    # Paced clients start spread over one interval, not all at once.
+    next_at = time.monotonic() + random.random() * interval
     while time.monotonic() < stop_at:
+        if interval:
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+            next_at += interval
         started = time.perf_counter()
         try:
             async with asyncio.timeout(REQUEST_TIMEOUT):
@@ -141,12 +148,15 @@ async def big_body(port: int) -> str:
         chunk = b'{"events":[' + b"1," * 32_000
         sent = 0
         answer: asyncio.Task[Answer] = asyncio.ensure_future(read_answer(reader))
-        while sent < BIG_BODY_BYTES and not answer.done():
-            piece = chunk[: BIG_BODY_BYTES - sent]
-            writer.write(piece)
-            sent += len(piece)
-            await writer.drain()
-        return f"10 MiB body {(await answer).status}"
+        try:
+            while sent < BIG_BODY_BYTES and not answer.done():
+                piece = chunk[: BIG_BODY_BYTES - sent]
+                writer.write(piece)
+                sent += len(piece)
+                await writer.drain()
+            return f"10 MiB body {(await answer).status}"
+        finally:
+            _forget(answer)
     finally:
         writer.close()
 
@@ -157,13 +167,24 @@ async def slow_headers(port: int) -> str:
     try:
         writer.write(b"POST /clickstream HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
         answer = asyncio.ensure_future(read_answer(reader))
-        while not answer.done():
-            writer.write(b"a")
-            await writer.drain()
-            await asyncio.wait([answer], timeout=0.5)
-        return f"slow {(await answer).status}"
+        try:
+            while not answer.done():
+                writer.write(b"a")
+                await writer.drain()
+                await asyncio.wait([answer], timeout=0.5)
+            return f"slow {(await answer).status}"
+        finally:
+            _forget(answer)
     finally:
         writer.close()
+
+
+def _forget(task: asyncio.Task[Answer]) -> None:
+    """Cancel a pending read, or take its exception, so that asyncio does not report it as never retrieved."""
+    if not task.done():
+        task.cancel()
+    elif not task.cancelled():
+        task.exception()
 
 
 @dataclass
@@ -175,6 +196,7 @@ class Result:
     valid: ValidStats
     hostile_outcomes: Counter[str]
     peak_rss_mb: float
+    server_cpu_seconds: float
 
     @property
     def requests(self) -> int:
@@ -195,12 +217,14 @@ class Result:
         return sum(n for status, n in self.valid.statuses.items() if status >= 500)
 
 
-async def drive(port: int, clients: int, hostile: bool, seconds: float) -> tuple[ValidStats, Counter[str], float]:
+async def drive(
+    port: int, clients: int, hostile: bool, seconds: float, interval: float = 0.0
+) -> tuple[ValidStats, Counter[str], float]:
     stats = ValidStats()
     outcomes: Counter[str] = Counter()
     started = time.monotonic()
     stop_at = started + seconds
-    tasks = [valid_client(port, stop_at, stats) for _ in range(clients)]
+    tasks = [valid_client(port, stop_at, stats, interval) for _ in range(clients)]
     if hostile:
         tasks += [_hostile_loop(stop_at, outcomes, lambda: big_headers(port)) for _ in range(HOSTILE_HEADER_CLIENTS)]
         tasks += [_hostile_loop(stop_at, outcomes, lambda: big_body(port)) for _ in range(HOSTILE_BODY_CLIENTS)]
@@ -233,6 +257,12 @@ def start_server(code: Path, store: Path, extra: list[str]) -> tuple[subprocess.
     return process, port
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -248,13 +278,32 @@ async def warm_up(port: int) -> None:
     writer.close()
 
 
-def run_scenario(code: Path, clients: int, hostile: bool, seconds: float, extra: list[str]) -> Result:
+@dataclass(frozen=True)
+class Scenario:
+    clients: int
+    hostile: bool = False
+    # Seconds between one client's requests; 0: back to back.
+    interval: float = 0.0
+
+    @property
+    def label(self) -> str:
+        label = f"{self.clients} client{'s' if self.clients > 1 else ''}"
+        if self.interval:
+            label += f", {1 / self.interval:g} requests/s each"
+        return label + (" + hostile" if self.hostile else "")
+
+
+def run_scenario(code: Path, scenario: Scenario, seconds: float, extra: list[str]) -> Result:
     with tempfile.TemporaryDirectory(prefix="bench-serve-", dir=STORE_PARENT) as tmp:
         process, port = start_server(code, Path(tmp), extra)
         try:
             asyncio.run(warm_up(port))
-            stats, outcomes, elapsed = asyncio.run(drive(port, clients, hostile, seconds))
+            cpu_before = cpu_seconds(process.pid)
+            stats, outcomes, elapsed = asyncio.run(
+                drive(port, scenario.clients, scenario.hostile, seconds, scenario.interval)
+            )
             peak = peak_rss_mb(process.pid)
+            cpu = cpu_seconds(process.pid) - cpu_before
         finally:
             process.terminate()
             try:
@@ -262,8 +311,7 @@ def run_scenario(code: Path, clients: int, hostile: bool, seconds: float, extra:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-    label = f"{clients} client{'s' if clients > 1 else ''}" + (" + hostile" if hostile else "")
-    return Result(label, clients, hostile, elapsed, stats, outcomes, peak)
+    return Result(scenario.label, scenario.clients, scenario.hostile, elapsed, stats, outcomes, peak, cpu)
 
 
 def main() -> None:
@@ -272,19 +320,30 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of every scenario; medians are reported")
     parser.add_argument("--code", type=Path, default=Path(__file__).resolve().parents[1], help="checkout to serve")
     parser.add_argument("--clients", type=int, nargs="*", default=list(CONCURRENCIES))
-    parser.add_argument("--no-hostile", action="store_true", help="skip the scenario with hostile clients")
+    parser.add_argument("--no-hostile", action="store_true", help="skip the scenarios with hostile clients")
+    parser.add_argument(
+        "--paced", type=float, default=10.0, help="requests/s of each client in the paced scenarios (0: none)"
+    )
     parser.add_argument("--workers", type=int, default=None, help="`clickstream serve --workers` (default: its own)")
     args = parser.parse_args()
 
     extra = [] if args.workers is None else ["--workers", str(args.workers)]
-    scenarios = [(clients, False) for clients in args.clients]
+    most = max(args.clients)
+    scenarios = [Scenario(clients) for clients in args.clients]
     if not args.no_hostile:
-        scenarios.append((max(args.clients), True))
+        scenarios.append(Scenario(most, hostile=True))
+    if args.paced:
+        scenarios.append(Scenario(most, interval=1 / args.paced))
+        if not args.no_hostile:
+            scenarios.append(Scenario(most, hostile=True, interval=1 / args.paced))
     print(f"server from {args.code}; {args.seconds:g} s a scenario, {args.repeat} runs; load {os.getloadavg()[0]:.1f}")
-    print("| scenario | requests/s | p50 | p99 | max | non-2xx (5xx) | server peak RSS | hostile answers |")
-    print("|---|---|---|---|---|---|---|---|")
-    for clients, hostile in scenarios:
-        runs = [run_scenario(args.code, clients, hostile, args.seconds, extra) for _ in range(args.repeat)]
+    print(
+        "| scenario | requests/s | p50 | p99 | max | non-2xx (5xx) | server CPU per request | server peak RSS "
+        "| hostile answers |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for scenario in scenarios:
+        runs = [run_scenario(args.code, scenario, args.seconds, extra) for _ in range(args.repeat)]
         for run in runs:
             print(
                 f"  run: {run.requests / run.seconds:,.0f} req/s p50 {run.percentile(0.5):.1f} ms "
@@ -302,6 +361,7 @@ def main() -> None:
             f"| {statistics.median(r.percentile(0.99) for r in runs):.1f} ms "
             f"| {statistics.median(max(r.valid.latencies) * 1000 for r in runs):.0f} ms "
             f"| {statistics.median(r.non_2xx for r in runs):.0f} ({statistics.median(r.five_xx for r in runs):.0f}) "
+            f"| {statistics.median(r.server_cpu_seconds / max(1, r.requests) * 1e6 for r in runs):,.0f} µs "
             f"| {statistics.median(r.peak_rss_mb for r in runs):.0f} MB "
             f"| {shown} |",
             flush=True,
