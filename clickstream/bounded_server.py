@@ -84,6 +84,8 @@ class BoundedHTTPServer(HTTPServer):
         self._lingering: collections.deque[tuple[float, socket.socket]] = collections.deque()
         self._linger_lock = threading.Lock()
         self._stopping = threading.Event()
+        self._active = 0
+        self._active_lock = threading.Lock()
         super().__init__(address, handler_class)
         self._workers = [
             threading.Thread(target=self._work, name=f"http-worker-{n}", daemon=True)
@@ -95,6 +97,14 @@ class BoundedHTTPServer(HTTPServer):
     def busy(self) -> bool:
         """Whether accepted connections are waiting for a worker."""
         return not self._waiting.empty()
+
+    def active(self) -> int:
+        """How many connections workers are serving now."""
+        return self._active
+
+    def waiting(self) -> int:
+        """How many accepted connections wait for a worker (approximately: workers take them meanwhile)."""
+        return self._waiting.qsize()
 
     def process_request(self, request: Any, client_address: Any) -> None:
         """Called by the accepting thread: queue the connection for a worker, or refuse it at once."""
@@ -136,11 +146,15 @@ class BoundedHTTPServer(HTTPServer):
                 return
             request, client_address = item
             linger = False
+            with self._active_lock:
+                self._active += 1
             try:
                 linger = self.finish_request(request, client_address).linger
             except Exception:
                 self.handle_error(request, client_address)
             finally:
+                with self._active_lock:
+                    self._active -= 1
                 if linger:
                     self.linger(request)
                 else:

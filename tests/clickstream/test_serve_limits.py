@@ -137,38 +137,42 @@ def wait_until(condition: Any, what: str, seconds: float = 5.0) -> None:
         time.sleep(0.01)
 
 
-def test_connections_beyond_the_pool_wait_or_get_a_quick_503(small_server: RunningServer) -> None:
-    server = small_server.server
-    workers = [t for t in threading.enumerate() if t.name.startswith("http-worker-") and t.is_alive()]
-    silent = [connect(small_server) for _ in range(2)]
-    # Both silent connections are taken by the two workers, which wait for a request that never comes.
-    wait_until(lambda: not server.busy() and server._waiting.qsize() == 0, "silent connections taken")
-    time.sleep(0.2)
-    queued = [connect(small_server) for _ in range(2)]
-    for sock in queued:
-        sock.sendall(post_head(len(EVENT)) + EVENT)
-    wait_until(lambda: server._waiting.qsize() == 2, "two connections waiting")
+def test_connections_beyond_the_pool_wait_or_get_a_quick_503(tmp_path: Path) -> None:
+    limits = ServerLimits(workers=2, waiting=2, request_timeout=3.0)
+    workers = len([t for t in threading.enumerate() if t.name.startswith("http-worker-")])
+    with running_server(tmp_path / "raw", quiet=True, limits=limits) as running:
+        server = running.server
+        assert len([t for t in threading.enumerate() if t.name.startswith("http-worker-")]) == workers + 2
+        stalled = [connect(running) for _ in range(2)]
+        for sock in stalled:
+            # A request begun and never finished: it holds its worker until the request deadline.
+            sock.sendall(b"POST /clickstream HTTP/1.1\r\n")
+        wait_until(lambda: server.active() == 2, "both workers taken")
+        queued = [connect(running) for _ in range(2)]
+        for sock in queued:
+            sock.sendall(post_head(len(EVENT)) + EVENT)
+        wait_until(lambda: server.waiting() == 2, "two connections waiting")
 
-    started = time.monotonic()
-    with connect(small_server) as extra:
-        extra.sendall(post_head(len(EVENT)) + EVENT)
-        status, headers, body = read_answer(extra)
-    assert status == 503
-    assert time.monotonic() - started < 1.0
-    assert headers["retry-after"] == "1"
-    assert "busy" in json.loads(body)["error"]
+        started = time.monotonic()
+        with connect(running) as extra:
+            extra.sendall(post_head(len(EVENT)) + EVENT)
+            status, headers, body = read_answer(extra)
+        assert status == 503
+        assert time.monotonic() - started < 1.0
+        assert headers["retry-after"] == "1"
+        assert "busy" in json.loads(body)["error"]
 
-    # The silent ones are dropped at their idle deadline; the waiting ones are then served, none of them hangs.
-    for sock in queued:
-        status, _, body = read_answer(sock)
-        assert status == 200, body
-    for sock in silent:
-        assert closed_by_server(sock)
-    assert time.monotonic() - started < 5.0
-    for sock in [*silent, *queued]:
-        sock.close()
-    # No thread was started for the extra connections.
-    assert len([t for t in threading.enumerate() if t.name.startswith("http-worker-")]) == len(workers)
+        # The stalled ones get a 408 at their deadline; the waiting ones are then served: none of them hangs.
+        for sock in stalled:
+            assert read_answer(sock)[0] == 408
+        for sock in queued:
+            status, _, body = read_answer(sock)
+            assert status == 200, body
+        assert time.monotonic() - started < 8.0
+        for sock in [*stalled, *queued]:
+            sock.close()
+        # No thread was started for the extra connections.
+        assert len([t for t in threading.enumerate() if t.name.startswith("http-worker-")]) == workers + 2
 
 
 def test_a_kept_alive_connection_gives_its_worker_up_when_others_wait(tmp_path: Path) -> None:
@@ -177,12 +181,13 @@ def test_a_kept_alive_connection_gives_its_worker_up_when_others_wait(tmp_path: 
         first.sendall(post_head(len(EVENT), keep_alive=True) + EVENT)
         status, headers, _ = read_answer(first)
         assert (status, headers.get("connection")) == (200, None)
-        # The only worker now waits for this connection's next request; another client arrives meanwhile.
+        # The next request begins on the kept-alive connection, and another client arrives before it ends.
+        first.sendall(post_head(len(EVENT), keep_alive=True))
         with connect(running) as second:
             second.sendall(post_head(len(EVENT)) + EVENT)
             wait_until(running.server.busy, "the second connection waits")
             started = time.monotonic()
-            first.sendall(post_head(len(EVENT), keep_alive=True) + EVENT)
+            first.sendall(EVENT)
             status, headers, _ = read_answer(first)
             assert (status, headers["connection"]) == (200, "close")
             assert read_answer(second)[0] == 200
