@@ -80,12 +80,15 @@ class BoundedHTTPServer(HTTPServer):
         limits: ServerLimits | None = None,
     ) -> None:
         self.limits = limits or ServerLimits()
-        self._waiting: queue.Queue[tuple[socket.socket, Any] | None] = queue.Queue(self.limits.waiting)
+        # Unbounded as a queue, so that server_close can always post one stop for each worker; process_request,
+        # the only producer, keeps connections within limits.waiting.
+        self._waiting: queue.Queue[tuple[socket.socket, Any] | None] = queue.Queue()
         self._lingering: collections.deque[tuple[float, socket.socket]] = collections.deque()
         self._linger_lock = threading.Lock()
         self._stopping = threading.Event()
         self._active = 0
         self._active_lock = threading.Lock()
+        self._handler_class = handler_class
         super().__init__(address, handler_class)
         self._workers = [
             threading.Thread(target=self._work, name=f"http-worker-{n}", daemon=True)
@@ -108,10 +111,10 @@ class BoundedHTTPServer(HTTPServer):
 
     def process_request(self, request: Any, client_address: Any) -> None:
         """Called by the accepting thread: queue the connection for a worker, or refuse it at once."""
-        try:
-            self._waiting.put_nowait((request, client_address))
-        except queue.Full:
+        if self._waiting.qsize() >= self.limits.waiting:
             self.refuse_busy(request, client_address)
+        else:
+            self._waiting.put((request, client_address))
 
     def refuse_busy(self, request: socket.socket, client_address: Any) -> None:
         """A 503 without reading the request: small enough for the socket buffer, so the send cannot block."""
@@ -136,8 +139,7 @@ class BoundedHTTPServer(HTTPServer):
         return {}
 
     def finish_request(self, request: Any, client_address: Any) -> BoundedRequestHandler:  # type: ignore[override]
-        handler: BoundedRequestHandler = self.RequestHandlerClass(request, client_address, self)  # type: ignore[assignment]
-        return handler
+        return self._handler_class(request, client_address, self)
 
     def _work(self) -> None:
         while not self._stopping.is_set():
@@ -149,7 +151,7 @@ class BoundedHTTPServer(HTTPServer):
             with self._active_lock:
                 self._active += 1
             try:
-                linger = self.finish_request(request, client_address).linger
+                linger = self.finish_request(request, client_address).linger_on_close
             except Exception:
                 self.handle_error(request, client_address)
             finally:
@@ -196,10 +198,7 @@ class BoundedHTTPServer(HTTPServer):
             if item is not None:
                 self.shutdown_request(item[0])
         for _ in self._workers:
-            try:
-                self._waiting.put_nowait(None)
-            except queue.Full:
-                break
+            self._waiting.put(None)
         with self._linger_lock:
             lingering, self._lingering = list(self._lingering), collections.deque()
         for _, request in lingering:
@@ -243,7 +242,7 @@ class _DeadlineSocketReader(io.RawIOBase):
 class _HeadReader:
     """What http.client.parse_headers reads the headers through: counts them against the cap of the whole head."""
 
-    def __init__(self, rfile: io.BufferedReader, budget: int) -> None:
+    def __init__(self, rfile: io.BufferedReader[_DeadlineSocketReader], budget: int) -> None:
         self._rfile = rfile
         self.remaining = budget
 
@@ -269,9 +268,10 @@ class BoundedRequestHandler(BaseHTTPRequestHandler):
         # Replace the file the base class made with one that reads under the request's deadline.
         self.rfile.close()
         self._reader = _DeadlineSocketReader(self.connection)
-        self.rfile = io.BufferedReader(self._reader, _READ_BUFFER)
+        self._buffered = io.BufferedReader(self._reader, _READ_BUFFER)
+        self.rfile = self._buffered
         # Set when the connection is closed after a refusal that left input unread (see BoundedHTTPServer.linger).
-        self.linger = False
+        self.linger_on_close = False
 
     def handle_one_request(self) -> None:
         limits = self.server.limits
@@ -287,7 +287,7 @@ class BoundedRequestHandler(BaseHTTPRequestHandler):
         except TimeoutError:
             self.close_connection = True
             if not self._answered:
-                self.linger = True
+                self.linger_on_close = True
                 with contextlib.suppress(OSError):
                     self.send_error(HTTPStatus.REQUEST_TIMEOUT, "the request was not received in time")
 
@@ -297,7 +297,7 @@ class BoundedRequestHandler(BaseHTTPRequestHandler):
         while True:
             self._reader.deadline = min(idle_until, time.monotonic() + IDLE_POLL_SECONDS)
             try:
-                return bool(self.rfile.peek(1))
+                return bool(self._buffered.peek(1))
             except TimeoutError:
                 if self.server.busy() or time.monotonic() >= idle_until:
                     return False
@@ -308,17 +308,16 @@ class BoundedRequestHandler(BaseHTTPRequestHandler):
         self.raw_requestline = self.rfile.readline(limits.max_head_bytes + 1)
         if len(self.raw_requestline) > limits.max_head_bytes:
             self.requestline = self.request_version = self.command = ""
-            self.linger = True
+            self.linger_on_close = True
             self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
             return
-        rfile = self.rfile
-        self.rfile = _HeadReader(rfile, limits.max_head_bytes - len(self.raw_requestline))  # type: ignore[assignment]
+        self.rfile = _HeadReader(self._buffered, limits.max_head_bytes - len(self.raw_requestline))  # type: ignore[assignment]
         try:
             parsed = self.parse_request()
         finally:
-            self.rfile = rfile
+            self.rfile = self._buffered
         if not parsed:
-            self.linger = True
+            self.linger_on_close = True
             return
         getattr(self, "do_" + self.command)()
         self.wfile.flush()

@@ -195,7 +195,7 @@ class _RequestHandler(BoundedRequestHandler):
         except TimeoutError:
             # The body did not arrive before the request's deadline.
             self.close_connection = True
-            self.linger = True
+            self.linger_on_close = True
             if not self._status:
                 self._send_json(HTTPStatus.REQUEST_TIMEOUT, {"error": "the request was not received in time"})
         except ConnectionError:
@@ -217,7 +217,7 @@ class _RequestHandler(BoundedRequestHandler):
         except _Refused as refused:
             if refused.close:
                 self.close_connection = True
-                self.linger = True
+                self.linger_on_close = True
             self._send_json(refused.status, {"error": refused.message}, self._cors_headers(origin))
             return
         if path == HEALTH_PATH:
@@ -295,7 +295,7 @@ class _RequestHandler(BoundedRequestHandler):
             started = time.perf_counter()
             self._status = 0
             self.close_connection = True
-            self.linger = True
+            self.linger_on_close = True
             self._send_json(refused.status, {"error": refused.message}, self._cors_headers(self.headers.get("origin")))
             self._log_request(started)
             return False
@@ -360,7 +360,7 @@ class _RequestHandler(BoundedRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """http.server's own refusals (bad request line, headers too large, ...) as JSON instead of HTML."""
         self.close_connection = True
-        self.linger = True
+        self.linger_on_close = True
         self._status = code
         method, path = getattr(self, "command", None) or "-", getattr(self, "path", None) or "-"
         self.server.log(f"{method} {path} {code} (refused by http.server)")
