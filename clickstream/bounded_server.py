@@ -284,6 +284,9 @@ class BoundedRequestHandler(BaseHTTPRequestHandler):
         self._reader.deadline = time.monotonic() + limits.request_timeout
         try:
             self._handle_request(limits)
+        except ConnectionError:
+            # The client reset or closed its side mid-request: nothing to answer, nothing to report.
+            self.close_connection = True
         except TimeoutError:
             self.close_connection = True
             if not self._answered:
