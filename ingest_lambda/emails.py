@@ -49,7 +49,7 @@ _LABEL_CHAR = (
     r"|\\++u(?![Ff][Ff]20|[Ff][Ee]6[Bb])(?:00[89A-Fa-f][0-9A-Fa-f]|0[1-9A-Fa-f][0-9A-Fa-f]{2}|[1-9A-Fa-f][0-9A-Fa-f]{3})"
 )
 _DOT = r"[.\u3002\uff0e\uff61\ufe52]|%(?:25)*+2[Ee]|\\++u002[Ee]"
-_IP_LITERAL = r"\[[^\]\s@\"<>\[]{2,100}\]"
+_IP_LITERAL = f"[{INVISIBLE}]*+" r"\[[^\]\s@\"<>\[]{2,100}\]"
 _DOMAIN_TRAILER = "-_" + "".join(
     chr(c) for c in (0x00AD, 0x034F, 0x061C, 0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0xFEFF, 0xFFFD)
 )
@@ -77,7 +77,8 @@ _BODY_HINT = re.compile(
     rb"@|\xef\xbc\xa0|\xef\xb9\xab|%(?:25)*+(?:40|[Uu]|[Ee][Ff])|\\u|&#|&commat;",
 )
 
-_JSON_ESCAPE = re.compile(r"(?<!\\)\\++u([0-9A-Fa-f]{4})")
+# A JSON escape as text (a refused body's sample holds them) or JavaScript's escape() form, %u0040.
+_UNICODE_ESCAPE = re.compile(r"(?<!\\)\\++u([0-9A-Fa-f]{4})|%(?:25)*+[Uu]([0-9A-Fa-f]{4})")
 _PERCENT_RUN = re.compile(r"(?:%(?:25)*+[0-9A-Fa-f]{2})+")
 _PERCENT_ONE = re.compile(r"%(?:25)*+([0-9A-Fa-f]{2})")
 _HTML_AT = re.compile(r"&#(?:0*64|[Xx]0*40);|&commat;")
@@ -118,7 +119,7 @@ def normalise_address(text: str) -> str:
         text = text.strip().lower()
         local, at, domain = text.rpartition("@")
         return local + "@" + domain.strip(".-") if at else text
-    text = _JSON_ESCAPE.sub(_unescape_json, text)
+    text = _UNICODE_ESCAPE.sub(_unescape, text)
     for _ in range(4):
         if "%" not in text:
             break
@@ -169,8 +170,8 @@ def _local_start(text: str, reversed_text: str, at_start: int, floor: int) -> in
     return None
 
 
-def _unescape_json(match: re.Match[str]) -> str:
-    return chr(int(match.group(1), 16))
+def _unescape(match: re.Match[str]) -> str:
+    return chr(int(match.group(1) or match.group(2), 16))
 
 
 def _unquote_run(match: re.Match[str]) -> str:

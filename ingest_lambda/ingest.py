@@ -111,7 +111,7 @@ def validate_and_enrich(
         if problem is not None:
             # Refused before any recursive walk: only a bounded copy of it is repaired, scrubbed and kept.
             path, message = problem
-            _reject(outcome, enrichment, index, [{"path": path, "message": message}], kept_copy(received))
+            _reject(outcome, enrichment, index, [{"path": path, "message": message}], received)
             continue
         touched: list[str] = []
         raw = sanitize(received, "", touched) if needs_sanitizing else received
@@ -198,8 +198,11 @@ def _rejected_line(enrichment: RequestEnrichment, record: dict[str, Any]) -> byt
     """One kept refusal. Everything in it may echo the client (headers, messages), so the whole record is made
     jsonb-safe and scrubbed of e-mail addresses, not only the event.
 
-    Callers pass events already bounded (ingest_lambda.nesting); should one still be refused by orjson, the
-    refusal is kept with a bounded text sample instead of being lost, and never raises."""
+    Never raises: the event is cut to the depth limit (ingest_lambda.nesting), and should orjson still refuse
+    something in it, the refusal is kept with a bounded text sample of the event instead of being lost."""
+    if "event" in record:
+        # Bounded first (an iterative copy): every step below walks the record recursively.
+        record = {**record, "event": kept_copy(record["event"])}
     record = enrichment.pseudonymizer.scrub(sanitize({**enrichment.shared, **record}, "", []))
     try:
         return orjson.dumps(record) + b"\n"

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from ingest_lambda.privacy import Pseudonymizer
+from ingest_lambda.privacy import Pseudonymizer, canonical_ip
 
 pytestmark = pytest.mark.unit
 
@@ -70,6 +70,28 @@ def test_ip_hash_ignores_case_and_surrounding_space(pseudo: Pseudonymizer) -> No
 
 def test_different_ips_hash_differently(pseudo: Pseudonymizer) -> None:
     assert pseudo.ip_hash("203.0.113.1") != pseudo.ip_hash("203.0.113.2")
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ["2001:db8::1", "2001:0db8:0:0::1", "2001:DB8:0000:0000:0000:0000:0000:0001", " 2001:db8::0:1 "],
+        ["192.0.2.1", "::ffff:192.0.2.1", "::FFFF:c000:0201", "0:0:0:0:0:ffff:192.0.2.1"],
+    ],
+)
+def test_one_address_has_one_ip_hash_whatever_its_spelling(pseudo: Pseudonymizer, spellings: list[str]) -> None:
+    assert len({pseudo.ip_hash(spelling) for spelling in spellings}) == 1
+
+
+def test_the_canonical_forms_are_the_compressed_ones() -> None:
+    assert canonical_ip("2001:0db8:0:0::1") == "2001:db8::1"
+    assert canonical_ip("::ffff:192.0.2.1") == "192.0.2.1"
+    assert canonical_ip(" Not-An-IP ") == "not-an-ip"
+
+
+def test_an_ipv4_and_its_mapped_form_are_not_confused_with_other_addresses(pseudo: Pseudonymizer) -> None:
+    assert pseudo.ip_hash("::ffff:192.0.2.1") != pseudo.ip_hash("::192.0.2.1")
+    assert pseudo.ip_hash("192.0.2.1") != pseudo.ip_hash("2001:db8::1")
 
 
 # --- scrub ----------------------------------------------------------------------------------------------------
