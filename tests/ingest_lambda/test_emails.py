@@ -263,8 +263,6 @@ def test_the_scan_reads_each_character_a_bounded_number_of_times(monkeypatch: py
 
 # --- generated addresses ------------------------------------------------------------------------------------------
 
-_WORD_CATEGORIES = ("Ll", "Lu", "Lo", "Nd")
-
 
 def _plain_after_nfkc(char: str) -> bool:
     """A character that stays one word character after NFKC (no ligature that opens into spaces or signs)."""
@@ -272,7 +270,7 @@ def _plain_after_nfkc(char: str) -> bool:
     return bool(folded) and folded.isalnum() and folded.lower().isalnum()
 
 
-word_chars = st.characters(categories=_WORD_CATEGORIES).filter(_plain_after_nfkc)
+word_chars = st.characters(categories=["Ll", "Lu", "Lo", "Nd"]).filter(_plain_after_nfkc)
 ascii_word = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789", min_size=1, max_size=8)
 unicode_word = st.text(alphabet=word_chars, min_size=1, max_size=8)
 local_parts = st.lists(st.one_of(ascii_word, unicode_word), min_size=1, max_size=3).map(".".join)
