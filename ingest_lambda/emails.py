@@ -149,10 +149,10 @@ def find_addresses(text: str) -> Iterator[tuple[int, int, str]]:
         start = _local_start(text, reversed_text, at_start, floor)
         if start is None:
             continue
-        local = normalise_address(text[start:at_start])
-        domain = normalise_address(text[at_end:end]).replace("\u3002", ".").strip(".-")
+        address = normalise_address(text[start:end])
+        local, _, domain = address.rpartition("@")
         if local.strip('"') and ("." in domain or domain.startswith("[")):
-            yield start, end, f"{local}@{domain}"
+            yield start, end, address
             floor = end
 
 
