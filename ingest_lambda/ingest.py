@@ -27,7 +27,7 @@ from ingest_lambda.body import (
 from ingest_lambda.contract import ClickstreamEvent
 from ingest_lambda.emails import body_may_hold_address
 from ingest_lambda.enrich import RequestContext, RequestEnrichment
-from ingest_lambda.nesting import MAX_EVENT_DEPTH, SAMPLE_CHARS, event_problem, kept_copy
+from ingest_lambda.nesting import SAMPLE_CHARS, body_is_shallow, event_problem, kept_copy
 from ingest_lambda.privacy import Pseudonymizer
 from ingest_lambda.text import clean_text, may_need_sanitizing, sanitize
 from raw_store import KeyKind, RawStore, StorageError, new_object_key
@@ -104,8 +104,8 @@ def validate_and_enrich(
     outcome = Outcome()
     needs_sanitizing = may_need_sanitizing(body)
     may_hold_email = body_may_hold_address(body)
-    # No event can nest deeper than the body has brackets: most bodies skip the depth walk on this count alone.
-    may_be_bad_shape = may_hold_markers or body.count(b"[") + body.count(b"{") > MAX_EVENT_DEPTH
+    # Most bodies are shown shallow by their bytes alone, and then no event is walked.
+    may_be_bad_shape = may_hold_markers or not body_is_shallow(body)
     for index, received in enumerate(events):
         problem = event_problem(received) if may_be_bad_shape else None
         if problem is not None:

@@ -13,6 +13,7 @@ text (see ingest_lambda.body).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,10 @@ MAX_EVENT_DEPTH = 32
 # What a refused event keeps of a value it cannot hold: enough to recognise it, bounded.
 SAMPLE_CHARS = 1024
 _CUT = f"(nested deeper than {MAX_EVENT_DEPTH} levels: cut)"
+_NOT_STRUCTURE = bytes(range(256)).translate(None, b'[]{}"')
+_EMPTY_PAIR = re.compile(rb"\{\}|\[\]")
+# Past this many brackets the body is not checked as text: the events are walked instead.
+_SHALLOW_CHECK_MAX_BRACKETS = 65_536
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +42,27 @@ class TooDeep:
     """A value nested deeper than the parser goes, as the start of its text."""
 
     sample: str
+
+
+def body_is_shallow(body: bytes) -> bool:
+    """True when no value in this (valid) JSON body nests deeper than MAX_EVENT_DEPTH, so that no event of it
+    needs `event_problem`; False when it may. Byte operations only: a batch of normal events costs about a
+    microsecond per event, where walking each event costs several."""
+    if body.count(b"[") + body.count(b"{") <= MAX_EVENT_DEPTH:
+        return True
+    if b"\\" in body:
+        # Escaped backslashes, then escaped quotes: what is left of a quote is a string's delimiter.
+        body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
+    # Strings dropped (every other piece between quotes), then only the brackets kept.
+    brackets = b"".join(body.translate(None, _NOT_STRUCTURE).split(b'"')[::2])
+    if len(brackets) > _SHALLOW_CHECK_MAX_BRACKETS:
+        return False
+    # Each pass removes the innermost level everywhere (a regex pass does not rescan what it just joined).
+    for _ in range(MAX_EVENT_DEPTH):
+        if not brackets:
+            return True
+        brackets = _EMPTY_PAIR.sub(b"", brackets)
+    return not brackets
 
 
 def event_problem(event: Any) -> tuple[str, str] | None:
