@@ -7,7 +7,15 @@ from typing import Any
 import orjson
 import pytest
 
-from ingest_lambda.nesting import MAX_EVENT_DEPTH, SAMPLE_CHARS, OutOfRange, TooDeep, event_problem, kept_copy
+from ingest_lambda.nesting import (
+    MAX_EVENT_DEPTH,
+    SAMPLE_CHARS,
+    OutOfRange,
+    TooDeep,
+    body_is_shallow,
+    event_problem,
+    kept_copy,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -91,3 +99,30 @@ def test_the_kept_copy_writes_markers_as_bounded_text() -> None:
     assert copy["deep"] == "[" * SAMPLE_CHARS
     assert kept_copy(TooDeep("{}")) == "{}"
     assert kept_copy("text") == "text"
+
+
+@pytest.mark.parametrize(
+    ("body", "shallow"),
+    [
+        (b'{"a": 1}', True),
+        (b"[" * MAX_EVENT_DEPTH + b"]" * MAX_EVENT_DEPTH, True),
+        (b"[" * (MAX_EVENT_DEPTH + 1) + b"]" * (MAX_EVENT_DEPTH + 1), False),
+        (b"[{" * 16 + b"}]" * 16, True),
+        (b"[{" * 17 + b"}]" * 17, False),
+        (b'{"s": "' + b"[" * 100 + b'"}', True),
+        (b'{"s": "\\\\", "t": "]]\\"[[", "u": [1, {"v": []}]}', True),
+        (b'{"events": [' + b", ".join([b'{"p": {"a": [1]}}'] * 50) + b"]}", True),
+    ],
+)
+def test_a_body_is_shown_shallow_by_its_bytes(body: bytes, shallow: bool) -> None:
+    assert body_is_shallow(body) is shallow
+
+
+def test_brackets_inside_strings_cannot_hide_depth() -> None:
+    # [["]]", X, "[["]] is two levels around X, but its brackets, strings included, read "[[]]" X "[[]]": counted
+    # as structure, the strings would flatten any depth to two.
+    body = b"1"
+    for _ in range(20):
+        body = b'[["]]", ' + body + b', "[["]]'
+    assert orjson.loads(body)  # valid JSON, 40 levels deep
+    assert not body_is_shallow(body)
