@@ -160,9 +160,9 @@ def _parse_deep(text: str) -> Any:
     that deep is one event, too deep as a whole. Iterative, and each element is skipped in one pass."""
     i = _skip_ws(text, 0)
     if not text.startswith("{", i):
-        return (
-            TooDeep(text[i : _skip_value(text, i)][:SAMPLE_CHARS]) if _ends_at(text, _skip_value(text, i)) else _fail()
-        )
+        if not _ends_at(text, _skip_value(text, i)):
+            _fail()
+        return TooDeep(text[i : i + SAMPLE_CHARS])
     start = i
     payload: dict[str, Any] = {}
     too_deep = False
