@@ -75,6 +75,7 @@ _AT_AND_DOMAIN = re.compile(
 # backslash that then does), so any escape counts. Substring tests first; the one pattern starts with a literal,
 # which the regex engine finds with a fast search instead of trying every position.
 _FULLWIDTH_AT, _SMALL_AT = "\uff20".encode(), "\ufe6b".encode()
+_BODY_ENTITY = re.compile(rb"&(?:#|commat;)")
 _BODY_PERCENT_AT = re.compile(rb"%(?:25)*+(?:40|[Uu]|[Ee][Ff])")
 
 # A JSON escape as text (a refused body's sample holds them) or JavaScript's escape() form, %u0040.
@@ -114,7 +115,7 @@ def body_may_hold_address(body: bytes) -> bool:
     # One-byte searches (memchr) first: a body without %, \\, & or a three-byte UTF-8 lead costs four scans.
     if b"\\" in body and b"\\u" in body:
         return True
-    if b"&" in body and (b"&#" in body or b"&commat;" in body):
+    if b"&" in body and _BODY_ENTITY.search(body) is not None:
         return True
     if b"\xef" in body and (_FULLWIDTH_AT in body or _SMALL_AT in body):
         return True
