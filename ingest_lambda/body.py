@@ -148,9 +148,10 @@ def parse_body(raw: bytes) -> tuple[Any, bool]:
 
 
 _WS = re.compile(r"[ \t\n\r]*")
-# What matters when skipping a value: strings (which may hold brackets) and runs of brackets. Possessive, so an
-# unterminated string costs one pass; a run of brackets is one token however long.
-_SKIP_TOKEN = re.compile(r'"(?:[^"\\]++|\\.)*+"|\[++|\{++|\]++|\}++|[^"\[\]{}]++')
+# What matters when skipping a value: strings (which may hold brackets) and runs of brackets; the search passes
+# over everything else without a token. Possessive, so an unterminated string costs one pass; a run of brackets
+# is one token however long.
+_SKIP_TOKEN = re.compile(r'"(?:[^"\\]++|\\.)*+"|\[++|\{++|\]++|\}++')
 _CLOSER = {"[": "]", "{": "}"}
 
 
