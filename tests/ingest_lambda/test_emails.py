@@ -328,3 +328,22 @@ def test_a_generated_address_is_never_written(
     for text in _written(memory_store):
         assert spelled not in text
         assert address not in text
+
+
+scan_alphabet = st.one_of(
+    st.characters(codec="utf-8"),
+    st.characters(),  # lone surrogates too
+    st.sampled_from(["@", "%", "2", "5", "4", "0", "E", "F", "u", "\\", "&", "#", ".", "[", "]", '"', *INVISIBLES]),
+    st.sampled_from(AT_SPELLINGS),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(scan_alphabet, max_size=60).map("".join))
+def test_the_scan_never_raises_and_finds_ordered_disjoint_spans(text: str) -> None:
+    PSEUDO.scrub_text(text)
+    previous_end = 0
+    for start, end, address in emails.find_addresses(text):
+        assert previous_end <= start < end <= len(text)
+        assert "@" in address
+        previous_end = end
