@@ -6,11 +6,13 @@ import base64
 import binascii
 import json
 import math
+import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import orjson
 
+from ingest_lambda.nesting import SAMPLE_CHARS, OutOfRange, TooDeep
 from raw_store.gzip_bounded import GZIP_MAGIC, InflatedTooLarge, InflateError, gunzip_bounded
 
 ACCEPTED_MEDIA_TYPES = ("application/json", "text/plain")
@@ -90,8 +92,11 @@ def _gunzip(data: bytes, max_bytes: int) -> bytes:
         raise RequestRejected(400, f"gzip body {exc}") from exc
 
 
-def _int_as_orjson_reads_it(digits: str) -> int | float:
+def _int_as_orjson_reads_it(digits: str) -> int | float | OutOfRange:
     """Beyond 64 bits orjson reads a float (or refuses); never keep an int orjson could not write back."""
+    if len(digits) > 24:
+        # Too long for 64 bits whatever it is; int() would also refuse past 4,300 digits.
+        return _finite_float(digits)
     number = int(digits)
     return number if -(2**63) <= number < 2**64 else _finite_float(digits)
 
@@ -100,39 +105,167 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _finite_float(text: str) -> float:
+def _finite_float(text: str) -> float | OutOfRange:
+    """A number no double holds fails its own event (ingest_lambda.nesting), not the whole body."""
     number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"number {text[:20]} is out of range")
-    return number
+    return number if math.isfinite(number) else OutOfRange(text)
+
+
+_DECODER = json.JSONDecoder(
+    parse_constant=_reject_constant, parse_float=_finite_float, parse_int=_int_as_orjson_reads_it
+)
 
 
 def parse_json(raw: bytes) -> Any:
-    """Strict JSON: no NaN/Infinity, UTF-8 only.
+    """Strict JSON: no NaN/Infinity, UTF-8 only (see `parse_body`)."""
+    return parse_body(raw)[0]
 
-    orjson does the common case; the standard library takes over only for what orjson refuses but JSON allows,
-    such as an unpaired surrogate escape (which the text module then makes safe).
+
+def parse_body(raw: bytes) -> tuple[Any, bool]:
+    """The parsed body, and whether it may hold `OutOfRange` or `TooDeep` values (ingest_lambda.nesting).
+
+    orjson does the common case; the standard library takes over only for what orjson refuses but JSON allows:
+    an unpaired surrogate escape (which the text module then makes safe), a number beyond a double (which fails
+    only its event) and nesting deeper than orjson reads (which fails only its event: see `_parse_deep`).
     """
     try:
-        return orjson.loads(raw)
+        return orjson.loads(raw), False
     except orjson.JSONDecodeError as fast_error:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise RequestRejected(400, f"body is not valid UTF-8 (byte {exc.start})") from exc
         try:
-            return json.loads(
-                text,
-                parse_constant=_reject_constant,
-                parse_float=_finite_float,
-                parse_int=_int_as_orjson_reads_it,
-            )
+            return _DECODER.decode(text), True
+        except RecursionError:
+            pass
+        except ValueError:
+            raise RequestRejected(400, f"body is not valid JSON: {fast_error}") from fast_error
+        try:
+            return _parse_deep(text), True
         except (ValueError, RecursionError):
             raise RequestRejected(400, f"body is not valid JSON: {fast_error}") from fast_error
 
 
+_WS = re.compile(r"[ \t\n\r]*")
+# What matters when skipping a value: strings (which may hold brackets) and runs of brackets; the search passes
+# over everything else without a token. Possessive, so an unterminated string costs one pass; a run of brackets
+# is one token however long.
+_SKIP_TOKEN = re.compile(r'"(?:[^"\\]++|\\.)*+"|\[++|\{++|\]++|\}++')
+_CLOSER = {"[": "]", "{": "}"}
+
+
+def _parse_deep(text: str) -> Any:
+    """A body nested deeper than the parsers go: a batch is read element by element, and an element that is
+    too deep for the parser becomes `TooDeep` (a sample of its text), refused on its own later; any other body
+    that deep is one event, too deep as a whole. Iterative, and each element is skipped in one pass."""
+    i = _skip_ws(text, 0)
+    if not text.startswith("{", i):
+        if not _ends_at(text, _skip_value(text, i)):
+            _fail()
+        return TooDeep(text[i : i + SAMPLE_CHARS])
+    start = i
+    payload: dict[str, Any] = {}
+    too_deep = False
+    i = _skip_ws(text, i + 1)
+    if text.startswith("}", i):
+        return payload
+    while True:
+        if not text.startswith('"', i):
+            _fail()
+        key, i = json.decoder.scanstring(text, i + 1)  # type: ignore[attr-defined]
+        i = _skip_ws(text, i)
+        if not text.startswith(":", i):
+            _fail()
+        i = _skip_ws(text, i + 1)
+        if key == "events" and text.startswith("[", i):
+            payload[key], i = _elements(text, i)
+        else:
+            try:
+                payload[key], i = _DECODER.raw_decode(text, i)
+            except RecursionError:
+                too_deep = True
+                i = _skip_value(text, i)
+        i = _skip_ws(text, i)
+        if text.startswith(",", i):
+            i = _skip_ws(text, i + 1)
+            continue
+        if text.startswith("}", i) and _ends_at(text, i + 1):
+            break
+        _fail()
+    if too_deep:
+        return TooDeep(text[start : start + SAMPLE_CHARS])
+    return payload
+
+
+def _elements(text: str, i: int) -> tuple[list[Any], int]:
+    """The elements of the array at `i`, each parsed alone; returns them and the index after the array."""
+    elements: list[Any] = []
+    i = _skip_ws(text, i + 1)
+    if text.startswith("]", i):
+        return elements, i + 1
+    while True:
+        try:
+            element, end = _DECODER.raw_decode(text, i)
+        except RecursionError:
+            end = _skip_value(text, i)
+            element = TooDeep(text[i : min(end, i + SAMPLE_CHARS)])
+        elements.append(element)
+        i = _skip_ws(text, end)
+        if text.startswith(",", i):
+            i = _skip_ws(text, i + 1)
+        elif text.startswith("]", i):
+            return elements, i + 1
+        else:
+            _fail()
+
+
+def _skip_value(text: str, i: int) -> int:
+    """The index after the value at `i`, which is too deep to parse: its brackets are matched (a run such as
+    ``[[[[`` in one step), its scalars are not checked."""
+    if not text.startswith(("[", "{"), i):
+        _fail()
+    opened: list[list[Any]] = []  # [closing character, how many] per run of one kind of bracket
+    for token in _SKIP_TOKEN.finditer(text, i):
+        first = text[token.start()]
+        count = token.end() - token.start()
+        if first in _CLOSER:
+            if opened and opened[-1][0] == _CLOSER[first]:
+                opened[-1][1] += count
+            else:
+                opened.append([_CLOSER[first], count])
+        elif first in "]}":
+            position = token.start()
+            while count:
+                if not opened or opened[-1][0] != first:
+                    _fail()
+                taken = min(count, opened[-1][1])
+                opened[-1][1] -= taken
+                count -= taken
+                position += taken
+                if not opened[-1][1]:
+                    opened.pop()
+                    if not opened:
+                        return position
+    _fail()
+
+
+def _skip_ws(text: str, i: int) -> int:
+    return _WS.match(text, i).end()  # type: ignore[union-attr]  # a star always matches
+
+
+def _ends_at(text: str, i: int) -> bool:
+    return _skip_ws(text, i) == len(text)
+
+
+def _fail() -> NoReturn:
+    raise ValueError("not valid JSON")
+
+
 def split_events(payload: Any, max_events: int) -> tuple[list[Any], bool]:
     """The events a payload carries and whether it was a batch."""
+    if isinstance(payload, TooDeep):
+        return [payload], False
     if not isinstance(payload, dict):
         kind = type(payload).__name__ if payload is not None else "null"
         raise RequestRejected(400, f'body must be a JSON object (one event or {{"events": [...]}}), got {kind}')

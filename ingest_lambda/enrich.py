@@ -45,16 +45,20 @@ class RequestEnrichment:
         self.received_at = iso_utc(ctx.received_at)
         self.shared: dict[str, Any] = {"receivedAt": self.received_at, "requestId": ctx.request_id}
         if ctx.user_agent:
-            self.shared["userAgent"] = pseudonymizer.scrub_text(ctx.user_agent[:1024])
-            self.shared["device"] = parse_user_agent(ctx.user_agent)
+            # Scrubbed before it is parsed: the parser copies parts of it (device.model) into the event.
+            user_agent = pseudonymizer.scrub_text(ctx.user_agent[:1024])
+            self.shared["userAgent"] = user_agent
+            self.shared["device"] = parse_user_agent(user_agent)
         country = (ctx.country_header or "").strip().upper()
         if _COUNTRY.match(country):
             self.shared["country"] = country
         if ctx.source_ip:
             self.shared["ipHash"] = pseudonymizer.ip_hash(ctx.source_ip)
         self.shared["schemaVersion"] = SCHEMA_VERSION
-        self.subject = _verified_subject(ctx.claims)
-        self.identity_source = _identity_provider(ctx.claims) if self.subject else None
+        # A token's subject or provider can be an address too (some identity providers use the e-mail as `sub`).
+        subject = _verified_subject(ctx.claims)
+        self.subject = pseudonymizer.scrub_text(subject) if subject is not None else None
+        self.identity_source = pseudonymizer.scrub_text(_identity_provider(ctx.claims)) if self.subject else None
 
     def enrich(self, raw: dict[str, Any], event: ClickstreamEvent, sanitized: list[str]) -> dict[str, Any]:
         """The stored form of one valid event: the client's fields as sent, plus the server's."""

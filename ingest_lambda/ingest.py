@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,20 +20,21 @@ from ingest_lambda.body import (
     HttpRequest,
     RequestRejected,
     check_method_and_type,
-    parse_json,
+    parse_body,
     read_body,
     split_events,
 )
 from ingest_lambda.contract import ClickstreamEvent
+from ingest_lambda.emails import body_may_hold_address
 from ingest_lambda.enrich import RequestContext, RequestEnrichment
+from ingest_lambda.nesting import SAMPLE_CHARS, body_is_shallow, event_problem, kept_copy
 from ingest_lambda.privacy import Pseudonymizer
-from ingest_lambda.text import may_need_sanitizing, sanitize
+from ingest_lambda.text import clean_text, may_need_sanitizing, sanitize
 from raw_store import KeyKind, RawStore, StorageError, new_object_key
 from raw_store.gzip_bounded import GZIP_MAGIC
 
 # A refused body is kept up to this size: enough to debug a client, bounded against abuse.
 REJECTED_BODY_SAMPLE_BYTES = 65_536
-_AT_ESCAPE = re.compile(rb"\\u0040", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +70,12 @@ def receive(
     try:
         check_method_and_type(request)
         body = read_body(request, limits.max_body_bytes)
-        events, _ = split_events(parse_json(body), limits.max_batch_events)
+        payload, may_hold_markers = parse_body(body)
+        events, _ = split_events(payload, limits.max_batch_events)
     except RequestRejected as refused:
         return _refuse_request(request, refused, enrichment, store)
 
-    outcome = validate_and_enrich(events, body, enrichment)
+    outcome = validate_and_enrich(events, body, enrichment, may_hold_markers)
     try:
         if outcome.lines:
             store.put(new_object_key(KeyKind.EVENTS, ctx.received_at), b"".join(outcome.lines))
@@ -96,12 +97,22 @@ def receive(
     return Reply(200, {"accepted": len(outcome.lines), "rejected": outcome.rejected, "requestId": ctx.request_id})
 
 
-def validate_and_enrich(events: list[Any], body: bytes, enrichment: RequestEnrichment) -> Outcome:
-    """Each event on its own: one bad event never costs its neighbours."""
+def validate_and_enrich(
+    events: list[Any], body: bytes, enrichment: RequestEnrichment, may_hold_markers: bool = False
+) -> Outcome:
+    """Each event on its own: one bad event never costs its neighbours, however deep or strange it is."""
     outcome = Outcome()
     needs_sanitizing = may_need_sanitizing(body)
-    may_hold_email = b"@" in body or b"%40" in body or (b"\\u" in body and _AT_ESCAPE.search(body) is not None)
+    may_hold_email = body_may_hold_address(body)
+    # Most bodies are shown shallow by their bytes alone, and then no event is walked.
+    may_be_bad_shape = may_hold_markers or not body_is_shallow(body)
     for index, received in enumerate(events):
+        problem = event_problem(received) if may_be_bad_shape else None
+        if problem is not None:
+            # Refused before any recursive walk: only a bounded copy of it is repaired, scrubbed and kept.
+            path, message = problem
+            _reject(outcome, enrichment, index, [{"path": path, "message": message}], received)
+            continue
         touched: list[str] = []
         raw = sanitize(received, "", touched) if needs_sanitizing else received
         if may_hold_email:
@@ -116,9 +127,15 @@ def validate_and_enrich(events: list[Any], body: bytes, enrichment: RequestEnric
             else:
                 outcome.lines.append(orjson.dumps(enrichment.enrich(raw, event, touched)) + b"\n")
                 continue
-        outcome.rejected.append({"index": index, "errors": errors})
-        outcome.kept.append(_rejected_line(enrichment, {"index": index, "errors": errors, "event": raw}))
+        _reject(outcome, enrichment, index, errors, raw)
     return outcome
+
+
+def _reject(
+    outcome: Outcome, enrichment: RequestEnrichment, index: int, errors: list[dict[str, str]], event: Any
+) -> None:
+    outcome.rejected.append({"index": index, "errors": errors})
+    outcome.kept.append(_rejected_line(enrichment, {"index": index, "errors": errors, "event": event}))
 
 
 def _refuse_request(
@@ -179,9 +196,20 @@ def _body_sample(request: HttpRequest) -> dict[str, Any]:
 
 def _rejected_line(enrichment: RequestEnrichment, record: dict[str, Any]) -> bytes:
     """One kept refusal. Everything in it may echo the client (headers, messages), so the whole record is made
-    jsonb-safe and scrubbed of e-mail addresses, not only the event."""
+    jsonb-safe and scrubbed of e-mail addresses, not only the event.
+
+    Never raises: the event is cut to the depth limit (ingest_lambda.nesting), and should orjson still refuse
+    something in it, the refusal is kept with a bounded text sample of the event instead of being lost."""
+    if "event" in record:
+        # Bounded first (an iterative copy): every step below walks the record recursively.
+        record = {**record, "event": kept_copy(record["event"])}
     record = enrichment.pseudonymizer.scrub(sanitize({**enrichment.shared, **record}, "", []))
-    return orjson.dumps(record) + b"\n"
+    try:
+        return orjson.dumps(record) + b"\n"
+    except (TypeError, orjson.JSONEncodeError):
+        event = repr(record.pop("event", None))[:SAMPLE_CHARS]
+        record["event"] = enrichment.pseudonymizer.scrub_text(clean_text(event))
+        return orjson.dumps(record, default=str) + b"\n"
 
 
 def _field_errors(invalid: ValidationError) -> list[dict[str, str]]:

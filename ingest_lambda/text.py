@@ -28,7 +28,9 @@ def clean_text(value: str) -> str:
 
 
 def sanitize(value: Any, path: str, touched: list[str]) -> Any:
-    """`value` with every unsafe character replaced; the dotted paths of changed fields are appended to `touched`."""
+    """`value` with every unsafe character replaced; the dotted paths of changed fields are appended to `touched`.
+
+    Recursive: the ingest passes only values whose depth ingest_lambda.nesting has bounded."""
     if isinstance(value, str):
         if _UNSAFE.search(value):
             touched.append(path or "(value)")

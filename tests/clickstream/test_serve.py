@@ -266,8 +266,9 @@ def test_a_huge_integer_is_a_400_not_a_crash(served: RunningServer) -> None:
     """Regression: an integer beyond a double made the stdlib JSON fallback hand orjson an int it cannot write."""
     huge = b'{"eventName":"click","clientId":"c","properties":{"n":1' + b"0" * 400 + b"}}"
     status, _, reply = post_json(served, huge)
+    # A number beyond a double fails only its own event (docs/event-contract.md); here it is the only one.
     assert status == 400
-    assert "JSON" in reply["error"]
+    assert reply["rejected"][0]["errors"][0]["path"] == "properties.n"
     # The fallback parser runs for an unpaired surrogate escape; a 100-bit integer then becomes a float, as in orjson.
     body = b'{"eventName":"click","clientId":"c\\ud800","properties":{"n":1' + b"0" * 30 + b"}}"
     status, _, reply = post_json(served, body)

@@ -16,11 +16,13 @@ from ingest_lambda.body import (
     HttpRequest,
     RequestRejected,
     check_method_and_type,
+    parse_body,
     parse_json,
     read_body,
     split_events,
 )
 from ingest_lambda.contract import MAX_BATCH_EVENTS, MAX_BODY_BYTES
+from ingest_lambda.nesting import SAMPLE_CHARS, OutOfRange, TooDeep
 
 pytestmark = pytest.mark.unit
 
@@ -240,20 +242,32 @@ def test_seed_body_parses() -> None:
     assert parse_json(SEED_BODY.encode()) == json.loads(SEED_BODY)
 
 
-@pytest.mark.parametrize(
-    "raw",
-    [b"NaN", b"[NaN]", b'{"a": Infinity}', b"[-Infinity]", b"1e400", b'{"price": -1e400}'],
-)
-def test_non_finite_numbers_are_400(raw: bytes) -> None:
+@pytest.mark.parametrize("raw", [b"NaN", b"[NaN]", b'{"a": Infinity}', b"[-Infinity]"])
+def test_non_finite_constants_are_400(raw: bytes) -> None:
     assert rejected(parse_json, raw).status == 400
 
 
-def test_non_finite_numbers_are_rejected_on_the_fallback_path_too() -> None:
-    # A lone surrogate makes orjson refuse the body, so the standard library parses it: 1e400 must still fail.
-    error = rejected(parse_json, b'["\\ud800", 1e400]')
-    assert error.status == 400
-    error = rejected(parse_json, b'["\\ud800", NaN]')
-    assert error.status == 400
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b"1e400", OutOfRange("1e400")),
+        (b'{"price": -1e400}', {"price": OutOfRange("-1e400")}),
+        (b'["\\ud800", 1e400]', ["\ud800", OutOfRange("1e400")]),
+        (b"[" + b"9" * 400 + b"]", [OutOfRange("9" * 400)]),
+    ],
+)
+def test_a_number_beyond_a_double_parses_to_a_marker_not_a_400(raw: bytes, expected: Any) -> None:
+    # Only the event that holds it fails (ingest_lambda.nesting), not the whole body: see test_handler_limits.
+    assert parse_body(raw) == (expected, True)
+
+
+def test_non_finite_constants_are_rejected_on_the_fallback_path_too() -> None:
+    # A lone surrogate makes orjson refuse the body, so the standard library parses it: NaN must still fail.
+    assert rejected(parse_json, b'["\\ud800", NaN]').status == 400
+
+
+def test_orjson_bodies_are_marked_free_of_markers() -> None:
+    assert parse_body(b'{"a": [1, 2.5]}') == ({"a": [1, 2.5]}, False)
 
 
 @pytest.mark.parametrize("raw", [b'{"q": "\xff"}', b'{"q": "caf\xe9"}', b'"\xed\xa0\x80"'])
@@ -271,9 +285,45 @@ def test_valid_surrogate_pair_escape_parses() -> None:
     assert parse_json(b'"\\uD83D\\uDE00"') == "\U0001f600"
 
 
-@pytest.mark.parametrize("raw", [b"[" * 100_000, b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 50_000])
-def test_deep_nesting_is_400_not_recursion_error(raw: bytes) -> None:
+@pytest.mark.parametrize("raw", [b"[" * 100_000, b'{"a":' * 50_000, b"[" * 100_000 + b"]" * 99_999])
+def test_unterminated_deep_nesting_is_400_not_recursion_error(raw: bytes) -> None:
     assert rejected(parse_json, raw).status == 400
+
+
+def test_a_body_too_deep_for_the_parser_is_one_too_deep_value() -> None:
+    payload, markers = parse_body(b"[" * 100_000 + b"]" * 100_000)
+    assert markers
+    assert payload == TooDeep("[" * SAMPLE_CHARS)
+
+
+def test_a_batch_element_too_deep_for_the_parser_becomes_a_marker_beside_its_neighbours() -> None:
+    deep = b'{"properties": {"x": ' + b"[" * 5_000 + b'"]}"' + b"]" * 5_000 + b"}}"
+    raw = b'{"events": [{"a": 1}, ' + deep + b', {"b": "\\u0000"}, []]}'
+    payload, markers = parse_body(raw)
+    assert markers
+    first, marker, third, fourth = payload["events"]
+    assert (first, third, fourth) == ({"a": 1}, {"b": "\x00"}, [])
+    assert marker == TooDeep(deep[:SAMPLE_CHARS].decode())
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"events": [' + b"[" * 5_000 + b"]" * 4_999 + b"}]}",
+        b'{"events": [' + b"[" * 5_000 + b"]" * 5_000 + b"}",
+        b'{"events": [' + b"[" * 5_000 + b"]" * 5_000 + b",]}",
+        b'{"events": [' + b"[" * 5_000 + b"]" * 5_000 + b"]} x",
+    ],
+)
+def test_a_deep_batch_must_still_be_json_around_its_elements(raw: bytes) -> None:
+    assert rejected(parse_json, raw).status == 400
+
+
+def test_a_deep_single_event_is_one_too_deep_value() -> None:
+    raw = b'{"eventName": "click", "properties": ' + b"[" * 5_000 + b"]" * 5_000 + b"}"
+    payload, _ = parse_body(raw)
+    assert payload == TooDeep(raw[:SAMPLE_CHARS].decode())
+    assert split_events(payload, MAX_BATCH_EVENTS) == ([payload], False)
 
 
 @pytest.mark.parametrize("raw", [b"", b"{", b'{"a":1,}', b"{'a': 1}", b'{"a": 1} x'])
@@ -283,8 +333,9 @@ def test_malformed_json_is_400(raw: bytes) -> None:
     assert "not valid JSON" in error.message
 
 
-def test_integer_with_thousands_of_digits_is_400() -> None:
-    assert rejected(parse_json, b"1" * 5000).status == 400
+def test_integer_with_thousands_of_digits_is_a_marker_not_an_error() -> None:
+    # int() refuses more than 4,300 digits; the number is out of a double's range anyway.
+    assert parse_json(b"1" * 5000) == OutOfRange("1" * 5000)
 
 
 @pytest.mark.parametrize("number", [b"18446744073709551616", b"-9223372036854775809", b"1" + b"0" * 30])

@@ -1,4 +1,8 @@
-"""Property tests: whatever arrives, the handler answers, stores each valid event once and keeps every refusal."""
+"""Property tests: whatever arrives, the handler answers, stores each valid event once and keeps every refusal.
+
+Bodies include events nested up to 2,000 levels deep and numbers beyond a double's range, alone or mixed with
+valid events in one batch: each bad event is refused on its own and its neighbours are stored.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +20,11 @@ from support.fakes import MemoryStore
 from ingest_lambda.contract import STANDARD_EVENT_NAMES
 from ingest_lambda.handler import handler
 
-pytestmark = pytest.mark.unit
-
 PROPERTY_SETTINGS = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
+# The long run: 2,000 mixed batches, in the integration tier (a few minutes on a loaded machine).
+LONG_SETTINGS = settings(max_examples=2_000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 # Characters that stress the text path: NUL and lone surrogates (jsonb refuses them), e-mail signs, non-ASCII.
 tricky_text = st.text(
@@ -97,6 +101,65 @@ def labelled_batches(draw: st.DrawFn) -> list[tuple[bool, Any]]:
     return out
 
 
+# Around the limits that matter: the ingest's own (32), orjson's writer (254) and reader (1,024), the standard
+# library's recursion (about 1,000), and far past them all.
+depths = st.one_of(
+    st.integers(1, 2_000),
+    st.sampled_from([31, 32, 33, 34, 253, 254, 255, 256, 990, 999, 1_000, 1_023, 1_024, 1_025, 2_000]),
+)
+huge_numbers = st.one_of(
+    st.sampled_from(["1e400", "-1e400", "1E309", "-1.7976931348623159e308", "1e999999999", "0.1e310"]),
+    st.integers(309, 5_000).map(lambda digits: "9" * digits),
+    st.integers(310, 1_000).map(lambda exponent: f"1.5e{exponent}"),
+)
+
+
+@st.composite
+def nested_text(draw: st.DrawFn) -> str:
+    """A JSON value nested `depth` levels deep as text (json.dumps itself would recurse), arrays and objects."""
+    depth = draw(depths)
+    kinds = (
+        draw(st.lists(st.booleans(), min_size=depth, max_size=depth)) if depth <= 64 else [draw(st.booleans())] * depth
+    )
+    leaf = draw(st.sampled_from(["1", '"leaf"', "null", "[]", "{}"]))
+    opening = "".join('{"k": ' if is_object else "[" for is_object in kinds)
+    closing = "".join("}" if is_object else "]" for is_object in reversed(kinds))
+    return opening + leaf + closing
+
+
+@st.composite
+def bad_event_texts(draw: st.DrawFn) -> str:
+    """One event, as JSON text, refused for its shape: nested too deep, or a number beyond a double."""
+    base = json.dumps(draw(valid_events()))[:-1]  # without its closing brace
+    if draw(st.booleans()):
+        field = draw(st.sampled_from(["properties", "product", "order", "unknownField", "properties2"]))
+        return f'{base}, "{field}": {{"x": {draw(nested_text())}}}}}'
+    where = draw(
+        st.sampled_from(['"properties": {"n": %s}', '"product": {"id": "p", "price": %s}', '"isFirstVisit": %s'])
+    )
+    return base + ", " + where % draw(huge_numbers) + "}"
+
+
+@st.composite
+def mixed_batches(draw: st.DrawFn) -> tuple[str, list[str], list[int]]:
+    """(batch body text, ids of its valid events in order, indexes of its refused events)."""
+    texts: list[str] = []
+    valid_ids: list[str] = []
+    refused: list[int] = []
+    for i in range(draw(st.integers(1, 8))):
+        kind = draw(st.sampled_from(["valid", "valid", "bad shape", "corrupt"]))
+        if kind == "valid":
+            valid_ids.append(f"valid-{i}")
+            texts.append(json.dumps({**draw(valid_events()), "eventId": f"valid-{i}"}))
+        elif kind == "bad shape":
+            refused.append(i)
+            texts.append(draw(bad_event_texts()))
+        else:
+            refused.append(i)
+            texts.append(json.dumps(CORRUPTIONS[draw(st.sampled_from(sorted(CORRUPTIONS)))](draw(valid_events()))))
+    return '{"events": [' + ", ".join(texts) + "]}", valid_ids, refused
+
+
 def gateway_event(body: bytes | str | None, headers: dict[str, str], method: str = "POST") -> dict[str, Any]:
     event: dict[str, Any] = {
         "version": "2.0",
@@ -116,7 +179,7 @@ def gateway_event(body: bytes | str | None, headers: dict[str, str], method: str
 
 
 def encode(payload: Any, how: str) -> tuple[bytes | str, dict[str, str]]:
-    text = json.dumps(payload)
+    text = payload if isinstance(payload, str) else json.dumps(payload)
     if how == "json":
         return text, {"content-type": "application/json"}
     if how == "beacon":
@@ -149,6 +212,7 @@ def check_stored_bytes(store: MemoryStore) -> None:
                 assert not any("\ud800" <= ch <= "\udfff" for ch in text)
 
 
+@pytest.mark.unit
 @PROPERTY_SETTINGS
 @given(batch=labelled_batches(), how=st.sampled_from(["json", "beacon", "base64", "gzip"]), as_batch=st.booleans())
 def test_every_valid_event_is_stored_exactly_once_and_every_invalid_one_kept(
@@ -174,6 +238,42 @@ def test_every_valid_event_is_stored_exactly_once_and_every_invalid_one_kept(
     check_stored_bytes(memory_store)
 
 
+def check_mixed_batch(store: MemoryStore, context: Any, case: tuple[str, list[str], list[int]], how: str) -> None:
+    store.objects.clear()
+    text, valid_ids, refused = case
+    body, headers = encode(text, how)
+
+    response = handler(gateway_event(body, headers), context)
+
+    reply = json.loads(response["body"])
+    assert response["statusCode"] == (200 if valid_ids else 400), reply
+    assert [line["eventId"] for line in store.lines("events/")] == valid_ids
+    assert reply.get("accepted", 0) == len(valid_ids)
+    assert [r["index"] for r in reply["rejected"]] == refused
+    kept = store.lines("rejected/")
+    assert [k["index"] for k in kept] == refused
+    assert all(k["errors"] and all(e["message"] for e in k["errors"]) for k in kept)
+    check_stored_bytes(store)
+
+
+@pytest.mark.unit
+@PROPERTY_SETTINGS
+@given(case=mixed_batches(), how=st.sampled_from(["json", "beacon", "base64", "gzip"]))
+def test_deep_and_out_of_range_events_fail_alone(
+    memory_store: MemoryStore, lambda_context: Any, case: tuple[str, list[str], list[int]], how: str
+) -> None:
+    check_mixed_batch(memory_store, lambda_context, case, how)
+
+
+@pytest.mark.integration
+@LONG_SETTINGS
+@given(case=mixed_batches(), how=st.sampled_from(["json", "beacon", "base64", "gzip"]))
+def test_deep_and_out_of_range_events_fail_alone_over_2000_batches(
+    memory_store: MemoryStore, lambda_context: Any, case: tuple[str, list[str], list[int]], how: str
+) -> None:
+    check_mixed_batch(memory_store, lambda_context, case, how)
+
+
 header_values = st.one_of(
     st.sampled_from(
         [
@@ -189,9 +289,13 @@ header_values = st.one_of(
 )
 
 
+@pytest.mark.unit
 @PROPERTY_SETTINGS
 @given(
     body=st.one_of(
+        nested_text(),
+        mixed_batches().map(lambda case: case[0]),
+        bad_event_texts(),
         st.none(),
         st.text(max_size=300),
         st.binary(max_size=300),

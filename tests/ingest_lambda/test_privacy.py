@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
-from ingest_lambda.privacy import Pseudonymizer
+from ingest_lambda.privacy import Pseudonymizer, canonical_ip
 
 pytestmark = pytest.mark.unit
 
@@ -73,6 +72,28 @@ def test_different_ips_hash_differently(pseudo: Pseudonymizer) -> None:
     assert pseudo.ip_hash("203.0.113.1") != pseudo.ip_hash("203.0.113.2")
 
 
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ["2001:db8::1", "2001:0db8:0:0::1", "2001:DB8:0000:0000:0000:0000:0000:0001", " 2001:db8::0:1 "],
+        ["192.0.2.1", "::ffff:192.0.2.1", "::FFFF:c000:0201", "0:0:0:0:0:ffff:192.0.2.1"],
+    ],
+)
+def test_one_address_has_one_ip_hash_whatever_its_spelling(pseudo: Pseudonymizer, spellings: list[str]) -> None:
+    assert len({pseudo.ip_hash(spelling) for spelling in spellings}) == 1
+
+
+def test_the_canonical_forms_are_the_compressed_ones() -> None:
+    assert canonical_ip("2001:0db8:0:0::1") == "2001:db8::1"
+    assert canonical_ip("::ffff:192.0.2.1") == "192.0.2.1"
+    assert canonical_ip(" Not-An-IP ") == "not-an-ip"
+
+
+def test_an_ipv4_and_its_mapped_form_are_not_confused_with_other_addresses(pseudo: Pseudonymizer) -> None:
+    assert pseudo.ip_hash("::ffff:192.0.2.1") != pseudo.ip_hash("::192.0.2.1")
+    assert pseudo.ip_hash("192.0.2.1") != pseudo.ip_hash("2001:db8::1")
+
+
 # --- scrub ----------------------------------------------------------------------------------------------------
 
 
@@ -121,11 +142,13 @@ def test_scrub_does_not_mutate_its_input(pseudo: Pseudonymizer) -> None:
     "text",
     [
         pytest.param("@home", id="handle"),
-        pytest.param("user@localhost", id="no-dot-in-domain"),  # the regex wants a TLD of 2+ letters
-        pytest.param("a@b.c", id="one-letter-tld"),
-        pytest.param("email@123.123.123.123", id="ip-literal-domain"),
-        pytest.param("a@-b.com", id="label-starting-with-hyphen"),
+        pytest.param("user@localhost", id="no-dot-in-domain"),  # a domain needs two labels
+        pytest.param("aaa@", id="no-domain"),
+        pytest.param("@example.com", id="no-local-part"),
+        pytest.param("a@.", id="dot-only-domain"),
         pytest.param("50%off", id="percent"),
+        pytest.param("100%25 cotton", id="percent-encoded-percent"),
+        pytest.param("https://shop.example/search?q=red%20shoes&x=%E2%80%99", id="url"),
         pytest.param("no address here", id="plain"),
     ],
 )
@@ -133,16 +156,20 @@ def test_strings_that_are_not_addresses_are_left_alone(pseudo: Pseudonymizer, te
     assert pseudo.scrub(text) == text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("a@b.c", id="one-letter-tld"),
+        pytest.param("email@123.123.123.123", id="dotted-ip-domain"),
+        pytest.param("a@-b.com", id="label-starting-with-hyphen"),
+    ],
+)
+def test_doubtful_addresses_are_scrubbed(pseudo: Pseudonymizer, text: str) -> None:
+    # When in doubt the text is scrubbed: a false positive costs a few characters, a false negative an address.
+    assert TOKEN.fullmatch(pseudo.scrub(text))
+
+
 def test_non_strings_pass_through(pseudo: Pseudonymizer) -> None:
     assert pseudo.scrub(12) == 12
     assert pseudo.scrub(None) is None
     assert pseudo.scrub(1.5) == 1.5
-
-
-def test_scrub_text_is_not_quadratic(pseudo: Pseudonymizer) -> None:
-    hostile = "a" * 12_000 + "@"
-    started = time.perf_counter()
-    pseudo.scrub_text(hostile)
-    elapsed = time.perf_counter() - started
-    # A linear scan takes about a millisecond; the bound leaves two orders of magnitude for a slow machine.
-    assert elapsed < 0.1, f"scrub_text took {elapsed:.2f} s on {len(hostile)} characters"
