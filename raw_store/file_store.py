@@ -68,6 +68,14 @@ class FileStore:
         except OSError as exc:
             raise StorageError(f"cannot read {key} under {self.root}: {exc}") from exc
 
+    def stream(self, key: str, chunk_bytes: int = 1 << 20) -> Iterator[bytes]:
+        try:
+            with self._path(key).open("rb", buffering=0) as file:
+                while chunk := file.read(chunk_bytes):
+                    yield chunk
+        except OSError as exc:
+            raise StorageError(f"cannot read {key} under {self.root}: {exc}") from exc
+
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
         if prefix.startswith("/") or ".." in prefix.split("/"):
             raise StorageError(f"invalid prefix {prefix!r}")
