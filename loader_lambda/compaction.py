@@ -38,8 +38,10 @@ SCHEMA = pa.schema(
     ]
 )
 ROW_GROUP_ROWS = 50_000
-# A row group is also cut at this many bytes of lines, so memory stays bounded however long the lines are.
-ROW_GROUP_BYTES = 32 * 1024 * 1024
+# A row group is also cut at this many bytes of lines (and Python's own cost for each row, about 400 bytes), so
+# memory stays bounded however long or short the lines are.
+ROW_GROUP_BYTES = 16 * 1024 * 1024
+_ROW_OVERHEAD_BYTES = 400
 
 
 def compacted_key(hour: datetime) -> str:
@@ -97,6 +99,7 @@ class _Batch:
             columns["line_sha256"].append(None)
             self.bytes += len(line)
         self.rows += 1
+        self.bytes += _ROW_OVERHEAD_BYTES
 
     def full(self) -> bool:
         return self.rows >= ROW_GROUP_ROWS or self.bytes >= ROW_GROUP_BYTES
