@@ -4,12 +4,13 @@ Two cases, each in its own hour of a fresh local store, loaded into a fresh data
 
 - one object of `--big-mb` MB (default 200) that is a single line (far over the line limit: rejected and kept as
   its prefix, size and hash);
-- `--tiny` objects (default 100,000) of one short line each.
+- `--tiny` objects (default 100,000) of one short line each;
+- with `--with-lines`, also one object of `--big-mb` MB made of ordinary 1 KB lines (streamed and spooled).
 
 The loader runs as the scheduler runs it, `clickstream load --target-hour ...` in its own process; its peak RSS is
 read by a tiny wrapper process whose only child it is. Target: under 300 MB in both cases.
 
-    .venv/bin/python -m bench.bench_loader_memory [--big-mb 200] [--tiny 100000] [--repeat 1]
+    .venv/bin/python -m bench.bench_loader_memory [--big-mb 200] [--tiny 100000] [--repeat 1] [--with-lines]
 """
 
 from __future__ import annotations
@@ -47,6 +48,23 @@ def write_big(root: Path, megabytes: int) -> None:
         for _ in range(megabytes):
             file.write(b"x" * (1 << 20))
         file.write(b'","receivedAt":"' + HOUR.strftime("%Y-%m-%dT%H:%M:%S.000Z").encode() + b'"}\n')
+
+
+def write_big_of_lines(root: Path, megabytes: int) -> None:
+    """One object of `megabytes` MB made of ordinary ~1 KB ingest-shaped lines (read as a stream, spooled)."""
+    path = root / f"events/{HOUR:%Y/%m/%d/%H}/event-big.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = megabytes * 1024
+    with path.open("wb") as file:
+        for n in range(lines):
+            received = HOUR + timedelta(milliseconds=n * 3600_000 // lines)
+            line = {
+                "eventId": f"b-{n:08d}",
+                "eventName": "page_view",
+                "pad": "x" * 950,
+                "receivedAt": received.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            }
+            file.write(orjson.dumps(line) + b"\n")
 
 
 def write_tiny(root: Path, objects: int) -> None:
@@ -92,6 +110,7 @@ def main() -> None:
     parser.add_argument("--big-mb", type=int, default=200)
     parser.add_argument("--tiny", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--with-lines", action="store_true", help="also one --big-mb object of ordinary 1 KB lines")
     parser.add_argument("--keep", type=Path, help="work directory to keep (default: a temporary one)")
     args = parser.parse_args()
 
@@ -104,6 +123,11 @@ def main() -> None:
         f"one {args.big_mb} MB single-line object": (workdir / "raw-big", lambda root: write_big(root, args.big_mb)),
         f"{args.tiny:,} one-line objects": (workdir / "raw-tiny", lambda root: write_tiny(root, args.tiny)),
     }
+    if args.with_lines:
+        cases[f"one {args.big_mb} MB object of 1 KB lines"] = (
+            workdir / "raw-big-lines",
+            lambda root: write_big_of_lines(root, args.big_mb),
+        )
     results = {}
     try:
         for name, (root, write) in cases.items():
