@@ -3,17 +3,23 @@ retried by later runs whatever its age, and visible (run `partial`, exit 1, raw.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
+import psycopg2
+import psycopg2.errors
 import pytest
 from click.testing import CliRunner
 from support.faulty_store import FaultyStore
-from support.loader_kit import HOUR, Loader, Probe, Raw
+from support.loader_kit import HOUR, Loader, Probe, Raw, iso_ms
 
 from clickstream import load_command as load_command_module
+from clickstream.lambda_context import LocalLambdaContext
 from clickstream.load_command import load_command
+from clickstream.local_postgres import Connection
 from loader_lambda.loader import LoadSummary, run_load
 from loader_lambda.window import floor_hour, plan_from_event
+from warehouse.migrate import set_role_passwords
 
 pytestmark = pytest.mark.integration
 
@@ -127,3 +133,63 @@ def test_an_hour_that_cannot_be_listed_is_recorded_and_retried(raw: Raw, loader:
     assert (second.status, second.loaded) == ("succeeded", 3)
     assert dw.rows("select s3_key, resolved_at is not null from raw.load_failures") == [(prefix, True)]
     assert {k for (k,) in dw.rows("select s3_key from raw.load_manifest")} == set(keys)
+
+
+def test_the_loader_role_may_record_retry_and_resolve_failures_and_close_dead_runs(
+    raw: Raw, warehouse: Connection, dw: Probe
+) -> None:
+    """Least privilege holds: everything above works as the `loader` role, which can insert but not delete."""
+    admin = psycopg2.connect(warehouse.dsn())
+    try:
+        set_role_passwords(admin, {"loader": "loader-test-password"})
+        with admin.cursor() as cursor:  # a row left by a run that died
+            cursor.execute(
+                "insert into raw.loader_runs (run_id, trigger, source) values (gen_random_uuid(), 'schedule', 'events')"
+            )
+        admin.commit()
+    finally:
+        admin.close()
+    as_loader = Connection(warehouse.host, warehouse.port, "loader", "loader-test-password", warehouse.database)
+    keys = raw.put_events(HOUR, objects=4, lines_per_object=3)
+    store = FaultyStore(raw.store, first={keys[2]: 2})
+    loader = Loader(raw, as_loader)
+
+    first = scheduled(loader, store, HOUR + timedelta(hours=1, minutes=5), read_attempts=2)
+    second = scheduled(loader, store, HOUR + timedelta(hours=9), read_attempts=2)
+
+    assert (first.status, first.loaded, first.failed) == ("partial", 3, 1)
+    assert (second.status, second.loaded) == ("succeeded", 1)
+    assert dw.rows("select attempts, resolved_at is not null from raw.load_failures") == [(1, True)]
+    assert dw.scalar("select count(*) from raw.loader_runs where status = 'running'") == 0
+    dw.assert_each_line_once(12)
+    conn = psycopg2.connect(as_loader.dsn())
+    try:
+        with conn.cursor() as cursor, pytest.raises(psycopg2.errors.InsufficientPrivilege):
+            cursor.execute("delete from raw.load_failures")
+    finally:
+        conn.close()
+
+
+def test_the_lambda_publishes_the_failed_objects_metric(
+    raw: Raw, dw: Probe, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from loader_lambda import handler as handler_module
+    from loader_lambda.settings import get_settings
+
+    keys = raw.put_events(HOUR, objects=3, lines_per_object=2)
+    store = FaultyStore(raw.store, always=frozenset({keys[0]}))
+    monkeypatch.setattr(handler_module, "open_store", lambda url, **kwargs: store)
+    monkeypatch.setenv("RAW_STORE_URL", raw.url)
+    monkeypatch.setenv("READ_RETRY_SECONDS", "0")
+    monkeypatch.setenv("COMPACT", "false")
+    monkeypatch.delenv("RAW_BUCKET_NAME", raising=False)
+    get_settings.cache_clear()
+    try:
+        summary = handler_module.handler({"targetUtcHour": iso_ms(HOUR)}, LocalLambdaContext("loader-test"))
+    finally:
+        get_settings.cache_clear()
+
+    assert (summary["status"], summary["failed"], summary["loaded"]) == ("partial", 1, 2)
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert [m["LoaderObjectsFailed"] for m in emf] == [[1.0]]  # EMF: one datapoint, as a list
+    assert emf[0]["service"] == "clickstream-loader"
