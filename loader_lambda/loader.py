@@ -117,7 +117,14 @@ def run_load(
                         loaded, newest = _load_objects(
                             plan, hour, reader, ledger, lander, run_id, settings, pool, stats, progress, failing
                         )
-                    if settings.compact and hour + timedelta(hours=1) <= now and newest is not None:
+                    # An hour with an unreadable object is compacted once it has all loaded: compacting it now would
+                    # fail on the same object, after reading the rest of the hour again at every retry.
+                    if (
+                        settings.compact
+                        and hour + timedelta(hours=1) <= now
+                        and newest is not None
+                        and loaded is not None
+                    ):
                         _compact_if_needed(store, hour, loaded, newest, stats, compacted)
             status = "partial" if stats.problems else "succeeded"
             ledger.finish_run(run_id, stats, status, "; ".join(stats.problems)[:8000] or None)
@@ -243,8 +250,9 @@ def _load_objects(
     stats: RunStats,
     progress: Progress,
     failing: dict[str, datetime],
-) -> tuple[bool, datetime | None]:
-    """Load the hour's new objects; return whether any was loaded and when the newest object was written.
+) -> tuple[bool | None, datetime | None]:
+    """Load the hour's new objects; return whether any was loaded (None when one could not be read) and when the
+    newest object was written.
 
     An object that cannot be read within the retries is recorded in raw.load_failures (the hour's other objects
     load); so is an hour that cannot be listed."""
@@ -254,7 +262,7 @@ def _load_objects(
     except StorageError as exc:
         ledger.record_failures([(prefix, hour, None, f"listing failed: {exc}")], run_id)
         stats.problems.append(f"{prefix} could not be listed (recorded in raw.load_failures): {exc}")
-        return False, None
+        return None, None
     if prefix in failing:
         ledger.resolve_failures([prefix])
     newest = max((info.last_modified for info in infos), default=None)
@@ -302,7 +310,7 @@ def _load_objects(
             f"{len(failures)} object(s) of {hour:%Y-%m-%dT%H} could not be read after {reader.attempts} attempt(s), "
             f"recorded in raw.load_failures and retried by later runs: {shown}{more}"
         )
-    return bool(todo), newest
+    return (None if failures else len(todo) > 0), newest
 
 
 def _load_compacted(
