@@ -217,3 +217,16 @@ def test_an_hour_with_an_unreadable_object_is_compacted_once_it_has_all_loaded(
 
     assert (second.status, second.loaded, second.compacted) == ("succeeded", 1, [compacted_key(HOUR)])
     assert {info.key for info, _ in read_compacted(raw.store.get(compacted_key(HOUR)))} == set(keys)
+
+
+def test_a_recorded_object_that_disappears_from_the_store_stays_visible(raw: Raw, loader: Loader, dw: Probe) -> None:
+    keys = raw.put_events(HOUR, objects=2, lines_per_object=2)
+    store = FaultyStore(raw.store, always=frozenset({keys[0]}))
+    scheduled(loader, store, HOUR + timedelta(hours=1, minutes=5), read_attempts=1)
+    (raw.root / keys[0]).unlink()  # e.g. expired by the bucket's lifecycle before it could be read
+
+    later = scheduled(loader, store, HOUR + timedelta(hours=40), read_attempts=1)
+
+    assert later.status == "partial"
+    assert any("no longer in the store" in problem and keys[0] in problem for problem in later.problems)
+    assert dw.scalar("select resolved_at is null from raw.load_failures where s3_key = %s", (keys[0],))
