@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import click
+import psycopg2
 from pydantic import ValidationError
 
 from clickstream.paths import default_store_url
+from loader_lambda.ledger import HourBusy
 from loader_lambda.loader import Progress, WarehouseUnavailable, run_load
 from loader_lambda.settings import LoaderSettings
 from loader_lambda.window import LoaderInputError, plan_from_event
@@ -39,8 +41,9 @@ def load_command(
 ) -> None:
     """Land raw objects in raw.raw_events exactly once (with no option: the previous full UTC hour + lookback).
 
-    The warehouse comes from DW_PG_*; exits non-zero when it is unreachable (nothing is marked loaded then) and
-    when an object changed after it was loaded.
+    The warehouse comes from DW_PG_*; exits 1 when it is unreachable or fails mid-run (what committed stays
+    recorded), when an object changed after it was loaded, and when an object could not be read (run `partial`;
+    recorded in raw.load_failures and retried by later runs).
     """
     event: dict[str, Any] = {"source": source}
     for name, value in (
@@ -76,8 +79,16 @@ def load_command(
     progress = Progress() if quiet else Progress(hour_listed=hour_listed, objects_done=objects_done)
     try:
         summary = run_load(plan, store, settings, warehouse, now=datetime.now(UTC), progress=progress)
-    except WarehouseUnavailable as exc:
+    except (WarehouseUnavailable, HourBusy) as exc:
         raise click.ClickException(str(exc)) from exc
+    except psycopg2.Error as exc:
+        # A restarted or unreachable server mid-run: what committed is complete and recorded, the rest is
+        # loaded by the next run (which also closes this run's row). One line, not a traceback.
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise click.ClickException(
+            f"the warehouse failed mid-run ({type(exc).__name__}: {detail}); what committed is recorded, "
+            "run again to load the rest"
+        ) from exc
     finally:
         if bar is not None:
             bar.render_finish()

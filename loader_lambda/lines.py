@@ -3,8 +3,9 @@
 The loader does not transform: each line is landed as the JSON text it is. It only checks what PostgreSQL's
 ``jsonb`` would refuse (so one bad line never fails a whole COPY) and finds the line's ``receivedAt`` for the
 partition. A line is refused when it is not valid UTF-8, not JSON, not a JSON object, or holds text ``jsonb``
-cannot (``\\u0000``, unpaired surrogates); an object that cannot be read at all (a truncated gzip) is refused
-whole, as line 0.
+cannot (``\\u0000``, unpaired surrogates), or is longer than ``MAX_LINE_BYTES`` (kept as its prefix, size and
+hash: see loader_lambda/streaming.py); an object that cannot be read at all (a truncated gzip) is refused whole, as
+line 0.
 """
 
 from __future__ import annotations
@@ -14,15 +15,33 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
-from raw_store.gzip_bounded import GZIP_MAGIC, InflateError, gunzip_bounded
+from loader_lambda.streaming import MAX_LINE_BYTES, Overlong, overlong, overlong_reason
+from raw_store.gzip_bounded import GZIP_MAGIC, InflatedTooLarge, InflateError, gunzip_bounded
 
 WHOLE_OBJECT = 0
 # The ingest writes objects of at most a few MiB; a gzip object inflating past this is refused, not loaded.
 MAX_INFLATED_BYTES = 512 * 1024 * 1024
+
+
+class NeedsStreaming(Exception):
+    """The object inflates past what the caller will hold in memory: read it as a stream instead."""
+
+
+@dataclass(slots=True)
+class Spool:
+    """A large object's COPY rows and rejected rows, in temporary files (memory up to a few MiB, then disk)."""
+
+    rows: IO[bytes]
+    rejected: IO[bytes]
+    rejected_count: int = 0
+
+    def close(self) -> None:
+        self.rows.close()
+        self.rejected.close()
 
 
 @dataclass(slots=True)
@@ -37,13 +56,21 @@ class ParsedObject:
     copy_rows: list[bytes] = field(default_factory=list)
     rejected: list[tuple[int, bytes, str]] = field(default_factory=list)
     days: set[str] = field(default_factory=set)
+    # A large object's rows and rejected lines, spooled instead of held in copy_rows and rejected.
+    spool: Spool | None = None
 
 
-def read_lines(data: bytes) -> list[bytes] | str:
-    """The object's lines, or the reason it cannot be read (gzip is undone when the bytes say so)."""
+def read_lines(data: bytes, max_inflated: int = MAX_INFLATED_BYTES) -> list[bytes] | str:
+    """The object's lines, or the reason it cannot be read (gzip is undone when the bytes say so).
+
+    With `max_inflated` below the loader's own ceiling, an object inflating past it raises NeedsStreaming."""
     if data[:2] == GZIP_MAGIC:
         try:
-            data = gunzip_bounded(data, MAX_INFLATED_BYTES)
+            data = gunzip_bounded(data, max_inflated)
+        except InflatedTooLarge as exc:
+            if max_inflated < MAX_INFLATED_BYTES:
+                raise NeedsStreaming(str(exc)) from exc
+            return f"object {exc}"
         except InflateError as exc:
             return f"object {exc}"
     lines = data.split(b"\n")
@@ -53,7 +80,13 @@ def read_lines(data: bytes) -> list[bytes] | str:
 
 
 def parse_object(
-    key: str, etag: str, data: bytes, fallback_received_at: datetime, *, optimistic: bool = False
+    key: str,
+    etag: str,
+    data: bytes,
+    fallback_received_at: datetime,
+    *,
+    optimistic: bool = False,
+    max_inflated: int = MAX_INFLATED_BYTES,
 ) -> ParsedObject:
     """Rows and refusals for one object.
 
@@ -63,7 +96,7 @@ def parse_object(
     exactly and sends the refused ones to ``rejected_lines``.
     """
     parsed = ParsedObject(key=key, etag=etag, size=len(data), data=data if optimistic else None)
-    lines = read_lines(data)
+    lines = read_lines(data, max_inflated)
     if isinstance(lines, str):
         parsed.rejected.append((WHOLE_OBJECT, data, lines))
         return parsed
@@ -75,22 +108,41 @@ def parse_object(
 
 
 def parse_numbered(
-    key: str, etag: str, size: int, numbered: list[tuple[int, bytes]], fallback_received_at: datetime
+    key: str, etag: str, size: int, numbered: list[tuple[int, bytes | Overlong]], fallback_received_at: datetime
 ) -> ParsedObject:
     """The same as `parse_object`, from lines already split and numbered (a compacted file's rows)."""
     if numbered and numbered[0][0] == WHOLE_OBJECT:
-        return parse_object(key, etag, numbered[0][1], fallback_received_at)
+        whole = numbered[0][1]
+        if isinstance(whole, Overlong):
+            reason = "object cannot be read as lines; " + overlong_reason(whole.size, whole.sha256, "object")
+            return ParsedObject(key, etag, size, rejected=[(WHOLE_OBJECT, whole.prefix, reason)])
+        return parse_object(key, etag, whole, fallback_received_at)
     parsed = ParsedObject(key=key, etag=etag, size=size)
     fallback = fallback_received_at.astimezone(UTC).isoformat(timespec="milliseconds")
     escaped_key = _copy_escape(key.encode())
     for number, line in numbered:
-        add_line(parsed, number, line, escaped_key, fallback)
+        if isinstance(line, Overlong):
+            add_overlong(parsed, number, line)
+        else:
+            add_line(parsed, number, line, escaped_key, fallback)
     return parsed
+
+
+def escaped_key(key: str) -> bytes:
+    return _copy_escape(key.encode())
+
+
+def add_overlong(parsed: ParsedObject, number: int, line: Overlong) -> None:
+    parsed.lines += 1
+    parsed.rejected.append((number, line.prefix, line.reason))
 
 
 def add_line(
     parsed: ParsedObject, number: int, line: bytes, escaped_key: bytes, fallback: str, *, optimistic: bool = False
 ) -> None:
+    if len(line) > MAX_LINE_BYTES:
+        add_overlong(parsed, number, overlong(line))
+        return
     parsed.lines += 1
     if line.endswith(b"\r"):
         line = line[:-1]

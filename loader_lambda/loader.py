@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import queue
 import threading
 import time
@@ -17,11 +18,12 @@ import psycopg2
 import psycopg2.extensions
 
 from loader_lambda.compaction import compact_hour, compacted_key, read_compacted
-from loader_lambda.ledger import Group, Ledger, RunStats
-from loader_lambda.lines import ParsedObject, parse_numbered, parse_object
+from loader_lambda.large_objects import IN_MEMORY_MAX_BYTES, IN_MEMORY_MAX_INFLATED, parse_streamed
+from loader_lambda.ledger import Group, Ledger, RunStats, rejected_count
+from loader_lambda.lines import NeedsStreaming, ParsedObject, parse_numbered, parse_object
 from loader_lambda.settings import LoaderSettings
 from loader_lambda.window import LoadPlan
-from raw_store import KeyKind, ObjectInfo, RawStore, StorageError, hour_prefix
+from raw_store import KeyKind, ObjectInfo, RawStore, StorageError, StreamingStore, hour_prefix
 from warehouse.connection import WarehouseSettings
 
 _FETCH_CHUNK = 8
@@ -54,6 +56,21 @@ class LoadSummary:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Streamed:
+    """An object to read as a stream and land alone (too large to hold in memory)."""
+
+    info: ObjectInfo
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """An object the store would not give back within the run's attempts."""
+
+    info: ObjectInfo
+    error: str
+
+
 @dataclass
 class Progress:
     """Callbacks for a progress display: an hour's object count once listed, then objects as they land."""
@@ -79,15 +96,18 @@ def run_load(
     connections = [conn]
     try:
         ledger = Ledger(conn, settings.target_table, settings.lock_timeout_seconds)
+        failing = ledger.open_failures()
+        plan = _with_failed_hours(plan, failing)
         run_id = ledger.start_run(plan)
         try:
             writers = [ledger]
             for _ in range(settings.writer_connections - 1):
                 connections.append(_connect(warehouse))
                 writers.append(Ledger(connections[-1], settings.target_table, settings.lock_timeout_seconds))
+            reader = Reader(store, settings)
             with (
                 ThreadPoolExecutor(settings.fetch_threads, thread_name_prefix="fetch") as pool,
-                Writers(writers) as lander,
+                Writers(writers, reader, failing) as lander,
             ):
                 for hour in plan.hours:
                     with ledger.hour_lock(hour):
@@ -95,9 +115,16 @@ def run_load(
                             _load_compacted(plan, hour, store, ledger, lander, run_id, settings, stats, progress)
                             continue
                         loaded, newest = _load_objects(
-                            plan, hour, store, ledger, lander, run_id, settings, pool, stats, progress
+                            plan, hour, reader, ledger, lander, run_id, settings, pool, stats, progress, failing
                         )
-                    if settings.compact and hour + timedelta(hours=1) <= now and newest is not None:
+                    # An hour with an unreadable object is compacted once it has all loaded: compacting it now would
+                    # fail on the same object, after reading the rest of the hour again at every retry.
+                    if (
+                        settings.compact
+                        and hour + timedelta(hours=1) <= now
+                        and newest is not None
+                        and loaded is not None
+                    ):
                         _compact_if_needed(store, hour, loaded, newest, stats, compacted)
             status = "partial" if stats.problems else "succeeded"
             ledger.finish_run(run_id, stats, status, "; ".join(stats.problems)[:8000] or None)
@@ -126,6 +153,45 @@ def run_load(
         problems=stats.problems,
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def _with_failed_hours(plan: LoadPlan, failing: dict[str, datetime]) -> LoadPlan:
+    """A scheduled run also goes back to every hour with a recorded failure, however old: no readable event is
+    left behind once its hour leaves the lookback."""
+    if plan.trigger not in ("schedule", "hoursBack") or plan.source != "events" or plan.prefix is not None:
+        return plan
+    extra = set(failing.values()) - set(plan.hours)
+    if not extra:
+        return plan
+    return LoadPlan(plan.trigger, plan.source, tuple(sorted({*plan.hours, *extra})))
+
+
+class Reader:
+    """Reads objects from the store with bounded retries: a few attempts, pausing longer each time."""
+
+    def __init__(self, store: RawStore, settings: LoaderSettings) -> None:
+        self.store = store
+        self.attempts = settings.read_attempts
+        self.pause = settings.read_retry_seconds
+
+    def retrying(self, read: Callable[[], T]) -> T:
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return read()
+            except StorageError:
+                if attempt == self.attempts:
+                    raise
+                time.sleep(self.pause * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
+
+    def get(self, key: str) -> bytes:
+        return self.retrying(lambda: self.store.get(key))
+
+    def chunks(self, key: str) -> Iterator[bytes]:
+        """One attempt at the object's stream (a caller retries the whole read)."""
+        if isinstance(self.store, StreamingStore):
+            return self.store.stream(key)
+        return iter((self.store.get(key),))
 
 
 def _connect(warehouse: WarehouseSettings) -> psycopg2.extensions.connection:
@@ -175,7 +241,7 @@ def _still_to_load(infos: list[ObjectInfo], ledger: Ledger, stats: RunStats) -> 
 def _load_objects(
     plan: LoadPlan,
     hour: datetime,
-    store: RawStore,
+    reader: Reader,
     ledger: Ledger,
     lander: Writers,
     run_id: Any,
@@ -183,25 +249,74 @@ def _load_objects(
     pool: ThreadPoolExecutor,
     stats: RunStats,
     progress: Progress,
-) -> tuple[bool, datetime | None]:
-    """Load the hour's new objects; return whether any was loaded and when the newest object was written."""
+    failing: dict[str, datetime],
+) -> tuple[bool | None, datetime | None]:
+    """Load the hour's new objects; return whether any was loaded (None when one could not be read) and when the
+    newest object was written.
+
+    An object that cannot be read within the retries is recorded in raw.load_failures (the hour's other objects
+    load); so is an hour that cannot be listed."""
     prefix = plan.prefix or hour_prefix(KeyKind.EVENTS, hour)
-    infos = list(store.list(prefix))
+    try:
+        infos = reader.retrying(lambda: list(reader.store.list(prefix)))
+    except StorageError as exc:
+        ledger.record_failures([(prefix, hour, None, f"listing failed: {exc}")], run_id)
+        stats.problems.append(f"{prefix} could not be listed (recorded in raw.load_failures): {exc}")
+        return None, None
+    if prefix in failing:
+        ledger.resolve_failures([prefix])
+    listed = {info.key for info in infos}
+    gone = sorted(key for key in failing if key.startswith(prefix) and key != prefix and key not in listed)
+    if gone:  # stays open, and the run partial, until an operator resolves it (docs/loader.md)
+        stats.problems.append(
+            f"{len(gone)} object(s) recorded in raw.load_failures are no longer in the store: {', '.join(gone[:3])}"
+        )
     newest = max((info.last_modified for info in infos), default=None)
     todo = _still_to_load(infos, ledger, stats)
     progress.hour_listed(hour, len(todo))
 
     # The pool only waits on storage (S3 GETs are I/O, and release the GIL); parsing is CPU work and happens on
     # the one group-builder thread, since Python threads parsing side by side only contend for the GIL. Objects
-    # are fetched a few per task: a future per small object cost as much as reading it from a local disk.
-    def fetch(chunk: list[ObjectInfo]) -> list[tuple[ObjectInfo, bytes]]:
-        return [(info, store.get(info.key)) for info in chunk]
+    # are fetched a few per task: a future per small object cost as much as reading it from a local disk. A large
+    # object is not fetched here: the writer that lands it streams it.
+    def fetch(chunk: list[ObjectInfo]) -> list[ParsedObject | Streamed | Unreadable]:
+        return [_fetch_one(info) for info in chunk]
+
+    def _fetch_one(info: ObjectInfo) -> ParsedObject | Streamed | Unreadable:
+        if info.size > IN_MEMORY_MAX_BYTES:
+            return Streamed(info)
+        try:
+            data = reader.get(info.key)
+        except StorageError as exc:
+            return Unreadable(info, str(exc))
+        if len(data) > IN_MEMORY_MAX_BYTES:  # it grew since it was listed
+            return Streamed(info)
+        return ParsedObject(info.key, info.etag, len(data), data=data)
+
+    def parse(item: ParsedObject | Streamed | Unreadable) -> ParsedObject | Streamed | Unreadable:
+        if not isinstance(item, ParsedObject) or item.data is None:
+            return item
+        try:
+            return parse_object(
+                item.key, item.etag, item.data, hour, optimistic=True, max_inflated=IN_MEMORY_MAX_INFLATED
+            )
+        except NeedsStreaming:
+            return Streamed(ObjectInfo(item.key, item.size, item.etag, hour))
 
     chunks = [todo[i : i + _FETCH_CHUNK] for i in range(0, len(todo), _FETCH_CHUNK)]
     fetched = (item for chunk in _bounded_map(pool, fetch, chunks, window=settings.fetch_threads) for item in chunk)
-    parsed = (parse_object(info.key, info.etag, data, hour, optimistic=True) for info, data in fetched)
-    _commit_in_groups(parsed, hour, "events", lander, run_id, settings, stats, progress)
-    return bool(todo), newest
+    failures: list[Unreadable] = []
+    _commit_in_groups(map(parse, fetched), hour, "events", lander, run_id, settings, stats, progress, failures)
+    if failures:
+        ledger.record_failures([(f.info.key, hour, f.info.etag, f.error) for f in failures], run_id)
+        stats.objects_failed += len(failures)
+        shown = "; ".join(f"{f.info.key}: {f.error}" for f in failures[:3])
+        more = f" (and {len(failures) - 3} more)" if len(failures) > 3 else ""
+        stats.problems.append(
+            f"{len(failures)} object(s) of {hour:%Y-%m-%dT%H} could not be read after {reader.attempts} attempt(s), "
+            f"recorded in raw.load_failures and retried by later runs: {shown}{more}"
+        )
+    return (None if failures else len(todo) > 0), newest
 
 
 def _load_compacted(
@@ -219,18 +334,22 @@ def _load_compacted(
     if not any(info.key == key for info in store.list(plan.prefix or hour_prefix(KeyKind.COMPACTED, hour))):
         stats.problems.append(f"no compacted file for {hour:%Y-%m-%dT%H}: {key}")
         return
-    data = store.get(key)
+    try:
+        data = store.get(key)
+    except StorageError as exc:
+        stats.problems.append(f"the compacted file for {hour:%Y-%m-%dT%H} could not be read: {exc}")
+        return
     objects = list(read_compacted(data))
     todo = {info.key for info in _still_to_load([info for info, _ in objects], ledger, stats)}
     progress.hour_listed(hour, len(todo))
     parsed = (
         parse_numbered(info.key, info.etag, info.size, lines, hour) for info, lines in objects if info.key in todo
     )
-    _commit_in_groups(parsed, hour, "compacted", lander, run_id, settings, stats, progress)
+    _commit_in_groups(parsed, hour, "compacted", lander, run_id, settings, stats, progress, [])
 
 
 def _commit_in_groups(
-    parsed: Iterable[ParsedObject],
+    parsed: Iterable[ParsedObject | Streamed | Unreadable],
     hour: datetime,
     source: str,
     lander: Writers,
@@ -238,17 +357,24 @@ def _commit_in_groups(
     settings: LoaderSettings,
     stats: RunStats,
     progress: Progress,
+    failures: list[Unreadable],
 ) -> None:
     """Many small objects share a transaction (one commit per object would cost a round trip and a WAL flush
-    each), but an object is never split across two. The next group is parsed while this one is sent."""
+    each), but an object is never split across two. The next group is parsed while this one is sent. Objects
+    that could not be read are appended to `failures`."""
 
     def landed(group: Group) -> None:
+        if group.failed is not None:
+            failures.append(Unreadable(*group.failed))
+            progress.objects_done(1)
+            return
         stats.objects_loaded += len(group.objects)
         stats.rows_loaded += sum(o.rows for o in group.objects)
-        stats.lines_rejected += sum(len(o.rejected) for o in group.objects)
+        stats.lines_rejected += sum(rejected_count(o) for o in group.objects)
         progress.objects_done(len(group.objects))
 
-    lander.land_all(_groups_ahead(parsed, settings.max_records_per_batch), hour, source, run_id, landed)
+    groups = _groups_ahead(parsed, settings.max_records_per_batch, failures)
+    lander.land_all(groups, hour, source, run_id, landed)
 
 
 class Writers:
@@ -260,7 +386,11 @@ class Writers:
     carries it, and the hour lock stays with the run's first connection.
     """
 
-    def __init__(self, ledgers: list[Ledger]) -> None:
+    def __init__(
+        self, ledgers: list[Ledger], reader: Reader | None = None, failing: dict[str, datetime] | None = None
+    ) -> None:
+        self.reader = reader
+        self.failing = failing or {}
         self.idle: queue.SimpleQueue[Ledger] = queue.SimpleQueue()
         for ledger in ledgers:
             self.idle.put(ledger)
@@ -295,32 +425,75 @@ class Writers:
     def _land_on_idle(self, group: Group, hour: datetime, source: str, run_id: Any) -> Group:
         ledger = self.idle.get()
         try:
-            return _land(group, hour, source, ledger, run_id)
+            if group.streamed is not None:
+                assert self.reader is not None, "a streamed group needs the run's reader"
+                return _land_streamed(group.streamed, hour, source, ledger, run_id, self.reader, self.failing)
+            return _land(group, hour, source, ledger, run_id, self.failing)
         finally:
             self.idle.put(ledger)
 
 
-def _land(group: Group, hour: datetime, source: str, ledger: Ledger, run_id: Any) -> Group:
+def _land(
+    group: Group, hour: datetime, source: str, ledger: Ledger, run_id: Any, failing: dict[str, datetime]
+) -> Group:
     """Commit a group; if COPY's jsonb parser refuses a line the optimistic parse let through (SQLSTATE class 22:
     not JSON, \\u0000, a lone surrogate, a number out of range, bad UTF-8), the transaction has rolled back: check
     every line of the group exactly and land it again, the refused lines in rejected_lines."""
+    resolves = [o.key for o in group.objects if o.key in failing]
     try:
-        ledger.commit_group(group, run_id, source, hour)
+        ledger.commit_group(group, run_id, source, hour, resolves)
     except psycopg2.DataError:
         if not any(o.data is not None for o in group.objects):
             raise
         group = Group.of(
             [parse_object(o.key, o.etag, o.data, hour) if o.data is not None else o for o in group.objects]
         )
-        ledger.commit_group(group, run_id, source, hour)
+        ledger.commit_group(group, run_id, source, hour, resolves)
     return group
+
+
+def _land_streamed(
+    info: ObjectInfo,
+    hour: datetime,
+    source: str,
+    ledger: Ledger,
+    run_id: Any,
+    reader: Reader,
+    failing: dict[str, datetime],
+) -> Group:
+    """Read a large object as a stream into spool files and land it alone; optimistic first, exactly if COPY
+    refuses a line (as `_land`). A read failure after the retries comes back as the group's `failed`."""
+    resolves = [info.key] if info.key in failing else []
+    for optimistic in (True, False):
+        try:
+            parsed = reader.retrying(
+                functools.partial(
+                    parse_streamed, info, lambda: reader.chunks(info.key), hour, str(run_id), optimistic=optimistic
+                )
+            )
+        except StorageError as exc:
+            return Group([], b"", failed=(info, str(exc)))
+        group = Group([parsed], b"")
+        try:
+            ledger.commit_group(group, run_id, source, hour, resolves)
+            return group
+        except psycopg2.DataError:
+            if not optimistic:
+                raise
+        finally:
+            if parsed.spool is not None:
+                parsed.spool.close()
+    raise AssertionError("unreachable")
 
 
 _DONE = object()
 
 
-def _groups_ahead(parsed: Iterable[ParsedObject], max_lines: int) -> Iterator[Group]:
-    """Groups of about `max_lines` lines, built in a background thread one group ahead of the consumer.
+def _groups_ahead(
+    parsed: Iterable[ParsedObject | Streamed | Unreadable], max_lines: int, failures: list[Unreadable]
+) -> Iterator[Group]:
+    """Groups of about `max_lines` lines, built in a background thread one group ahead of the consumer; a large
+    object is a group of its own (its writer streams it); an unreadable one goes to `failures`.
 
     While the consumer's COPY streams to PostgreSQL (libpq releases the GIL), this thread fetches, parses and
     joins the next group; memory stays bounded at about two groups however large the hour is.
@@ -342,6 +515,16 @@ def _groups_ahead(parsed: Iterable[ParsedObject], max_lines: int) -> Iterator[Gr
             batch: list[ParsedObject] = []
             lines = 0
             for item in parsed:
+                if isinstance(item, Unreadable):
+                    failures.append(item)
+                    continue
+                if isinstance(item, Streamed):
+                    if batch and not put(Group.of(batch)):
+                        return
+                    batch, lines = [], 0
+                    if not put(Group([], b"", streamed=item.info)):
+                        return
+                    continue
                 batch.append(item)
                 lines += item.lines or 1
                 if lines >= max_lines:

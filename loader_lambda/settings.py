@@ -30,6 +30,10 @@ class LoaderSettings(BaseSettings):
     # COPY's jsonb on one core; two let it use both of a small instance's.
     writer_connections: int = Field(default=2, gt=0, le=8)
     compact: bool = True
+    # An object read fails this many times in a run (pausing READ_RETRY_SECONDS, then twice that, ...) before
+    # it is recorded in raw.load_failures; later runs retry it whatever its age (docs/loader.md).
+    read_attempts: int = Field(default=3, gt=0, le=10)
+    read_retry_seconds: float = Field(default=1.0, ge=0, le=60)
     lock_timeout_seconds: int = Field(default=600, gt=0)
 
     @field_validator("target_table")

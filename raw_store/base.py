@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 class StorageError(Exception):
@@ -38,4 +38,14 @@ class RawStore(Protocol):
 
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
         """Yield the objects whose key starts with `prefix`, in key order."""
+        ...
+
+
+@runtime_checkable
+class StreamingStore(Protocol):
+    """A store that can also hand an object over piece by piece, so reading it costs a chunk of memory, not its
+    size (FileStore and S3Store do; a store without it is read whole)."""
+
+    def stream(self, key: str, chunk_bytes: int = 1 << 20) -> Iterator[bytes]:
+        """Yield the object's bytes in order, in chunks of at most `chunk_bytes`; StorageError if it cannot."""
         ...

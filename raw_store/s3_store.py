@@ -68,6 +68,18 @@ class S3Store:
         except (BotoCoreError, ClientError) as exc:
             raise StorageError(f"cannot read s3://{self.bucket}/{self.prefix}{key}: {exc}") from exc
 
+    def stream(self, key: str, chunk_bytes: int = 1 << 20) -> Iterator[bytes]:
+        """The object's streaming body, chunk by chunk: a connection that breaks midway is a StorageError too."""
+        try:
+            response = self._client.get_object(Bucket=self.bucket, Key=self.prefix + key)
+            body = response["Body"]
+            try:
+                yield from body.iter_chunks(chunk_bytes)
+            finally:
+                body.close()
+        except (BotoCoreError, ClientError, OSError) as exc:
+            raise StorageError(f"cannot read s3://{self.bucket}/{self.prefix}{key}: {exc}") from exc
+
     def list(self, prefix: str) -> Iterator[ObjectInfo]:
         paginator = self._client.get_paginator("list_objects_v2")
         try:

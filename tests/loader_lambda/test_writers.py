@@ -28,7 +28,9 @@ class FakeLedger:
         self.committed: list[str] = []
         self.busy = threading.Lock()
 
-    def commit_group(self, group: Group, run_id: Any, source: str, hour: datetime) -> None:
+    def commit_group(
+        self, group: Group, run_id: Any, source: str, hour: datetime, resolves: list[str] | None = None
+    ) -> None:
         # One group at a time per connection, as libpq demands: a second caller here is a bug in Writers.
         assert self.busy.acquire(blocking=False), f"{self.name} was given two groups at once"
         try:

@@ -210,3 +210,15 @@ def test_bad_store_urls_raise_value_error_naming_the_problem(url: str, message: 
     with pytest.raises(ValueError, match=message) as caught:
         open_store(url)
     assert repr(url) in str(caught.value)
+
+
+def test_stream_reads_an_object_in_chunks_and_a_missing_one_fails(store: FileStore) -> None:
+    data = bytes(range(256)) * 5000
+    store.put("events/2025/12/06/05/event-big.json", data)
+
+    chunks = list(store.stream("events/2025/12/06/05/event-big.json", chunk_bytes=64 * 1024))
+
+    assert b"".join(chunks) == data
+    assert len(chunks) > 1 and max(len(chunk) for chunk in chunks) <= 64 * 1024
+    with pytest.raises(StorageError, match="cannot read"):
+        list(store.stream("events/2025/12/06/05/missing.json"))

@@ -189,3 +189,15 @@ def test_unreachable_endpoint_is_a_storage_error(
     # A connection refused is retried by the SDK (4 attempts), but must not hang.
     assert time.monotonic() - started < 30
     assert "Could not connect" in str(caught.value)
+
+
+def test_stream_reads_an_object_in_chunks_and_a_missing_one_fails(store: S3Store) -> None:
+    data = bytes(range(256)) * 5000
+    store.put(HOUR_05 + "event-big.json", data)
+
+    chunks = list(store.stream(HOUR_05 + "event-big.json", chunk_bytes=64 * 1024))
+
+    assert b"".join(chunks) == data
+    assert len(chunks) > 1 and max(len(chunk) for chunk in chunks) <= 64 * 1024
+    with pytest.raises(StorageError, match="cannot read"):
+        list(store.stream(HOUR_05 + "missing.json"))
