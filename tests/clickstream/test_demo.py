@@ -140,3 +140,15 @@ def test_the_readme_by_hand_build_leaves_the_marts_readable_and_the_next_transfo
 
     # The next build as the schedule runs it (`clickstream transform` as transformer) replaces every table.
     assert demo.first_transform(dw).status == "success"
+
+
+def test_a_shell_that_sourced_warehouse_env_is_told_how_to_run_the_demo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """warehouse.env names the transformer, which may not migrate: the demo says so instead of failing mid-way."""
+    monkeypatch.setenv("DW_PG_HOST", "127.0.0.1")
+    monkeypatch.setenv("DW_PG_USER", "transformer")
+    monkeypatch.setenv("DW_PG_PASSWORD", "from-warehouse-env")
+
+    with pytest.raises(click.ClickException, match=r"DW_PG_USER is transformer.*unset DW_PG_HOST"):
+        Demo(tmp_path / "data", echo=lambda line: None).prepare_warehouse()
