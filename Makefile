@@ -21,10 +21,13 @@ help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
 
 # Every dependency, pip and setuptools included, at the version and hashes requirements/dev.lock holds (make lock
-# writes it); --no-deps because the lock is the whole closure (pip check below proves it), and older pips refuse
-# extras in hash-checking mode otherwise. The project itself goes in last, built by the locked setuptools.
+# writes it): the locked pip first (its own entry of the lock), which then installs the rest; --no-deps because the
+# lock is the whole closure (pip check below proves it), and older pips refuse extras in hash-checking mode
+# otherwise. The project itself goes in last, built by the locked setuptools.
 $(STAMP): pyproject.toml $(DEV_LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	awk '/^pip==/ {entry = 1} entry {print} entry && !/\\$$/ {exit}' $(DEV_LOCK) >$(VENV)/pip.lock
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(VENV)/pip.lock
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(DEV_LOCK)
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(BIN)/python -m pip check
