@@ -7,19 +7,48 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+DEV_LOCK := requirements/dev.lock
+RUNTIME_LOCK := requirements/runtime.lock
+# Both locks: CPython 3.11 and up on every platform (the Lambdas run 3.12, the warehouse EC2 3.11 on arm64), with
+# hashes. Re-running it keeps every pin the lock file already has unless pyproject.toml asks otherwise.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --generate-hashes --python-version 3.11 \
+	--custom-compile-command 'make lock' pyproject.toml requirements/tools.in
 
-.PHONY: help install test test-unit test-integration lint lint-sql format schema demo demo-down bench package clean
+.PHONY: help install lock lock-check test test-unit test-integration lint lint-sql format schema demo demo-down bench package \
+	clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# Every dependency, pip and setuptools included, at the version and hashes requirements/dev.lock holds (make lock
+# writes it): the locked pip first (its own entry of the lock), which then installs the rest; --no-deps because the
+# lock is the whole closure (pip check below proves it), and older pips refuse extras in hash-checking mode
+# otherwise. The project itself goes in last, built by the locked setuptools.
+$(STAMP): pyproject.toml $(DEV_LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	awk '/^pip==/ {entry = 1} entry {print} entry && !/\\$$/ {exit}' $(DEV_LOCK) >$(VENV)/pip.lock
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(VENV)/pip.lock
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(DEV_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	@touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install the project with its dev tools
+install: $(STAMP) ## Create .venv and install the project with its dev tools, from requirements/dev.lock
+
+lock: $(STAMP) ## Re-resolve requirements/*.lock after editing pyproject.toml; UPGRADE=1 takes the newest versions too
+	$(UV_COMPILE) --extra dev $(if $(UPGRADE),--upgrade) -o $(DEV_LOCK)
+	$(UV_COMPILE) --constraint $(DEV_LOCK) -o $(RUNTIME_LOCK)
+	@echo "lock: done; make install installs it (CONTRIBUTING.md: refreshing the lock)"
+
+# Resolves again into copies (uv keeps their pins) and compares: any difference means pyproject.toml changed
+# without make lock. Needs PyPI (or uv's cache).
+lock-check: $(STAMP) ## requirements/*.lock are what make lock would write
+	@work=$$(mktemp -d) && trap 'rm -rf "$$work"' EXIT && \
+	cp $(DEV_LOCK) $(RUNTIME_LOCK) "$$work"/ && \
+	$(UV_COMPILE) --extra dev -o "$$work/dev.lock" && \
+	$(UV_COMPILE) --constraint $(DEV_LOCK) -o "$$work/runtime.lock" && \
+	diff -u $(DEV_LOCK) "$$work/dev.lock" && diff -u $(RUNTIME_LOCK) "$$work/runtime.lock" || \
+	{ echo "lock-check: requirements/*.lock are out of date with pyproject.toml: run make lock" >&2; exit 1; }
 
 test: $(STAMP) ## Run the whole test suite (bootstraps .venv when missing)
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -30,11 +59,11 @@ test-unit: $(STAMP) ## Only the fast in-process tests
 test-integration: $(STAMP) ## Only the tests that start real services
 	$(BIN)/pytest -m "integration or e2e" $(PYTEST_ARGS)
 
-lint: $(STAMP) ## ruff (lint + format check) and the generated JSON Schema up to date (the SQL: make lint-sql)
+lint: $(STAMP) lock-check ## ruff (lint + format check), the JSON Schema and the locks up to date (the SQL: make lint-sql)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/clickstream schema --check
-	@echo "lint: Python and schema done; the dbt models' SQL is linted by make lint-sql (it needs a warehouse)"
+	@echo "lint: Python, schema and locks done; the dbt models' SQL is linted by make lint-sql (it needs a warehouse)"
 
 # sqlfluff's dbt templater compiles every model, so it needs a warehouse: the one DW_PG_* name, else the demo's
 # (started if stopped; it picks a new port on each start, hence the port file).

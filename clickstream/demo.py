@@ -56,6 +56,8 @@ SIZES = {
 LATE_HOURS = 6
 DASHBOARD_HOST = "127.0.0.1"
 DASHBOARD_PORT = 3838
+# The admin's login, which warehouse.env never carries: it names the transformer instead.
+_ADMIN_LOGIN = frozenset({"DW_PG_USER", "DW_PG_PASSWORD", "DW_PG_PASSWORD_PARAM"})
 
 
 @dataclass(frozen=True)
@@ -104,14 +106,23 @@ class Demo:
         finally:
             conn.close()
         self.echo(
-            f"warehouse migrated ({len(applied)} new migrations); role passwords in {self.data / 'warehouse.env'} "
-            f"({self._timed('warehouse', started):.1f} s)"
+            f"warehouse migrated ({len(applied)} new migrations); role passwords in {self.data / 'warehouse.env'}, "
+            f"whose DW_PG_* connect as transformer ({self._timed('warehouse', started):.1f} s)"
         )
         return DemoWarehouse(admin, passwords)
 
     def _server(self) -> WarehouseSettings:
         """The server DW_PG_* names, or a local one this demo owns."""
         if os.environ.get("DW_PG_HOST"):
+            user = os.environ.get("DW_PG_USER", "")
+            if user in ROLE_NAMES:
+                # Most likely a shell that sourced warehouse.env: its DW_PG_* are the transformer's, which may
+                # build but not migrate.
+                raise click.ClickException(
+                    f"DW_PG_USER is {user}, but the demo migrates the warehouse and needs its owner (an admin such "
+                    "as postgres); in a shell that sourced .data/warehouse.env, `unset DW_PG_HOST` and the demo "
+                    "uses its own server again"
+                )
             self.echo(f"using the warehouse at {os.environ['DW_PG_HOST']} (DW_PG_*)")
             return WarehouseSettings()
         server = LocalPostgres(self.data / "pg")
@@ -124,7 +135,11 @@ class Demo:
         return WarehouseSettings()
 
     def _role_passwords(self) -> dict[str, str]:
-        """One password per role, made once and kept in warehouse.env (mode 600) for `source`-ing."""
+        """One password per role, made once and kept in warehouse.env (mode 600) for `source`-ing.
+
+        Its DW_PG_* name the transformer, never the admin: `dbt build`, `clickstream transform` and `make lint-sql`
+        run by hand after `source`-ing it then work as the scheduled builds do (docs/operations.md lists the
+        variables)."""
         path = self.data / "warehouse.env"
         known = {}
         if path.exists():
@@ -133,7 +148,12 @@ class Demo:
                 known[name] = value
         passwords = {role: known.get(f"DW_{role.upper()}_PASSWORD") or secrets.token_urlsafe(18) for role in ROLE_NAMES}
         lines = [f"export DW_{role.upper()}_PASSWORD={password}" for role, password in passwords.items()]
-        lines += [f"export {name}={os.environ[name]}" for name in sorted(os.environ) if name.startswith("DW_PG_")]
+        lines += [
+            f"export {name}={os.environ[name]}"
+            for name in sorted(os.environ)
+            if name.startswith("DW_PG_") and name not in _ADMIN_LOGIN
+        ]
+        lines += ["export DW_PG_USER=transformer", f"export DW_PG_PASSWORD={passwords['transformer']}"]
         path.write_text("\n".join(lines) + "\n")
         path.chmod(0o600)
         return passwords

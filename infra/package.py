@@ -1,9 +1,11 @@
 """``make package``: the two Lambda zips and the warehouse EC2's offline bundle, built for where they run.
 
 Each Lambda gets only its own packages and what they import (the loader pyarrow and psycopg2, the ingest neither,
-neither dbt), as Linux wheels for the Lambda runtime, pinned to the versions installed in this venv so a zip holds
-exactly what the test suite ran. The warehouse has no route to PyPI, so it installs from a wheelhouse built here
-for its architecture (arm64 for the default t4g).
+neither dbt), as Linux wheels for the Lambda runtime, pinned to the versions of ``requirements/dev.lock`` (the lock
+``make install`` installs) so a zip holds exactly what the test suite ran. The warehouse has no route to PyPI, so it
+installs from a wheelhouse built here for its architecture (arm64 for the default t4g): the lock's versions again,
+each download checked against the lock's hashes, with pip, setuptools and wheel for the instance's installer, and
+``bundle.lock`` (what the wheelhouse holds, pinned) that bootstrap.sh installs under.
 
 Runtime: python3.12 on x86_64. pyarrow's wheels since 21 need glibc 2.28 (manylinux_2_28), which the python3.11
 runtime (Amazon Linux 2, glibc 2.26) lacks; python3.12 runs on Amazon Linux 2023 (glibc 2.34). x86_64 so the
@@ -33,10 +35,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.markers import Marker, default_environment
 from packaging.requirements import Requirement
-from packaging.utils import parse_wheel_filename
+from packaging.utils import canonicalize_name, parse_wheel_filename
 
 REPO = Path(__file__).resolve().parents[1]
+# `make lock` writes both (uv pip compile --universal --generate-hashes); the runtime lock is the dev one's subset.
+DEV_LOCK = REPO / "requirements" / "dev.lock"
+RUNTIME_LOCK = REPO / "requirements" / "runtime.lock"
+# What the instance installs with rather than runs: always in the wheelhouse, at the lock's versions.
+INSTALLER_TOOLS = ("pip", "setuptools", "wheel")
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
 LAMBDA_PYTHON = "3.12"
 LAMBDA_PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64")
@@ -133,14 +141,72 @@ def _base_name(requirement: str) -> str:
     return re.split(r"[\[<>=!~ ]", requirement, maxsplit=1)[0]
 
 
-def pinned(requirements: Iterable[str]) -> list[str]:
-    """Each requirement at the version this venv has, extras kept (``ua-parser[regex]==1.0.2``)."""
+@dataclass(frozen=True)
+class Locked:
+    """One pin of a lock file: ``name==version ; marker`` and the hashes of its files on PyPI."""
+
+    name: str  # canonical (PEP 503)
+    version: str
+    marker: str | None
+    hashes: tuple[str, ...]
+
+    def applies(self, environment: dict[str, str]) -> bool:
+        return self.marker is None or Marker(self.marker).evaluate(environment)
+
+    def requirement(self, hashed: bool = False) -> str:
+        hashes = "".join(f" --hash={digest}" for digest in self.hashes) if hashed else ""
+        return f"{self.name}=={self.version}{hashes}"
+
+
+def read_lock(path: Path = DEV_LOCK) -> list[Locked]:
+    """Every pin of a lock ``uv pip compile --generate-hashes`` wrote (continuation lines joined, comments dropped)."""
+    if not path.is_file():
+        raise PackagingError(f"{path} is missing; make lock writes it")
+    entries = []
+    for line in re.sub(r"\\\n\s*", " ", path.read_text(encoding="utf-8")).splitlines():
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        hashes = tuple(re.findall(r"--hash=(\S+)", text))
+        requirement = Requirement(re.sub(r"\s*--hash=\S+", "", text))
+        specifiers = list(requirement.specifier)
+        if len(specifiers) != 1 or specifiers[0].operator != "==":
+            raise PackagingError(f"{path.name}: {text!r} is not pinned with ==; run make lock")
+        marker = str(requirement.marker) if requirement.marker else None
+        entries.append(Locked(canonicalize_name(requirement.name), specifiers[0].version, marker, hashes))
+    return entries
+
+
+def target_environment(python_version: str, machine: str = "x86_64") -> dict[str, str]:
+    """PEP 508 marker values for CPython `python_version` on Linux `machine` (not necessarily this one)."""
+    environment = dict(default_environment())
+    environment |= {
+        "python_version": python_version,
+        "python_full_version": f"{python_version}.0",
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+        "sys_platform": "linux",
+        "platform_system": "Linux",
+        "os_name": "posix",
+        "platform_machine": machine,
+    }
+    return environment
+
+
+def locked_versions(environment: dict[str, str], path: Path = DEV_LOCK) -> dict[str, Locked]:
+    """The lock's pin of each distribution for `environment` (a universal lock may pin one per Python)."""
+    return {entry.name: entry for entry in read_lock(path) if entry.applies(environment)}
+
+
+def pinned(requirements: Iterable[str], environment: dict[str, str] | None = None) -> list[str]:
+    """Each requirement at the version the lock has, extras kept (``ua-parser[regex]==1.0.2``)."""
+    versions = locked_versions(environment or target_environment(LAMBDA_PYTHON))
     out = []
     for requirement in requirements:
-        try:
-            out.append(f"{requirement}=={importlib.metadata.version(_base_name(requirement))}")
-        except importlib.metadata.PackageNotFoundError as exc:
-            raise PackagingError(f"{requirement} is not installed in this venv; run make install") from exc
+        entry = versions.get(canonicalize_name(_base_name(requirement)))
+        if entry is None:
+            raise PackagingError(f"{requirement} is not in {DEV_LOCK.name}; run make lock")
+        out.append(f"{requirement}=={entry.version}")
     return out
 
 
@@ -154,15 +220,10 @@ def runtime_requirements() -> list[str]:
     ]
 
 
-def _constraints(directory: Path) -> Path:
-    """Every distribution of this venv at its version, so transitive dependencies match the tested ones too."""
-    lines = sorted(
-        {
-            f"{dist.metadata['Name']}=={dist.version}"
-            for dist in importlib.metadata.distributions()
-            if dist.metadata["Name"] and dist.metadata["Name"] != _PROJECT
-        }
-    )
+def _constraints(directory: Path, environment: dict[str, str]) -> Path:
+    """Every distribution of the lock at its version for `environment`, so transitive dependencies match the
+    tested ones too."""
+    lines = sorted(entry.requirement() for entry in locked_versions(environment).values())
     path = directory / "constraints.txt"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -232,9 +293,9 @@ def build_lambda(
             "--only-binary=:all:",
             *_platform_args(LAMBDA_PLATFORMS, python_version),
             "--constraint",
-            str(_constraints(Path(work))),
+            str(_constraints(Path(work), target_environment(python_version))),
             *cache,
-            *pinned(spec.requirements),
+            *pinned(spec.requirements, target_environment(python_version)),
         )
         # pip's console scripts and metadata are dead weight in a Lambda; the dist-info directories are kept (a
         # few KB each) because importlib.metadata.version() calls in the libraries read them.
@@ -319,28 +380,67 @@ def build_requirements(sdist: Path) -> list[str]:
     return list(pyproject.get("build-system", {}).get("requires", _LEGACY_BUILD_REQUIRES))
 
 
-def _download_wheelhouse(wheelhouse: Path, target: WarehouseTarget, work: Path, cache_dir: Path | None) -> list[str]:
+def _hashed(path: Path, pins: Iterable[str], locked: dict[str, Locked]) -> Path:
+    """A requirements file of `pins` (``name==version``) with the lock's hashes, for pip's ``--require-hashes``."""
+    lines = []
+    for pin in pins:
+        requirement = Requirement(pin)
+        entry = locked.get(canonicalize_name(requirement.name))
+        if entry is None or not requirement.specifier.contains(entry.version, prereleases=True):
+            raise PackagingError(f"{pin} is not what {DEV_LOCK.name} pins; run make lock")
+        lines.append(entry.requirement(hashed=True))
+    path.write_text("\n".join(sorted(lines)) + "\n")
+    return path
+
+
+def _installer_tools(compiled: Iterable[Path], locked: dict[str, Locked]) -> list[str]:
+    """pip, setuptools and wheel, and whatever a compiled sdist needs to build, each at the lock's version."""
+    names = {canonicalize_name(name) for name in INSTALLER_TOOLS}
+    for sdist in compiled:
+        for text in build_requirements(sdist):
+            requirement = Requirement(text)
+            entry = locked.get(canonicalize_name(requirement.name))
+            if entry is None or not requirement.specifier.contains(entry.version, prereleases=True):
+                raise PackagingError(
+                    f"{sdist.name} builds with {text}, which {DEV_LOCK.name} does not pin: add it to "
+                    "requirements/tools.in and run make lock"
+                )
+            names.add(entry.name)
+    return sorted(locked[name].requirement() for name in names)
+
+
+def _download_wheelhouse(
+    wheelhouse: Path, target: WarehouseTarget, work: Path, cache_dir: Path | None
+) -> tuple[list[str], list[str]]:
+    """Fills `wheelhouse`; returns the sdists the instance compiles and every pin the wheelhouse holds."""
     cache = ["--cache-dir", str(cache_dir)] if cache_dir else []
-    constraints = _constraints(work)
-    closure = target_closure(target, constraints, pinned(runtime_requirements()), cache_dir)
+    environment = target_environment(WAREHOUSE_PYTHON, target.uv_platform.split("-", 1)[0])
+    locked = locked_versions(environment)
+    constraints = _constraints(work, environment)
+    closure = target_closure(target, constraints, pinned(runtime_requirements(), environment), cache_dir)
     # --no-deps: the closure is already resolved for the target, and pip accepts an sdist (where PyPI has no
-    # wheel for the platform) only without its own dependency resolution.
+    # wheel for the platform) only without its own dependency resolution. Every file is checked against the
+    # lock's hashes: the instance gets what PyPI served when the lock was made, or the build stops.
     target_args = _platform_args(target.pip_platforms, WAREHOUSE_PYTHON)
-    _pip("download", "--quiet", "--no-deps", "--dest", str(wheelhouse), *target_args, *cache, *closure)
-    compiled = wheel_sdists(wheelhouse, cache)
-    # The instance installs with the pip that built and checked the bundle, and builds what stayed an sdist with
-    # no index: its build requirements come along, as wheels for the instance.
-    tools = [f"pip=={importlib.metadata.version('pip')}"]
-    tools += sorted({req for name in compiled for req in build_requirements(wheelhouse / name)})
     _pip(
-        "download", "--quiet", "--only-binary=:all:", "--dest", str(wheelhouse), *target_args,
-        "--constraint", str(constraints), *cache, *tools,
+        "download", "--quiet", "--no-deps", "--require-hashes", "--dest", str(wheelhouse), *target_args, *cache,
+        "--requirement", str(_hashed(work / "closure.txt", closure, locked)),
     )  # fmt: skip
-    return compiled
+    compiled = wheel_sdists(wheelhouse, cache)
+    # The instance installs with the locked pip, replaces the setuptools its venv starts with (3.11's ensurepip
+    # brings one with known CVEs) and builds what stayed an sdist with no index: all of it as wheels for it.
+    tools = _installer_tools((wheelhouse / name for name in compiled), locked)
+    _pip(
+        "download", "--quiet", "--only-binary=:all:", "--no-deps", "--require-hashes", "--dest", str(wheelhouse),
+        *target_args, *cache, "--requirement", str(_hashed(work / "tools.txt", tools, locked)),
+    )  # fmt: skip
+    return compiled, sorted({locked[canonicalize_name(Requirement(pin).name)].requirement() for pin in closure + tools})
 
 
 # The warehouse needs the project (dbt project, dashboard, migrations, its scripts) besides the wheels.
 _BUNDLE_FILES = ("dbt_project.yml", "pyproject.toml", "README.md")
+# Every pin of the wheelhouse (the lock's versions for the instance); bootstrap.sh installs under it.
+BUNDLE_LOCK = "bundle.lock"
 _BUNDLE_DIRS = ("dbt_project", "infra/ec2")
 
 
@@ -368,7 +468,12 @@ def build_warehouse_bundle(dist: Path, arch: str = "arm64", cache_dir: Path | No
         wheelhouse.mkdir(parents=True)
         cache = ["--cache-dir", str(cache_dir)] if cache_dir else []
         _pip("wheel", "--quiet", "--no-deps", "--wheel-dir", str(wheelhouse), *cache, str(REPO))
-        compiled = _download_wheelhouse(wheelhouse, WAREHOUSE_TARGETS[arch], Path(work), cache_dir)
+        compiled, pins = _download_wheelhouse(wheelhouse, WAREHOUSE_TARGETS[arch], Path(work), cache_dir)
+        (root / BUNDLE_LOCK).write_text(
+            f"# The versions of {DEV_LOCK.relative_to(REPO)} in wheelhouse/, for {arch} (written by make package).\n"
+            + "\n".join(pins)
+            + "\n"
+        )
         for name in _BUNDLE_FILES:
             if (REPO / name).is_file():
                 shutil.copy2(REPO / name, root / name)

@@ -7,7 +7,7 @@
 # PostgreSQL in a throwaway BOOTSTRAP_ROOT):
 #   packages  dnf: PostgreSQL 15, Python 3.11, the CloudWatch agent (repositories reached through the S3 endpoint)
 #   postgres  initdb, listen for the loader's subnet with scram passwords and TLS, start
-#   project   the project into a venv from the bundle's wheelhouse (the instance has no route to PyPI)
+#   project   the project into a venv from the bundle's wheelhouse at bundle.lock's versions (no route to PyPI)
 #   database  the database, and the admin password from SSM
 #   migrate   `clickstream db migrate` with the three roles' passwords from SSM (the command `make demo` runs)
 #   files     env files (parameter names, never passwords), scripts, systemd units, the agent's config
@@ -111,11 +111,15 @@ step_project() {
     local wheel
     wheel="$(find "$BUNDLE_DIR/wheelhouse" -maxdepth 1 -name 'clickstream_warehouse-*.whl' | head -n 1)"
     [ -n "$wheel" ] || die "no clickstream_warehouse wheel in $BUNDLE_DIR/wheelhouse (make package builds it)"
+    # The lock's versions for this instance (make package writes it from requirements/dev.lock).
+    [ -r "$BUNDLE_DIR/bundle.lock" ] || die "no bundle.lock in $BUNDLE_DIR (a bundle from an older make package?)"
     [ -x "$VENV/bin/python" ] || python3.11 -m venv "$VENV"
     if [ "$(cat "$VENV/.bundle-wheel" 2>/dev/null)" != "$(basename "$wheel")" ]; then
-        # The pip that built and checked the bundle (make package) installs it, not the one ensurepip had.
-        "$VENV/bin/python" -m pip install --quiet --no-index --find-links "$BUNDLE_DIR/wheelhouse" --upgrade pip
-        "$VENV/bin/python" -m pip install --quiet --no-index --find-links "$BUNDLE_DIR/wheelhouse" "$wheel"
+        local pip_offline=(--quiet --no-index --find-links "$BUNDLE_DIR/wheelhouse" --constraint "$BUNDLE_DIR/bundle.lock")
+        # The locked pip installs the bundle, and the locked setuptools replaces the one ensurepip left (3.11's
+        # carries CVE-2022-40897 and later ones); it also builds whatever the wheelhouse holds as an sdist.
+        "$VENV/bin/python" -m pip install "${pip_offline[@]}" --upgrade pip setuptools wheel
+        "$VENV/bin/python" -m pip install "${pip_offline[@]}" "$wheel"
         basename "$wheel" >"$VENV/.bundle-wheel"
         CHANGED=$((CHANGED + 1))
         log "installed $(basename "$wheel")"

@@ -8,6 +8,7 @@ import os
 import signal
 import stat
 import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -20,6 +21,9 @@ from clickstream.demo import SIZES, Demo
 from clickstream.local_postgres import Connection, free_port
 
 pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+DBT = Path(sys.executable).with_name("dbt")
 
 
 def test_the_demo_builds_the_marts_and_a_second_run_reuses_everything(warehouse: Connection, tmp_path: Path) -> None:
@@ -85,3 +89,66 @@ def test_another_dataset_in_the_same_folder_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(click.ClickException, match="already holds another dataset"):
         Demo(data, echo=lambda line: None).generate(SIZES["tiny"], seed=7)
+
+
+def test_the_readme_by_hand_build_leaves_the_marts_readable_and_the_next_transform_working(
+    warehouse: Connection, tmp_path: Path
+) -> None:
+    """After the demo, the README's `source .data/warehouse.env && .venv/bin/dbt build --profiles-dir dbt_project`
+    (a fresh shell: no DW_PG_* but the file's) builds as transformer: the dashboard reads every mart and the next
+    scheduled build replaces what the by-hand one made."""
+    data = tmp_path / "data"
+    demo = Demo(data, echo=lambda line: None)
+    dw = demo.prepare_warehouse()
+    demo.first_transform(dw)  # the marts as `make demo` leaves them (an empty raw layer: quick)
+    env_file = data / "warehouse.env"
+    exported = dict(
+        line.removeprefix("export ").split("=", 1) for line in env_file.read_text().splitlines() if line.strip()
+    )
+    assert exported["DW_PG_USER"] == "transformer"
+    assert exported["DW_PG_PASSWORD"] == dw.passwords["transformer"]
+
+    fresh_shell = {name: value for name, value in os.environ.items() if not name.startswith("DW_PG_")}
+    target = tmp_path / "by-hand"
+    # The README's command; the target and log paths only keep dbt's files out of the checkout.
+    by_hand = subprocess.run(
+        [
+            "bash", "-c",
+            'source "$1" && "$2" build --profiles-dir dbt_project --target-path "$3" --log-path "$3/logs" --quiet',
+            "by-hand", str(env_file), str(DBT), str(target),
+        ],
+        cwd=REPO, env=fresh_shell, capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert by_hand.returncode == 0, by_hand.stdout[-3000:] + by_hand.stderr[-3000:]
+
+    probe = Probe(warehouse.dsn())
+    owned = probe.rows(
+        """
+        select n.nspname || '.' || c.relname, pg_get_userbyid(c.relowner)
+        from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname in ('staging', 'intermediate', 'marts') and c.relkind in ('r', 'v', 'p')
+        """
+    )
+    assert [relation for relation, owner in owned if owner != "transformer"] == []
+    dashboard = Probe(
+        Connection(warehouse.host, warehouse.port, "dashboard", dw.passwords["dashboard"], warehouse.database).dsn()
+    )
+    marts = sorted(relation for relation, _ in owned if relation.startswith("marts."))
+    assert len(marts) >= 10, marts
+    for relation in marts:
+        assert dashboard.scalar(f"select count(*) from {relation}") == 0, relation
+
+    # The next build as the schedule runs it (`clickstream transform` as transformer) replaces every table.
+    assert demo.first_transform(dw).status == "success"
+
+
+def test_a_shell_that_sourced_warehouse_env_is_told_how_to_run_the_demo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """warehouse.env names the transformer, which may not migrate: the demo says so instead of failing mid-way."""
+    monkeypatch.setenv("DW_PG_HOST", "127.0.0.1")
+    monkeypatch.setenv("DW_PG_USER", "transformer")
+    monkeypatch.setenv("DW_PG_PASSWORD", "from-warehouse-env")
+
+    with pytest.raises(click.ClickException, match=r"DW_PG_USER is transformer.*unset DW_PG_HOST"):
+        Demo(tmp_path / "data", echo=lambda line: None).prepare_warehouse()

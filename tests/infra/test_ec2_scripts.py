@@ -28,7 +28,7 @@ import psycopg2
 import pytest
 
 from clickstream.local_postgres import Connection, LocalPostgres
-from infra.package import build_warehouse_bundle
+from infra.package import build_warehouse_bundle, locked_versions, target_environment
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -263,12 +263,20 @@ def test_bootstrap_installs_the_project_offline_from_the_bundle(
     venv = root / "opt" / "clickstream" / "venv"
     # The step after it ran the installed command, and the dashboard's and dbt's imports resolve in that venv.
     check = subprocess.run(
-        [str(venv / "bin" / "python"), "-c", "import dashboard, dbt.cli.main, loader_lambda.handler, pyarrow, sass"],
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import dashboard, dbt.cli.main, loader_lambda.handler, pyarrow, sass; from importlib.metadata import "
+            "version; print(version('setuptools'), version('pip'))",
+        ],
         capture_output=True,
         text=True,
         check=False,
     )
     assert check.returncode == 0, check.stderr[-3000:]
+    # The lock's setuptools and pip, not those python3.11's ensurepip put in the venv.
+    locked = locked_versions(target_environment("3.11"))
+    assert check.stdout.split() == [locked["setuptools"].version, locked["pip"].version]
     assert {role: _login(warehouse, role) for role in PASSWORDS} == {role: role for role in PASSWORDS}
 
     second = _bootstrap(env)

@@ -28,7 +28,16 @@ from cfnlint.decode import cfn_yaml
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 from uv import find_uv_bin
 
-from infra.package import WAREHOUSE_PYTHON, WAREHOUSE_TARGETS, Bundle, build_warehouse_bundle
+from infra.package import (
+    BUNDLE_LOCK,
+    WAREHOUSE_PYTHON,
+    WAREHOUSE_TARGETS,
+    Bundle,
+    build_warehouse_bundle,
+    locked_versions,
+    read_lock,
+    target_environment,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -142,6 +151,22 @@ def test_only_compiled_projects_are_left_as_sdists_with_their_build_backend(bund
         with tarfile.open(sdist) as archive:
             assert any(name.endswith((".c", ".cpp")) for name in archive.getnames()), sdist.name
     assert set(_distributions(wheelhouse)) >= INSTALLER
+
+
+def test_the_wheelhouse_holds_the_locks_versions_and_bundle_lock_names_each(wheelhouse: Path) -> None:
+    """What bootstrap.sh installs under (bundle.lock) is requirements/dev.lock's pins for the instance, one per
+    file of the wheelhouse, the installer's setuptools included."""
+    machine = WAREHOUSE_TARGETS[default_arch()].uv_platform.split("-")[0]
+    locked = locked_versions(target_environment(WAREHOUSE_PYTHON, machine))
+    pins = {entry.name: entry.version for entry in read_lock(wheelhouse.parent / BUNDLE_LOCK)}
+    files = {}
+    for path in wheelhouse.iterdir():
+        name, version = (parse_wheel_filename if path.suffix == ".whl" else parse_sdist_filename)(path.name)[:2]
+        files[name] = str(version)
+    files.pop("clickstream-warehouse")
+    assert pins == files
+    assert {name: version for name, version in pins.items() if locked[name].version != version} == {}
+    assert pins["setuptools"] == locked["setuptools"].version
 
 
 @pytest.mark.slow
