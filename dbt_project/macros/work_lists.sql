@@ -53,11 +53,14 @@
         {% do return(none) %}
     {% endif %}
     {% set completed = published_relation('intermediate', 'int_build_completed') %}
+    {#- Every row of a list carries the same build_id: one row tells (a list after a full refresh has them all). -#}
     {% set unfinished_query %}
         select exists (
             select 1
-            from {{ previous }} as previous
-            where to_jsonb(previous) ->> 'build_id' is distinct from
+            from (
+                select to_jsonb(previous) ->> 'build_id' as build_id from {{ previous }} as previous limit 1
+            ) as listed
+            where listed.build_id is distinct from
                 {% if completed is none -%}
                     null
                 {%- else -%}
