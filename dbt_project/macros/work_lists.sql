@@ -32,3 +32,41 @@
 {% macro in_touched_days(day_column) %}
     {{- in_listed(day_column, 'int_periods_touched', 'event_date') -}}
 {% endmacro %}
+
+{#- Crash safety (docs/metrics.md, "Incremental strategy"). A build writes its work lists early and applies them in
+    the models after; a build killed or failed in between leaves models that never applied them, while the
+    watermarks the lists are derived from (int_events_sessionized's newest staged_at, the published marts' state
+    before the build) have already moved on. So every work list carries the build that wrote it (build_id, dbt's
+    invocation_id), int_build_completed names the last build whose every model ran, and a work list written by any
+    other build is unfinished: the next build lists its rows again beside its own. Carried over several killed
+    builds in turn, the rows keep the newest build's id, so nothing is dropped until a build completes.
+
+    Returns the work list's table when its rows are unfinished, else none (a first build, a full refresh, or the
+    last build completed). The build id is read through to_jsonb so that a table written before work lists carried
+    one (no build_id column) reads as null; with no int_build_completed yet either, that is no unfinished work. -#}
+{% macro unfinished_work_list(identifier) %}
+    {% if flags.FULL_REFRESH or not execute %}
+        {% do return(none) %}
+    {% endif %}
+    {% set previous = published_relation('intermediate', identifier) %}
+    {% if previous is none %}
+        {% do return(none) %}
+    {% endif %}
+    {% set completed = published_relation('intermediate', 'int_build_completed') %}
+    {#- Every row of a list carries the same build_id: one row tells (a list after a full refresh has them all). -#}
+    {% set unfinished_query %}
+        select exists (
+            select 1
+            from (
+                select to_jsonb(previous) ->> 'build_id' as build_id from {{ previous }} as previous limit 1
+            ) as listed
+            where listed.build_id is distinct from
+                {% if completed is none -%}
+                    null
+                {%- else -%}
+                    (select max(completed.build_id) from {{ completed }} as completed)
+                {%- endif %}
+        )
+    {% endset %}
+    {% do return(previous if run_query(unfinished_query).columns[0].values()[0] else none) %}
+{% endmacro %}

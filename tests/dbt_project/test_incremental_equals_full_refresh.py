@@ -23,24 +23,16 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import psycopg2
 import pytest
-from psycopg2 import sql
 from support.dbt_invoke import Dbt, prepare_warehouse
 from support.loader_kit import iso_ms, ndjson
+from support.warehouse_copies import FULL_REFRESH_PREFIX, Warehouse, assert_copies_equal, loader_run
 
 from clickstream.local_postgres import Connection
 from warehouse.connection import WarehouseSettings
 
 pytestmark = pytest.mark.integration
 
-SCHEMAS = ("staging", "intermediate", "marts")
-FULL_REFRESH_PREFIX = "fr_"
-# Build bookkeeping, not data: the moment a row was staged differs between any two builds by construction.
-BUILD_TIME_COLUMNS = frozenset({"staged_at"})
-# The work lists of the last build: the incremental copy holds what the last hour touched, the full refresh
-# everything from the beginning. They are compared in neither direction.
-PER_BUILD_TABLES = frozenset({"int_visitors_touched", "int_periods_touched", "int_users_touched", "int_orders_touched"})
 # Tables of event or session grain: an hourly build must write only a small part of them.
 GRAIN_TABLES = ("staging.stg_clickstream__events", "intermediate.int_events_sessionized", "marts.sessions")
 
@@ -99,84 +91,6 @@ class Proof:
     builds: list[BuildStats] = field(default_factory=list)
     oids: list[dict[str, int]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
-
-
-class Warehouse:
-    """The test's database seen by the admin user: questions about both copies."""
-
-    def __init__(self, target: Connection) -> None:
-        self.conn = psycopg2.connect(target.dsn())
-        self.conn.autocommit = True
-
-    def rows(self, query: str | sql.Composable, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self.conn.cursor() as cursor:
-            cursor.execute(query, params)
-            return cursor.fetchall()
-
-    def scalar(self, query: str | sql.Composable, params: tuple[Any, ...] = ()) -> Any:
-        return self.rows(query, params)[0][0]
-
-    def xid(self) -> int:
-        """A transaction id from before a build: rows the build writes or updates get a later xmin."""
-        return self.scalar("select txid_current() %% 4294967296")
-
-    def written_since(self, relation: str, xid: int) -> tuple[int, int]:
-        query = sql.SQL("select count(*) filter (where xmin::text::bigint > %s), count(*) from {}").format(
-            sql.Identifier(*relation.split("."))
-        )
-        written, total = self.rows(query, (xid,))[0]
-        return written, total
-
-    def oids(self, relations: list[str]) -> dict[str, int]:
-        return {name: self.scalar("select %s::regclass::oid", (name,)) for name in relations}
-
-    def relations(self, schema: str) -> set[str]:
-        found = self.rows("select table_name from information_schema.tables where table_schema = %s", (schema,))
-        return {name for (name,) in found}
-
-    def columns(self, schema: str, table: str) -> list[str]:
-        found = self.rows(
-            "select column_name from information_schema.columns where table_schema = %s and table_name = %s "
-            "order by ordinal_position",
-            (schema, table),
-        )
-        return [name for (name,) in found]
-
-    def difference(self, schema: str, table: str, columns: list[str]) -> tuple[int, int, list[str]]:
-        """Rows only in the incremental copy, rows only in the full refresh (as multisets), and a sample."""
-        selected = sql.SQL(", ").join(sql.Identifier(column) for column in columns)
-
-        def side(first: str, second: str) -> sql.Composable:
-            return sql.SQL("select {cols} from {a} except all select {cols} from {b}").format(
-                cols=selected,
-                a=sql.Identifier(first, table),
-                b=sql.Identifier(second, table),
-            )
-
-        incremental, full = schema, FULL_REFRESH_PREFIX + schema
-        only_incremental = self.rows(side(incremental, full))
-        only_full = self.rows(side(full, incremental))
-        sample = [f"incremental only: {row}"[:500] for row in only_incremental[:3]]
-        sample += [f"full refresh only: {row}"[:500] for row in only_full[:3]]
-        return len(only_incremental), len(only_full), sample
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-def _loader_run(store_url: str, loader: WarehouseSettings, event: dict[str, str]) -> int:
-    from loader_lambda.loader import run_load
-    from loader_lambda.settings import LoaderSettings
-    from loader_lambda.window import plan_from_event
-    from raw_store import open_store
-
-    settings = LoaderSettings(raw_store_url=store_url, compact=False, lock_timeout_seconds=60)
-    now = datetime.now(UTC)
-    summary = run_load(
-        plan_from_event(event, now, settings.lookback_hours), open_store(store_url), settings, loader, now=now
-    )
-    assert summary.status == "succeeded", summary.problems
-    return summary.rows
 
 
 def _iso(moment: datetime) -> str:
@@ -241,7 +155,7 @@ def _load_and_build(
 ) -> BuildStats:
     """Land `hour` (or what `plan` names) as the hourly schedule does, then one incremental build."""
     started = time.perf_counter()
-    rows = _loader_run(store_url, bench.loader, plan or {"targetUtcHour": _iso(hour)})
+    rows = loader_run(store_url, bench.loader, plan or {"targetUtcHour": _iso(hour)})
     xid = bench.dw.xid()
     bench.dbt.build(data_tests=data_tests)
     return _hour_stats(bench.dw, hour, time.perf_counter() - started, rows, xid)
@@ -268,7 +182,7 @@ def _prove(scenario: Scenario, bench: Bench) -> Proof:
     started = time.perf_counter()
     first_day = datetime(scenario.start.year, scenario.start.month, scenario.start.day, tzinfo=UTC)
     backfill = {"fromHour": _iso(first_day), "toHour": _iso(scenario.first_hour - timedelta(hours=1))}
-    _loader_run(store_url, bench.loader, backfill)
+    loader_run(store_url, bench.loader, backfill)
     bench.dbt.build()
     proof.seconds["first build"] = time.perf_counter() - started
     incremental = bench.dbt.incremental_relations()
@@ -312,32 +226,10 @@ def _assert_work_was_incremental(dw: Warehouse, proof: Proof) -> None:
     assert dw.scalar("select count(*) from intermediate.int_orders_deduplicated where times_sent > 1") > 0
 
 
-def _assert_copies_equal(dw: Warehouse) -> list[str]:
-    """Every relation of the incremental copy equals its full-refresh twin, row for row (as multisets)."""
-    compared = []
-    problems = []
-    for schema in SCHEMAS:
-        incremental, full = dw.relations(schema), dw.relations(FULL_REFRESH_PREFIX + schema)
-        assert incremental == full, f"{schema}: the copies hold different relations"
-        for table in sorted(incremental - PER_BUILD_TABLES):
-            columns = dw.columns(schema, table)
-            assert columns == dw.columns(FULL_REFRESH_PREFIX + schema, table), f"{schema}.{table}: columns differ"
-            compared_columns = [column for column in columns if column not in BUILD_TIME_COLUMNS]
-            only_incremental, only_full, sample = dw.difference(schema, table, compared_columns)
-            if only_incremental or only_full:
-                problems.append(
-                    f"{schema}.{table}: {only_incremental} rows only in the incremental copy, {only_full} only in "
-                    f"the full refresh; e.g. (columns {compared_columns}):\n  " + "\n  ".join(sample)
-                )
-            compared.append(f"{schema}.{table}")
-    assert not problems, "\n".join(problems)
-    return compared
-
-
 def _run(scenario: Scenario, bench: Bench) -> None:
     started = time.perf_counter()
     proof = _prove(scenario, bench)
-    compared = _assert_copies_equal(bench.dw)
+    compared = assert_copies_equal(bench.dw)
     _assert_work_was_incremental(bench.dw, proof)
     hourly = [build.seconds for build in proof.builds]
     print(
@@ -503,7 +395,7 @@ def test_hand_made_cases_across_hourly_builds_equal_a_full_refresh(bench: Bench)
     _load_and_build(bench, store_url, MIDNIGHT + timedelta(hours=2), data_tests=True)
     bench.dbt.build("--full-refresh", "--vars", f"{{schema_prefix: {FULL_REFRESH_PREFIX}}}")
 
-    _assert_copies_equal(dw)
+    assert_copies_equal(dw)
     # A's late event merged its two sessions into one, which runs on past midnight and is dated by its start.
     assert _sessions(dw, "visitor-a") == [(5, None, None, False, 0)]
     assert dw.rows("select session_date from marts.sessions where visitor_id = 'visitor-a'") == [(date(2025, 3, 7),)]

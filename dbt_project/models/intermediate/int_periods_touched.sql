@@ -2,6 +2,7 @@
 
 {% set published = published_relation('marts', 'clickstream_events') %}
 {% set rebuild = flags.FULL_REFRESH or published is none %}
+{% set unfinished = unfinished_work_list('int_periods_touched') %}
 
 -- The reporting days (reporting_timezone) and received hours (UTC) whose figures this build can change: those of
 -- every event in a window int_visitors_touched names, both as the events were before this build (the published
@@ -15,6 +16,8 @@
 -- The day-level incremental marts delete these days (pre-hook) and append them worked out again; the hourly one
 -- does the same with the hours. Both sets are small: a build touches the last hours, plus the day of a late event.
 -- The table is analysed as soon as it is built (post-hook), so the marts that filter by it are planned knowing that.
+-- The periods of a build that did not complete are listed again (macros/work_lists.sql): that build may have
+-- rebuilt clickstream_events already, so its days before it ran are no longer in the published table.
 
 with
 
@@ -99,12 +102,29 @@ periods as (
 
 ),
 
-final as (
+listed as (
 
     select
         event_date,
         received_hour_utc at time zone 'UTC' as received_hour
     from periods
+    {% if unfinished is not none %}
+        union
+        select
+            unfinished.event_date,
+            unfinished.received_hour
+        from {{ unfinished }} as unfinished
+    {% endif %}
+
+),
+
+final as (
+
+    select
+        event_date,
+        received_hour,
+        '{{ invocation_id }}'::text as build_id
+    from listed
 
 )
 

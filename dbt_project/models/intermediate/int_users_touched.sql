@@ -2,6 +2,7 @@
 
 {% set published = published_relation('marts', 'sessions') %}
 {% set rebuild = flags.FULL_REFRESH or published is none %}
+{% set unfinished = unfinished_work_list('int_users_touched') %}
 
 -- The rows of the users mart (user_key) this build can change, so users can delete and rebuild those alone: the
 -- key of every visitor whose sessions moved, as the visitor was keyed before this build (the published sessions,
@@ -12,7 +13,9 @@
 -- which a late copy can move to another visitor's session).
 --
 -- A 'user:' key stands for every visitor stitched to that userId, so it is named by stitched_user_id; a
--- 'visitor:' key (a visitor never identified) by visitor_id. Exactly one of the two is set on each row.
+-- 'visitor:' key (a visitor never identified) by visitor_id. Exactly one of the two is set on each row. The keys of
+-- a build that did not complete are listed again (macros/work_lists.sql): that build may have rebuilt sessions
+-- already, so its visitors' keys before it ran are no longer in the published table.
 
 with
 
@@ -48,7 +51,7 @@ user_ids as (
 
 ),
 
-final as (
+listed as (
 
     select
         'user:' || stitched_user_id as user_key,
@@ -61,6 +64,25 @@ final as (
         null::text as stitched_user_id,
         visitor_id
     from visitors
+    {% if unfinished is not none %}
+        union
+        select
+            unfinished.user_key,
+            unfinished.stitched_user_id,
+            unfinished.visitor_id
+        from {{ unfinished }} as unfinished
+    {% endif %}
+
+),
+
+final as (
+
+    select
+        user_key,
+        stitched_user_id,
+        visitor_id,
+        '{{ invocation_id }}'::text as build_id
+    from listed
 
 )
 

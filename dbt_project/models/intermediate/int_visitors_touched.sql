@@ -5,6 +5,8 @@
 
 {% set sessionized = published_relation('intermediate', 'int_events_sessionized') %}
 {% set rebuild = flags.FULL_REFRESH or sessionized is none %}
+{#- The windows of a build killed or failed before every model applied them (macros/work_lists.sql). -#}
+{% set unfinished = none if rebuild else unfinished_work_list('int_visitors_touched') %}
 {#- The watermark also as a constant: as a subquery the planner cannot know it is the newest staged_at and guesses a
     third of the staged rows are new, so it reads every sessionized event to find the previous copies of a few
     thousand. -#}
@@ -23,7 +25,11 @@
 -- two sessions merges them). A full refresh takes every visitor from the beginning.
 --
 -- The previous sessions are read from int_events_sessionized's table directly, not through ref(), because that
--- model depends on this one: this is its state before this build.
+-- model depends on this one: this is its state before this build. When the build before did not complete, its
+-- windows are listed again (build_id names the build that wrote the list: macros/work_lists.sql): its new events
+-- are no longer new by the watermark once int_events_sessionized has committed them, but the models after it may
+-- not have applied them. The earlier of a visitor's two window starts wins: both are session boundaries of every
+-- table the windows are applied to, so the earlier one is too.
 
 with
 
@@ -117,7 +123,7 @@ staged_events as (
 
     ),
 
-    final as (
+    windows as (
 
         select
             touched.visitor_id,
@@ -130,8 +136,38 @@ staged_events as (
                 >= touched.first_new_event_at - interval '{{ var("session_timeout_minutes") }} minutes'
         group by touched.visitor_id, touched.first_new_event_at
 
+    ),
+
+    listed as (
+
+        select
+            windows.visitor_id,
+            windows.window_start
+        from windows
+        {% if unfinished is not none %}
+            union all
+            select
+                unfinished.visitor_id,
+                unfinished.window_start
+            from {{ unfinished }} as unfinished
+        {% endif %}
+
+    ),
+
+    final as (
+
+        select
+            visitor_id,
+            min(window_start) as window_start
+        from listed
+        group by visitor_id
+
     )
 
 {% endif %}
 
-select * from final
+select
+    visitor_id,
+    window_start,
+    '{{ invocation_id }}'::text as build_id
+from final
