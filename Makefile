@@ -70,7 +70,7 @@ lint: $(STAMP) lock-check ## ruff (lint + format check), the JSON Schema and the
 lint-sql: $(STAMP) ## sqlfluff over dbt_project/ (dbt templater) against DW_PG_*, else the demo's PostgreSQL
 	@if [ -z "$$DW_PG_HOST" ]; then \
 		test -f .data/warehouse.env || { echo "lint-sql: set DW_PG_* or run make demo first" >&2; exit 2; }; \
-		$(BIN)/python -c 'from pathlib import Path; from clickstream.local_postgres import LocalPostgres; \
+		$(BIN)/python -c 'from pathlib import Path; from local_only.postgres import LocalPostgres; \
 			LocalPostgres(Path(".data/pg")).ensure_running()' && \
 		set -a && . ./.data/warehouse.env && set +a && export DW_PG_PORT=$$(cat .data/pg/port); \
 	fi; \

@@ -37,7 +37,7 @@ import orjson
 import psycopg2
 from psycopg2 import sql
 
-from clickstream.local_postgres import Connection, LocalPostgres
+from local_only.postgres import Connection, LocalPostgres
 from warehouse.connection import WarehouseSettings
 from warehouse.migrate import migrate, set_role_passwords
 
@@ -154,7 +154,7 @@ def fresh_warehouse(server: LocalPostgres, name: str) -> tuple[Connection, Wareh
 
 
 def generate_store(root: Path, days: int, events_per_day: int) -> None:
-    from clickstream.generate.run import generate
+    from local_only.simulator.run import generate
 
     if (root / ".complete").exists():
         print(f"  reusing the generated store {root}")
@@ -297,7 +297,7 @@ def next_day(
     root = workdir / f"raw-{size}"
     marker = root / f".next-day-{extra_day:%Y%m%d}"
     if not marker.exists():
-        from clickstream.generate.run import generate
+        from local_only.simulator.run import generate
 
         summary = generate(
             root.as_uri() + "?fsync=false",

@@ -56,9 +56,9 @@ def run(repeat: int) -> dict[str, float]:
     os.environ.setdefault("HASH_SALT", "bench-salt")
     import ingest_lambda.handler as ingest_handler
     from bench.bench_ingest import CountingStore
-    from clickstream.lambda_context import LocalLambdaContext
     from ingest_lambda.ingest import IngestLimits
     from ingest_lambda.privacy import Pseudonymizer
+    from local_only.lambda_context import LocalLambdaContext
 
     pseudo = Pseudonymizer("bench-salt")
     results: dict[str, float] = {}

@@ -78,7 +78,7 @@ def run(single: int, batches: int, repeat: int) -> dict[str, Any]:
     os.environ.setdefault("RAW_STORE_URL", "file:///tmp/clickstream-bench-unused")
     os.environ.setdefault("HASH_SALT", "bench-salt")
     import ingest_lambda.handler as ingest_handler
-    from clickstream.lambda_context import LocalLambdaContext
+    from local_only.lambda_context import LocalLambdaContext
 
     store = CountingStore()
     _, pseudonymizer, limits = ingest_handler._services()

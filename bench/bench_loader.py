@@ -30,8 +30,8 @@ import psycopg2
 from psycopg2.extras import execute_values
 
 from bench.ingest_workload import USER_AGENTS, event_payload
-from clickstream.local_postgres import Connection, LocalPostgres
 from loader_lambda.lines import parse_object
+from local_only.postgres import Connection, LocalPostgres
 from raw_store import open_store
 from warehouse.migrate import migrate
 

@@ -30,7 +30,7 @@ import orjson
 import psycopg2
 
 from bench.bench_loader import fresh_database
-from clickstream.local_postgres import Connection, LocalPostgres
+from local_only.postgres import Connection, LocalPostgres
 
 HOUR = datetime(2025, 12, 1, 5, tzinfo=UTC)
 _PEAK_RSS_WRAPPER = (

@@ -9,15 +9,15 @@ import click
 # name -> "module:attribute". Imported only when that command runs (click's lazy-loading pattern), so a quick
 # command never pays for dbt, pyarrow or Shiny, and one broken optional piece cannot take the others down.
 SUBCOMMANDS = {
-    "serve": "clickstream.serve:serve_command",
-    "generate": "clickstream.generate.command:generate_command",
+    "serve": "local_only.serve:serve_command",
+    "generate": "local_only.simulator.command:generate_command",
     "schema": "clickstream.schema_command:schema_command",
     "db": "clickstream.db_command:db_group",
     "load": "clickstream.load_command:load_command",
-    "demo": "clickstream.demo:demo_command",
-    "transform": "clickstream.transform.command:transform_command",
-    "hourly": "clickstream.hourly:hourly_command",
-    "schedule": "clickstream.schedule:schedule_command",
+    "demo": "local_only.demo:demo_command",
+    "transform": "transform_runner.command:transform_command",
+    "hourly": "local_only.hourly:hourly_command",
+    "schedule": "local_only.schedule:schedule_command",
     "dashboard": "clickstream.dashboard_command:dashboard_command",
 }
 

@@ -9,11 +9,11 @@ import click
 import psycopg2
 from pydantic import ValidationError
 
-from clickstream.paths import default_store_url
 from loader_lambda.ledger import HourBusy
 from loader_lambda.loader import Progress, WarehouseUnavailable, run_load
 from loader_lambda.settings import LoaderSettings
 from loader_lambda.window import LoaderInputError, plan_from_event
+from local_only.paths import default_store_url
 from raw_store import open_store
 from warehouse.connection import WarehouseSettings
 

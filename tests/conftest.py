@@ -17,8 +17,8 @@ pytest.register_assert_rewrite("support")
 
 from support.fakes import MemoryStore  # noqa: E402
 
-from clickstream.lambda_context import LocalLambdaContext  # noqa: E402
-from clickstream.local_postgres import Connection, LocalPostgres  # noqa: E402
+from local_only.lambda_context import LocalLambdaContext  # noqa: E402
+from local_only.postgres import Connection, LocalPostgres  # noqa: E402
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from support.dashboard_kit import BuiltWarehouse, build_marts, create_database, dashboard_env, load_traffic, serving
 
-from clickstream.local_postgres import LocalPostgres
+from local_only.postgres import LocalPostgres
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

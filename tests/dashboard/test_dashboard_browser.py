@@ -14,7 +14,7 @@ import psycopg2
 import pytest
 from support.dashboard_kit import BuiltWarehouse, dashboard_env, serving
 
-from clickstream.local_postgres import free_port
+from local_only.postgres import free_port
 
 pytestmark = pytest.mark.e2e
 

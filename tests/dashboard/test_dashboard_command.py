@@ -7,7 +7,8 @@ from click.testing import CliRunner
 from shiny import App
 
 from clickstream.cli import cli
-from clickstream.dashboard_command import DEFAULT_HOST, DEFAULT_PORT, check_settings, dashboard_command, load_app
+from clickstream.dashboard_command import dashboard_command
+from dashboard.server import DEFAULT_HOST, DEFAULT_PORT, check_settings, load_app
 
 pytestmark = pytest.mark.unit
 

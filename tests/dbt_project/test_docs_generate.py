@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from support.dbt_invoke import Dbt, prepare_warehouse
 
-from clickstream.local_postgres import Connection
+from local_only.postgres import Connection
 
 pytestmark = pytest.mark.integration
 

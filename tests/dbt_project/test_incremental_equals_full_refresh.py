@@ -28,7 +28,7 @@ from support.dbt_invoke import Dbt, prepare_warehouse
 from support.loader_kit import iso_ms, ndjson
 from support.warehouse_copies import FULL_REFRESH_PREFIX, Warehouse, assert_copies_equal, loader_run
 
-from clickstream.local_postgres import Connection
+from local_only.postgres import Connection
 from warehouse.connection import WarehouseSettings
 
 pytestmark = pytest.mark.integration
@@ -162,7 +162,7 @@ def _load_and_build(
 
 
 def _prove(scenario: Scenario, bench: Bench) -> Proof:
-    from clickstream.generate.run import generate
+    from local_only.simulator.run import generate
 
     proof = Proof()
     started = time.perf_counter()

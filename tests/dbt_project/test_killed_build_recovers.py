@@ -27,7 +27,7 @@ from psycopg2 import sql
 from support.transform_kit import CLICKSTREAM, REPO, RoleWarehouse, generate_traffic, migrated
 from support.warehouse_copies import FULL_REFRESH_PREFIX, Warehouse, assert_copies_equal, loader_run
 
-from clickstream.local_postgres import Connection, LocalPostgres
+from local_only.postgres import Connection, LocalPostgres
 
 pytestmark = pytest.mark.integration
 

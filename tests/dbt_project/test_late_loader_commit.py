@@ -17,7 +17,7 @@ import pytest
 from support.dbt_invoke import Dbt, prepare_warehouse
 from support.loader_kit import iso_ms
 
-from clickstream.local_postgres import Connection
+from local_only.postgres import Connection
 
 pytestmark = pytest.mark.integration
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from support.dbt_invoke import REPO, Dbt, prepare_warehouse
 
-from clickstream.local_postgres import Connection
+from local_only.postgres import Connection
 
 pytestmark = pytest.mark.integration
 

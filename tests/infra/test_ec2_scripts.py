@@ -27,8 +27,8 @@ import boto3
 import psycopg2
 import pytest
 
-from clickstream.local_postgres import Connection, LocalPostgres
 from infra.package import build_warehouse_bundle, locked_versions, target_environment
+from local_only.postgres import Connection, LocalPostgres
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -184,10 +184,10 @@ def test_bootstrap_refuses_without_its_parameters(stack: dict[str, str]) -> None
 def test_run_transform_builds_the_marts_as_the_transformer(
     stack: dict[str, str], warehouse: Connection, tmp_path: Path
 ) -> None:
-    from clickstream.generate.run import generate
     from loader_lambda.loader import run_load
     from loader_lambda.settings import LoaderSettings
     from loader_lambda.window import plan_from_event
+    from local_only.simulator.run import generate
     from raw_store import open_store
     from warehouse.connection import WarehouseSettings
 

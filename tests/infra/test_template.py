@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from cfnlint.decode import cfn_yaml
 
-from clickstream.transform.settings import TransformSettings
 from infra.package import LAMBDA_PYTHON, LAMBDAS
+from transform_runner.settings import TransformSettings
 
 pytestmark = pytest.mark.unit
 

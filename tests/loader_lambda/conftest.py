@@ -10,7 +10,7 @@ import pytest
 from psycopg2 import sql
 from support.loader_kit import Loader, Probe, Raw, migrated
 
-from clickstream.local_postgres import Connection, LocalPostgres
+from local_only.postgres import Connection, LocalPostgres
 
 
 @pytest.fixture

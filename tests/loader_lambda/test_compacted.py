@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from support.loader_kit import HOUR, Loader, Probe, Raw, event_line, iso_ms
 
-from clickstream.local_postgres import Connection
 from loader_lambda import loader as loader_module
 from loader_lambda.compaction import compacted_key, read_compacted
+from local_only.postgres import Connection
 from raw_store import StorageError
 
 pytestmark = pytest.mark.integration

@@ -20,8 +20,8 @@ import psycopg2
 import pytest
 from support.loader_kit import HOUR, Loader, Probe, Raw, cli_env, event_line, iso_ms, start_cli, wait_until
 
-from clickstream.local_postgres import Connection
 from loader_lambda.ledger import _HOUR_LOCK_NAMESPACE
+from local_only.postgres import Connection
 
 pytestmark = pytest.mark.integration
 

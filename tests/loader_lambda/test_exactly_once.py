@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 from support.loader_kit import HOUR, Loader, Probe, Raw, event_line, iso_ms
 
-from clickstream.lambda_context import LocalLambdaContext
 from clickstream.load_command import load_command
 from loader_lambda.compaction import compacted_key, read_compacted
 from loader_lambda.ledger import Ledger
+from local_only.lambda_context import LocalLambdaContext
 
 pytestmark = pytest.mark.integration
 

@@ -12,10 +12,10 @@ from datetime import timedelta
 import pytest
 from support.loader_kit import CLICKSTREAM, HOUR, Loader, Probe, Raw, cli_env, event_line, iso_ms, ndjson
 
-from clickstream.local_postgres import Connection
 from loader_lambda.compaction import compact_hour, compacted_key
 from loader_lambda.large_objects import IN_MEMORY_MAX_BYTES
 from loader_lambda.streaming import KEPT_PREFIX_BYTES, MAX_LINE_BYTES
+from local_only.postgres import Connection
 
 pytestmark = pytest.mark.integration
 

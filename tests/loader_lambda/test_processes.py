@@ -6,8 +6,8 @@ import psycopg2
 import pytest
 from support.loader_kit import HOUR, Loader, Probe, Raw, cli_env, iso_ms, run_cli, start_cli, wait_until
 
-from clickstream.local_postgres import Connection, free_port
 from loader_lambda.ledger import _HOUR_LOCK_NAMESPACE
+from local_only.postgres import Connection, free_port
 
 pytestmark = pytest.mark.integration
 

@@ -14,12 +14,12 @@ from support.faulty_store import FaultyStore
 from support.loader_kit import HOUR, Loader, Probe, Raw, iso_ms
 
 from clickstream import load_command as load_command_module
-from clickstream.lambda_context import LocalLambdaContext
 from clickstream.load_command import load_command
-from clickstream.local_postgres import Connection
 from loader_lambda.compaction import compacted_key, read_compacted
 from loader_lambda.loader import LoadSummary, run_load
 from loader_lambda.window import floor_hour, plan_from_event
+from local_only.lambda_context import LocalLambdaContext
+from local_only.postgres import Connection
 from warehouse.migrate import set_role_passwords
 
 pytestmark = pytest.mark.integration

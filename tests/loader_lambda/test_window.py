@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from clickstream.lambda_context import LocalLambdaContext
 from clickstream.load_command import load_command
 from loader_lambda.window import MAX_BACKFILL_HOURS, LoaderInputError, plan_from_event
+from local_only.lambda_context import LocalLambdaContext
 
 pytestmark = pytest.mark.unit
 

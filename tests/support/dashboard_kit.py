@@ -24,7 +24,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from clickstream.local_postgres import Connection, LocalPostgres, free_port
+from local_only.postgres import Connection, LocalPostgres, free_port
 from warehouse.connection import WarehouseSettings
 from warehouse.migrate import ROLE_NAMES, migrate, set_role_passwords
 
@@ -66,10 +66,10 @@ def create_database(server: LocalPostgres, name: str) -> BuiltWarehouse:
 
 def load_traffic(built: BuiltWarehouse, raw_root: Path, start: date, days: int, events_per_day: int, seed: int) -> None:
     """Generated traffic through the real ingest handler, landed by the real loader as the `loader` role."""
-    from clickstream.generate.run import generate
     from loader_lambda.loader import run_load
     from loader_lambda.settings import LoaderSettings
     from loader_lambda.window import plan_from_event
+    from local_only.simulator.run import generate
     from raw_store import open_store
 
     store_url = raw_root.as_uri() + "?fsync=false"

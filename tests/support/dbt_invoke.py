@@ -11,7 +11,7 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from clickstream.local_postgres import Connection
+from local_only.postgres import Connection
 from warehouse.connection import WarehouseSettings
 from warehouse.migrate import migrate, set_role_passwords
 

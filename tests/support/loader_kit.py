@@ -22,10 +22,10 @@ import orjson
 import psycopg2
 import pytest
 
-from clickstream.local_postgres import Connection
 from loader_lambda.loader import LoadSummary, run_load
 from loader_lambda.settings import LoaderSettings
 from loader_lambda.window import LoadPlan, plan_from_event
+from local_only.postgres import Connection
 from raw_store import RawStore, open_store
 from warehouse.connection import WarehouseSettings
 from warehouse.migrate import migrate

@@ -12,8 +12,8 @@ from typing import TextIO
 
 import pytest
 
-from clickstream.bounded_server import ServerLimits
-from clickstream.serve import ClickstreamServer, make_server
+from local_only.bounded_server import ServerLimits
+from local_only.serve import ClickstreamServer, make_server
 
 SHOP_ORIGIN = "https://shop.example"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import psycopg2
 
-from clickstream.local_postgres import Connection
-from clickstream.transform.dbt_build import DbtOptions
+from local_only.postgres import Connection
+from transform_runner.dbt_build import DbtOptions
 from warehouse.connection import WarehouseSettings
 from warehouse.migrate import ROLE_NAMES, migrate, set_role_passwords
 
@@ -67,7 +67,7 @@ def dbt_options(work: Path, project_dir: Path = REPO, **options: object) -> DbtO
 
 def generate_traffic(root: Path, start: date, days: int = 1, events_per_day: int = 1_500) -> str:
     """Seeded shop traffic through the real ingest handler into a file store at `root`; returns its URL."""
-    from clickstream.generate.run import generate
+    from local_only.simulator.run import generate
 
     url = root.as_uri()
     summary = generate(url + "?fsync=false", days=days, start=start, seed=5, events_per_day=events_per_day)

@@ -10,7 +10,7 @@ from typing import Any
 import psycopg2
 from psycopg2 import sql
 
-from clickstream.local_postgres import Connection
+from local_only.postgres import Connection
 from warehouse.connection import WarehouseSettings
 
 SCHEMAS = ("staging", "intermediate", "marts")

@@ -11,7 +11,7 @@ import pytest
 from psycopg2 import sql
 from support.dbt_invoke import Dbt, prepare_warehouse
 
-from clickstream.local_postgres import Connection
+from local_only.postgres import Connection
 
 pytestmark = pytest.mark.integration
 

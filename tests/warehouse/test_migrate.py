@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from clickstream.cli import cli
-from clickstream.local_postgres import Connection
+from local_only.postgres import Connection
 from warehouse import migrate as migrate_module
 from warehouse.migrate import Migration, MigrationError, available, current_version, migrate, set_role_passwords
 

@@ -1,9 +1,0 @@
-"""Seeded, deterministic synthetic shop traffic, sent through the real ingest Lambda handler.
-
-``generate`` runs it into a store; ``iter_requests`` is the pure generator of API Gateway events (no I/O).
-"""
-
-from clickstream.generate.plan import TrafficOptions, iter_requests
-from clickstream.generate.run import GenerationSummary, generate
-
-__all__ = ["GenerationSummary", "TrafficOptions", "generate", "iter_requests"]

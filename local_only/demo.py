@@ -1,0 +1,357 @@
+"""``clickstream demo``: the whole pipeline on the embedded default, with the same steps a deployment runs.
+
+A local PostgreSQL under ``.data/pg`` (or the server ``DW_PG_*`` names), ``clickstream db migrate``, synthetic shop
+traffic through the real ingest handler into ``.data/raw``, then the hourly cycle replayed: the loader backfills
+every hour but the last few, the first transform builds everything, and the last few hours each get their own
+cycle (load the hour, then an incremental build), as EventBridge would have run them. Then the dashboard. Running
+it again reuses what is there: nothing is generated twice, the loader skips what it loaded, the builds are
+incremental.
+
+Each step is a method of ``Demo`` so a test can run them one by one on a tiny dataset.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from local_only.paths import data_dir
+from local_only.postgres import LocalPostgres, LocalPostgresError
+from warehouse.connection import WarehouseSettings
+from warehouse.migrate import ROLE_NAMES, migrate, set_role_passwords
+
+if TYPE_CHECKING:
+    from loader_lambda.loader import LoadSummary
+    from local_only.hourly import HourlyOutcome
+    from transform_runner.dbt_build import DbtOptions
+    from transform_runner.run import TransformOutcome
+
+
+@dataclass(frozen=True)
+class DemoSize:
+    days: int
+    events_per_day: int
+
+    @property
+    def events(self) -> int:
+        return self.days * self.events_per_day
+
+
+SIZES = {
+    "tiny": DemoSize(days=2, events_per_day=2_000),
+    "default": DemoSize(days=14, events_per_day=21_000),
+    "1m": DemoSize(days=14, events_per_day=72_000),
+    "5m": DemoSize(days=28, events_per_day=180_000),
+}
+# The generator's late events (offline flushes) land up to a few hours after the last simulated day.
+LATE_HOURS = 6
+DASHBOARD_HOST = "127.0.0.1"
+DASHBOARD_PORT = 3838
+# The admin's login, which warehouse.env never carries: it names the transformer instead.
+_ADMIN_LOGIN = frozenset({"DW_PG_USER", "DW_PG_PASSWORD", "DW_PG_PASSWORD_PARAM"})
+
+
+@dataclass(frozen=True)
+class DemoWarehouse:
+    """The same warehouse as each role the demo acts as: admin (migrations), loader, transformer, dashboard."""
+
+    admin: WarehouseSettings
+    passwords: dict[str, str]
+
+    def as_role(self, role: str) -> WarehouseSettings:
+        return WarehouseSettings(
+            host=self.admin.host,
+            port=self.admin.port,
+            database=self.admin.database,
+            ssl=self.admin.ssl,
+            user=role,
+            password=self.passwords[role],
+        )
+
+
+class Demo:
+    """The demo's steps over one data folder; `echo` says what each did."""
+
+    def __init__(self, data: Path, echo: Callable[[str], None] = click.echo) -> None:
+        self.data = data
+        self.echo = echo
+        self.store_url = (data / "raw").as_uri()
+        self.timings: dict[str, float] = {}
+        data.mkdir(parents=True, exist_ok=True)
+
+    def _timed(self, step: str, started: float) -> float:
+        seconds = time.perf_counter() - started
+        self.timings[step] = self.timings.get(step, 0.0) + seconds
+        return seconds
+
+    # ---------- 1. the warehouse: a server, migrations, a login per role
+
+    def prepare_warehouse(self) -> DemoWarehouse:
+        started = time.perf_counter()
+        admin = self._server()
+        conn = admin.connect()
+        try:
+            applied = migrate(conn)
+            passwords = self._role_passwords()
+            set_role_passwords(conn, passwords)
+        finally:
+            conn.close()
+        self.echo(
+            f"warehouse migrated ({len(applied)} new migrations); role passwords in {self.data / 'warehouse.env'}, "
+            f"whose DW_PG_* connect as transformer ({self._timed('warehouse', started):.1f} s)"
+        )
+        return DemoWarehouse(admin, passwords)
+
+    def _server(self) -> WarehouseSettings:
+        """The server DW_PG_* names, or a local one this demo owns."""
+        if os.environ.get("DW_PG_HOST"):
+            user = os.environ.get("DW_PG_USER", "")
+            if user in ROLE_NAMES:
+                # Most likely a shell that sourced warehouse.env: its DW_PG_* are the transformer's, which may
+                # build but not migrate.
+                raise click.ClickException(
+                    f"DW_PG_USER is {user}, but the demo migrates the warehouse and needs its owner (an admin such "
+                    "as postgres); in a shell that sourced .data/warehouse.env, `unset DW_PG_HOST` and the demo "
+                    "uses its own server again"
+                )
+            self.echo(f"using the warehouse at {os.environ['DW_PG_HOST']} (DW_PG_*)")
+            return WarehouseSettings()
+        server = LocalPostgres(self.data / "pg")
+        try:
+            connection = server.ensure_running("clickstream_dw")
+        except LocalPostgresError as exc:
+            raise click.ClickException(str(exc)) from exc
+        os.environ.update(connection.env())
+        self.echo(f"PostgreSQL on 127.0.0.1:{connection.port} (data in {server.data})")
+        return WarehouseSettings()
+
+    def _role_passwords(self) -> dict[str, str]:
+        """One password per role, made once and kept in warehouse.env (mode 600) for `source`-ing.
+
+        Its DW_PG_* name the transformer, never the admin: `dbt build`, `clickstream transform` and `make lint-sql`
+        run by hand after `source`-ing it then work as the scheduled builds do (docs/operations.md lists the
+        variables)."""
+        path = self.data / "warehouse.env"
+        known = {}
+        if path.exists():
+            for line in path.read_text().splitlines():
+                name, _, value = line.removeprefix("export ").partition("=")
+                known[name] = value
+        passwords = {role: known.get(f"DW_{role.upper()}_PASSWORD") or secrets.token_urlsafe(18) for role in ROLE_NAMES}
+        lines = [f"export DW_{role.upper()}_PASSWORD={password}" for role, password in passwords.items()]
+        lines += [
+            f"export {name}={os.environ[name]}"
+            for name in sorted(os.environ)
+            if name.startswith("DW_PG_") and name not in _ADMIN_LOGIN
+        ]
+        lines += ["export DW_PG_USER=transformer", f"export DW_PG_PASSWORD={passwords['transformer']}"]
+        path.write_text("\n".join(lines) + "\n")
+        path.chmod(0o600)
+        return passwords
+
+    # ---------- 2. traffic through the real ingest handler, once
+
+    def generate(self, size: DemoSize, seed: int) -> date:
+        from local_only.simulator.run import generate
+
+        started = time.perf_counter()
+        marker = self.data / "generated.json"
+        wanted = {"days": size.days, "events_per_day": size.events_per_day, "seed": seed}
+        if marker.exists():
+            done = json.loads(marker.read_text())
+            if {key: done.get(key) for key in wanted} != wanted:
+                raise click.ClickException(
+                    f"{self.data} already holds another dataset ({done}); to make {wanted}, use another folder "
+                    "(CLICKSTREAM_DATA_DIR) or `make demo-down` and remove it"
+                )
+            self.echo(f"reusing {done['events_sent']:,} generated events from {done['start']} in {self.store_url}")
+            return date.fromisoformat(done["start"])
+        start = datetime.now(UTC).date() - timedelta(days=size.days)
+        self.echo(f"generating {size.days} days of shop traffic from {start} through the ingest handler ...")
+        summary = generate(
+            self.store_url + "?fsync=false",
+            days=size.days,
+            start=start,
+            seed=seed,
+            events_per_day=size.events_per_day,
+        )
+        if summary.errors:
+            raise click.ClickException(f"the ingest handler failed {summary.errors} requests: {summary.error_samples}")
+        self.echo(
+            f"  {summary.events_sent:,} events in {summary.requests:,} requests ({summary.accepted:,} accepted, "
+            f"{summary.rejected:,} rejected and kept), {self._timed('generate', started):.1f} s"
+        )
+        marker.write_text(json.dumps({**wanted, "start": start.isoformat(), "events_sent": summary.events_sent}))
+        return start
+
+    def last_hour(self, start: date, days: int, now: datetime | None = None) -> datetime:
+        """The newest hour holding raw objects: the end of the traffic (late flushes included), never the
+        current hour (still being written in a real deployment)."""
+        from raw_store import KeyKind, hour_prefix, open_store
+
+        store = open_store(self.store_url)
+        first = datetime(start.year, start.month, start.day, tzinfo=UTC)
+        current = (now or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0)
+        hour = min(first + timedelta(days=days, hours=LATE_HOURS), current - timedelta(hours=1))
+        while hour > first and next(iter(store.list(hour_prefix(KeyKind.EVENTS, hour))), None) is None:
+            hour -= timedelta(hours=1)
+        return hour
+
+    # ---------- 3. the hourly cycle, replayed
+
+    def dbt_options(self) -> DbtOptions:
+        from transform_runner.dbt_build import DbtOptions
+        from transform_runner.settings import TransformSettings
+
+        settings = TransformSettings()
+        target = self.data / "dbt-target"
+        return DbtOptions(
+            project_dir=settings.dbt_project_dir,
+            profiles_dir=settings.profiles_dir,
+            target_path=target,
+            log_path=target / "logs",
+            quiet=True,
+        )
+
+    def backfill(self, warehouse: DemoWarehouse, first: datetime, last: datetime) -> LoadSummary:
+        """Every hour from `first` to `last` in one loader run (as the `loader` role), as a backfill input does."""
+        from loader_lambda.loader import WarehouseUnavailable, run_load
+        from loader_lambda.settings import LoaderSettings
+        from loader_lambda.window import plan_from_event
+        from raw_store import open_store
+
+        started = time.perf_counter()
+        event = {"fromHour": first.isoformat(), "toHour": last.isoformat()}
+        settings = LoaderSettings(raw_store_url=self.store_url)
+        now = datetime.now(UTC)
+        plan = plan_from_event(event, now, settings.lookback_hours)
+        self.echo(f"backfill: loading {len(plan.hours)} hours ({first:%Y-%m-%d %H}:00 to {last:%Y-%m-%d %H}:00) ...")
+        try:
+            summary = run_load(plan, open_store(self.store_url), settings, warehouse.as_role("loader"), now=now)
+        except WarehouseUnavailable as exc:
+            raise click.ClickException(f"loading failed: {exc}") from exc
+        self.echo(
+            f"  {summary.status}: {summary.loaded:,} objects loaded ({summary.rows:,} rows, {summary.rejected} "
+            f"lines rejected), {summary.skipped:,} already loaded, {len(summary.compacted)} hours compacted, "
+            f"{self._timed('backfill', started):.1f} s"
+        )
+        return summary
+
+    def first_transform(self, warehouse: DemoWarehouse) -> TransformOutcome:
+        """The build after the backfill: everything from scratch the first time, incremental on a rerun."""
+        from transform_runner.run import run_transform
+        from transform_runner.settings import TransformSettings
+
+        started = time.perf_counter()
+        self.echo("transform: dbt build of every model (as the transformer role) ...")
+        outcome = run_transform(
+            self.dbt_options(), warehouse.as_role("transformer"), TransformSettings(), trigger="demo"
+        )
+        self.echo("  " + outcome.describe().replace("\n", "\n  "))
+        self._timed("first transform", started)
+        if outcome.status != "success":
+            raise click.ClickException(f"the first transform did not succeed ({outcome.status}); see above")
+        return outcome
+
+    def replay(self, warehouse: DemoWarehouse, hours: list[datetime]) -> list[HourlyOutcome]:
+        """One cycle per hour, as `clickstream hourly --at HOUR`: load the hour (and its lookback), then build."""
+        from local_only.hourly import run_hourly
+        from transform_runner.settings import TransformSettings
+
+        outcomes = []
+        for hour in hours:
+            started = time.perf_counter()
+            outcome = run_hourly(
+                hour,
+                store_url=self.store_url,
+                loader_warehouse=warehouse.as_role("loader"),
+                transform_warehouse=warehouse.as_role("transformer"),
+                dbt_options=self.dbt_options(),
+                transform_settings=TransformSettings(),
+                trigger="demo",
+            )
+            seconds = self._timed("hourly replays", started)
+            self.echo(outcome.describe() + f"\n  cycle {seconds:.1f} s")
+            if outcome.exit_code:
+                raise click.ClickException(f"the hourly cycle for {hour:%Y-%m-%d %H}:00 failed; see above")
+            outcomes.append(outcome)
+        return outcomes
+
+    def run_pipeline(self, size: DemoSize, seed: int, replay_hours: int) -> DemoWarehouse:
+        """Every step but the dashboard."""
+        warehouse = self.prepare_warehouse()
+        start = self.generate(size, seed)
+        first = datetime(start.year, start.month, start.day, tzinfo=UTC)
+        last = self.last_hour(start, size.days)
+        replayed = [last - timedelta(hours=back) for back in range(replay_hours - 1, -1, -1)]
+        replayed = [hour for hour in replayed if hour >= first]
+        self.backfill(warehouse, first, replayed[0] - timedelta(hours=1) if replayed else last)
+        self.first_transform(warehouse)
+        self.replay(warehouse, replayed)
+        self.echo(
+            "pipeline ready in "
+            + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in self.timings.items())
+            + f"; total {sum(self.timings.values()):.1f} s"
+        )
+        return warehouse
+
+    # ---------- 4. the dashboard
+
+    def start_dashboard(self, warehouse: DemoWarehouse, host: str, port: int) -> None:
+        """Serve the dashboard as the `dashboard` role (blocks until stopped)."""
+        from dashboard.server import serve_dashboard
+
+        dashboard = warehouse.as_role("dashboard")
+        os.environ.update({"DW_PG_USER": dashboard.user, "DW_PG_PASSWORD": warehouse.passwords["dashboard"]})
+        self.echo(f"dashboard on http://{host}:{port}/ (Ctrl+C to stop; `make demo-down` stops the database)")
+        serve_dashboard(host=host, port=port)
+
+
+@click.command("demo")
+@click.option(
+    "--size",
+    type=click.Choice(sorted(SIZES)),
+    default="default",
+    show_default=True,
+    help="tiny: ~7k events over 2 days; default: ~300k over 14 days; 1m: ~1M over 14; 5m: ~5M over 28.",
+)
+@click.option("--days", type=click.IntRange(min=1), help="Days of traffic (overrides --size).")
+@click.option("--events-per-day", type=click.IntRange(min=1), help="Events a day (overrides --size).")
+@click.option("--seed", default=7, show_default=True)
+@click.option(
+    "--replay-hours", default=3, show_default=True, type=click.IntRange(min=0), help="Last hours built one by one."
+)
+@click.option("--no-dashboard", is_flag=True, help="Stop once the marts are built (tests, CI).")
+@click.option("--port", default=DASHBOARD_PORT, show_default=True, help="The dashboard's port (on 127.0.0.1).")
+@click.option("--stop", is_flag=True, help="Stop the demo's PostgreSQL and exit (make demo-down).")
+def demo_command(
+    size: str,
+    days: int | None,
+    events_per_day: int | None,
+    seed: int,
+    replay_hours: int,
+    no_dashboard: bool,
+    port: int,
+    stop: bool,
+) -> None:
+    """Run the pipeline end to end on the embedded default (.data/), reusing what an earlier run left."""
+    data = data_dir()
+    if stop:
+        LocalPostgres(data / "pg").stop()
+        click.echo("demo PostgreSQL stopped")
+        return
+    preset = SIZES[size]
+    chosen = DemoSize(days or preset.days, events_per_day or preset.events_per_day)
+    demo = Demo(data)
+    warehouse = demo.run_pipeline(chosen, seed, replay_hours)
+    if not no_dashboard:
+        demo.start_dashboard(warehouse, DASHBOARD_HOST, port)

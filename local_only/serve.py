@@ -1,0 +1,569 @@
+"""``clickstream serve``: the ingest Lambda behind a local HTTP server, as API Gateway (HTTP API) would call it.
+
+Each real HTTP request becomes an API Gateway HTTP API payload v2 event built the way AWS builds it, and goes to
+the same ``ingest_lambda.handler.handler`` the Lambda runs; its statusCode, headers and body are written back. The
+server itself only does what API Gateway does in front of the Lambda: routing, the CORS preflight and the limits
+on what it reads. Everything about the body (method, media type, JSON, validation) is the handler's answer.
+
+It is a local stand-in, but it may end up reachable from other machines, so it holds its limits
+(``local_only.bounded_server``): a fixed pool of workers with a bounded wait (``503`` past it), a deadline for
+each whole request (``408``), the request line and headers capped at API Gateway's 10240 bytes (``431``), and a
+body over the ingest's own limit (``MAX_BODY_BYTES``, which the handler would refuse anyway) refused with ``413``
+from its Content-Length, before a byte of it is read. API Gateway itself lets bodies up to 10 MiB reach the Lambda.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import os
+import secrets
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any, TextIO
+from urllib.parse import parse_qsl, urlsplit
+
+import click
+import orjson
+
+from ingest_lambda.contract import MAX_BODY_BYTES
+from local_only.bounded_server import (
+    DEFAULT_WORKERS,
+    BoundedHTTPServer,
+    BoundedRequestHandler,
+    ServerLimits,
+)
+from local_only.lambda_context import LocalLambdaContext
+from local_only.paths import default_store_url
+from local_only.salt import LOCAL_HASH_SALT, use_local_salt_if_unset
+
+ROUTE_PATH = "/clickstream"
+ROUTE_KEY = "POST /clickstream"
+HEALTH_PATH = "/healthz"
+DEFAULT_PORT = 8080
+
+CORS_ALLOW_METHODS = "POST, OPTIONS"
+CORS_ALLOW_HEADERS = "content-type, content-encoding, authorization"
+CORS_MAX_AGE = "600"
+
+LOCAL_ACCOUNT_ID = "000000000000"
+LOCAL_API_ID = "local"
+
+
+# Headers the server writes itself, whatever the Lambda's response says.
+_HOP_BY_HOP = frozenset({"content-length", "connection", "transfer-encoding", "keep-alive", "date", "server"})
+
+
+class ClickstreamServer(BoundedHTTPServer):
+    """A bounded HTTP server that knows which shop origins may call it."""
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        allow_origins: Iterable[str] = (),
+        *,
+        quiet: bool = False,
+        log_stream: TextIO | None = None,
+        limits: ServerLimits | None = None,
+    ) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        self.allow_origins = frozenset(origin.rstrip("/") for origin in allow_origins)
+        self.quiet = quiet
+        self.log_stream = log_stream
+        super().__init__(address, _RequestHandler, limits)
+
+    def refuse_busy(self, request: socket.socket, client_address: Any) -> None:
+        super().refuse_busy(request, client_address)
+        self.log(f"- - 503 (all {self.limits.workers} workers busy, {self.limits.waiting} connections waiting)")
+
+    def refusal_headers(self) -> dict[str, str]:
+        # Written before the request (and its Origin) is read: only a wildcard can be answered.
+        return {"Access-Control-Allow-Origin": "*"} if "*" in self.allow_origins else {}
+
+    @property
+    def loopback_only(self) -> bool:
+        """Whether the server listens on a loopback address only (127.0.0.0/8, ::1)."""
+        try:
+            return ipaddress.ip_address(str(self.server_address[0]).split("%", 1)[0]).is_loopback
+        except ValueError:
+            return False
+
+    def log(self, line: str) -> None:
+        """One line of the request log: standard error unless another stream was given; nothing when quiet."""
+        if self.quiet:
+            return
+        stream = self.log_stream or sys.stderr
+        stream.write(line + "\n")
+        stream.flush()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        host = f"[{host}]" if ":" in str(host) else host
+        return f"http://{host}:{port}"
+
+    def cors_origin(self, origin: str | None) -> str | None:
+        """The Access-Control-Allow-Origin value for a request from `origin`, or None when it is not allowed."""
+        if not origin or not self.allow_origins:
+            return None
+        if "*" in self.allow_origins:
+            return "*"
+        return origin if origin.rstrip("/") in self.allow_origins else None
+
+
+def make_server(
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    allow_origins: Iterable[str] = (),
+    store_url: str | None = None,
+    *,
+    quiet: bool = False,
+    log_stream: TextIO | None = None,
+    limits: ServerLimits | None = None,
+) -> ClickstreamServer:
+    """A server ready for ``serve_forever()``, with the ingest configured for `store_url` (port 0: any free port).
+
+    The ingest reads its configuration from the environment, so this sets ``RAW_STORE_URL`` (and ``HASH_SALT`` to
+    the local default, ``local_only.salt``, when unset) for the whole process, clears the cached settings and
+    opens the store once, so that a bad store URL fails here instead of on the first request. A server that listens
+    beyond loopback with that public salt says so on standard error, whatever `quiet` says.
+    """
+    from ingest_lambda import handler as ingest_handler
+    from ingest_lambda.settings import get_settings
+
+    os.environ["RAW_STORE_URL"] = store_url or default_store_url()
+    public_salt = use_local_salt_if_unset()
+    get_settings.cache_clear()
+    ingest_handler._services.cache_clear()
+    ingest_handler._services()
+    server = ClickstreamServer((host, port), allow_origins, quiet=quiet, log_stream=log_stream, limits=limits)
+    if public_salt and not server.loopback_only:
+        sys.stderr.write(public_salt_warning(server.url))
+        sys.stderr.flush()
+    return server
+
+
+def public_salt_warning(url: str) -> str:
+    """The warning for a server reachable beyond this machine that hashes IPs with the public local salt."""
+    rule = "!" * 100
+    return (
+        f"{rule}\n"
+        f"WARNING: {url} listens beyond loopback, and HASH_SALT is not set: client IPs are hashed with the public\n"
+        f"local salt {LOCAL_HASH_SALT!r}, so anyone can reverse an ipHash by hashing candidate addresses.\n"
+        "Set HASH_SALT to a long random secret (e.g. `openssl rand -hex 32`) before exposing this server.\n"
+        f"{rule}\n"
+    )
+
+
+class _Refused(Exception):
+    """A request the server answers itself, as API Gateway would, without calling the Lambda."""
+
+    def __init__(self, status: int, message: str, *, close: bool = False) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.close = close
+
+
+class _RequestHandler(BoundedRequestHandler):
+    server: ClickstreamServer
+    server_version = "clickstream-local"
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    # Every method, known or not, goes through the same dispatch: the route decides, not http.server.
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)
+
+    def _dispatch(self) -> None:
+        started = time.perf_counter()
+        self._status = 0
+        try:
+            self._route()
+        except TimeoutError:
+            # The body did not arrive before the request's deadline.
+            self.close_connection = True
+            self.linger_on_close = True
+            if not self._status:
+                self._send_json(HTTPStatus.REQUEST_TIMEOUT, {"error": "the request was not received in time"})
+        except ConnectionError:
+            self.close_connection = True
+        except Exception:
+            # A bug in the server or the handler: the traceback goes to the server's log, never to the client.
+            traceback.print_exc(file=sys.stderr)
+            self.close_connection = True
+            if not self._status:
+                self._send_json(HTTPStatus.INTERNAL_SERVER_ERROR, {"error": "internal error"})
+        finally:
+            self._log_request(started)
+
+    def _route(self) -> None:
+        path, query = _split_target(self.path)
+        origin = self.headers.get("origin")
+        try:
+            body = self._read_body()
+        except _Refused as refused:
+            if refused.close:
+                self.close_connection = True
+                self.linger_on_close = True
+            self._send_json(refused.status, {"error": refused.message}, self._cors_headers(origin))
+            return
+        if path == HEALTH_PATH:
+            if self.command in ("GET", "HEAD"):
+                self._send_json(HTTPStatus.OK, {"status": "ok"})
+            else:
+                self._send_json(
+                    HTTPStatus.METHOD_NOT_ALLOWED,
+                    {"error": f"method {self.command} is not allowed on {HEALTH_PATH}: use GET"},
+                    {"Allow": "GET, HEAD"},
+                )
+            return
+        if path != ROUTE_PATH:
+            self._send_json(HTTPStatus.NOT_FOUND, {"error": f"no route for {path}: send events to POST {ROUTE_PATH}"})
+            return
+        if self.command == "OPTIONS":
+            self._preflight(origin)
+            return
+        if self.command == "POST" and body is None:
+            self._send_json(
+                HTTPStatus.LENGTH_REQUIRED, {"error": "Content-Length is required"}, self._cors_headers(origin)
+            )
+            return
+        event = build_event(
+            method=self.command,
+            raw_path=path,
+            raw_query=query,
+            headers=self.headers.items(),
+            body=body,
+            protocol=self.request_version,
+            source_ip=self.client_address[0],
+            domain_name=self.headers.get("host") or f"{self.server.server_address[0]}:{self.server.server_port}",
+            port=self.server.server_port,
+        )
+        self._invoke(event, origin)
+
+    def _body_length(self) -> int | None:
+        """The Content-Length of the body, None without one; refused when invalid, chunked or over the limit."""
+        if self.headers.get_all("transfer-encoding"):
+            message = "chunked bodies are not supported: send Content-Length"
+            raise _Refused(HTTPStatus.LENGTH_REQUIRED, message, close=True)
+        lengths = self.headers.get_all("content-length") or []
+        if not lengths:
+            return None
+        values = {value.strip() for value in lengths}
+        text = values.pop()
+        if values or not (text.isascii() and text.isdigit()):
+            raise _Refused(HTTPStatus.BAD_REQUEST, "invalid Content-Length", close=True)
+        length = int(text)
+        if length > MAX_BODY_BYTES:
+            # The handler would refuse it too (its limit is at most this), but only after it had all been read.
+            raise _Refused(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                f"request body of {length} bytes exceeds the {MAX_BODY_BYTES} byte limit",
+                close=True,
+            )
+        return length
+
+    def _read_body(self) -> bytes | None:
+        """The body as Content-Length announces it; None when there is none. Nothing is read past the limits."""
+        length = self._body_length()
+        if length is None:
+            return None
+        # One allocation of the announced size, read under the request's deadline.
+        body = self.rfile.read(length)
+        if len(body) < length:
+            raise ConnectionError("client closed the connection before sending the whole body")
+        return body
+
+    def handle_expect_100(self) -> bool:
+        """``Expect: 100-continue`` (curl sends it for larger bodies): refuse a bad length before the body is sent."""
+        try:
+            self._body_length()
+        except _Refused as refused:
+            started = time.perf_counter()
+            self._status = 0
+            self.close_connection = True
+            self.linger_on_close = True
+            self._send_json(refused.status, {"error": refused.message}, self._cors_headers(self.headers.get("origin")))
+            self._log_request(started)
+            return False
+        return super().handle_expect_100()
+
+    def _preflight(self, origin: str | None) -> None:
+        """API Gateway's CORS configuration answers preflights itself; the Lambda never sees them."""
+        headers = {
+            "Allow": CORS_ALLOW_METHODS,
+            "Access-Control-Allow-Methods": CORS_ALLOW_METHODS,
+            "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
+            "Access-Control-Max-Age": CORS_MAX_AGE,
+        }
+        headers.update(self._cors_headers(origin))
+        self._send(HTTPStatus.NO_CONTENT, headers, b"")
+
+    def _cors_headers(self, origin: str | None) -> dict[str, str]:
+        headers = {}
+        if self.server.allow_origins and "*" not in self.server.allow_origins:
+            headers["Vary"] = "Origin"
+        allowed = self.server.cors_origin(origin)
+        if allowed is not None:
+            headers["Access-Control-Allow-Origin"] = allowed
+        return headers
+
+    def _invoke(self, event: dict[str, Any], origin: str | None) -> None:
+        from ingest_lambda.handler import handler
+
+        request_id = event["requestContext"]["requestId"]
+        try:
+            result = handler(event, LocalLambdaContext(aws_request_id=request_id))
+        except Exception:
+            # What API Gateway answers when the Lambda raises: a 500, with the details only in the logs.
+            traceback.print_exc(file=sys.stderr)
+            self._send_json(
+                HTTPStatus.INTERNAL_SERVER_ERROR,
+                {"error": "internal error", "requestId": request_id},
+                {"apigw-requestid": request_id, **self._cors_headers(origin)},
+            )
+            return
+        status, headers, body = _lambda_response(result)
+        headers = {**headers, "apigw-requestid": request_id, **self._cors_headers(origin)}
+        cookies = result.get("cookies") if isinstance(result, dict) else None
+        self._send(status, headers, body, [("Set-Cookie", str(cookie)) for cookie in cookies or ()])
+
+    def _send_json(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+        self._send(status, {"Content-Type": "application/json", **(headers or {})}, orjson.dumps(body))
+
+    def _send(self, status: int, headers: dict[str, str], body: bytes, extra: Iterable[tuple[str, str]] = ()) -> None:
+        self._status = int(status)
+        self.send_response(status)
+        for name, value in [*headers.items(), *extra]:
+            if name.lower() not in _HOP_BY_HOP:
+                self.send_header(name, value)
+        if status not in (HTTPStatus.NO_CONTENT, HTTPStatus.NOT_MODIFIED):
+            self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        with_body = self.command != "HEAD" and status not in (HTTPStatus.NO_CONTENT, HTTPStatus.NOT_MODIFIED)
+        self._end_headers_with(body if with_body else b"")
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (bad request line, headers too large, ...) as JSON instead of HTML."""
+        self.close_connection = True
+        self.linger_on_close = True
+        self._status = code
+        method, path = getattr(self, "command", None) or "-", getattr(self, "path", None) or "-"
+        self.server.log(f"{method} {path} {code} (refused by http.server)")
+        try:
+            phrase = HTTPStatus(code).phrase
+        except ValueError:
+            phrase = "error"
+        reason = message
+        if code == HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE:
+            limit = self.server.limits.max_head_bytes
+            message = f"request headers too large: at most {limit} bytes of request line and headers, 100 lines"
+            reason = None
+        body = orjson.dumps({"error": message or phrase})
+        self.send_response(code, reason)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        # The headers may not have been read: only a wildcard origin can be answered without them.
+        for name, value in self.server.refusal_headers().items():
+            self.send_header(name, value)
+        with_body = getattr(self, "command", None) != "HEAD" and code >= 200 and code not in (204, 304)
+        self._end_headers_with(body if with_body else b"")
+
+    def _end_headers_with(self, body: bytes) -> None:
+        """End the headers and write them with the body in one send: one system call, one packet for small ones."""
+        buffer: list[bytes] = getattr(self, "_headers_buffer", [])
+        if self.request_version != "HTTP/0.9":
+            buffer.append(b"\r\n")
+        self._headers_buffer = [*buffer, body]
+        self.flush_headers()
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Silenced: one line per request is written by `_log_request` once the response is complete."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        self.server.log(f"{self.address_string()} - {format % args}")
+
+    def _log_request(self, started: float) -> None:
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        path, _ = _split_target(self.path)
+        self.server.log(f"{self.command} {path} {self._status or '-'} {elapsed_ms:.1f}ms")
+
+
+def build_event(
+    *,
+    method: str,
+    raw_path: str,
+    raw_query: str,
+    headers: Iterable[tuple[str, str]],
+    body: bytes | None,
+    protocol: str,
+    source_ip: str,
+    domain_name: str,
+    port: int,
+    now: datetime | None = None,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """An API Gateway HTTP API payload format 2.0 event for one request, as AWS builds it for the Lambda.
+
+    Header names are lower-cased and repeated headers joined with commas; cookies move to ``cookies``; API
+    Gateway's own ``x-forwarded-*`` and ``x-amzn-trace-id`` headers are added. The body is text when it is a text
+    media type without a content-encoding and valid UTF-8, otherwise base64 with ``isBase64Encoded`` true.
+    """
+    now = now or datetime.now(UTC)
+    request_id = request_id or str(uuid.uuid4())
+    joined: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in headers:
+        key = name.lower()
+        if key == "cookie":
+            cookies.extend(part.strip() for part in value.split(";") if part.strip())
+            continue
+        joined[key] = f"{joined[key]},{value}" if key in joined else value
+    forwarded_for = joined.get("x-forwarded-for")
+    joined["x-forwarded-for"] = f"{forwarded_for}, {source_ip}" if forwarded_for else source_ip
+    joined.setdefault("x-forwarded-proto", "http")
+    joined.setdefault("x-forwarded-port", str(port))
+    joined.setdefault("x-amzn-trace-id", f"Root=1-{int(now.timestamp()):08x}-{secrets.token_hex(12)}")
+
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": ROUTE_KEY,
+        "rawPath": raw_path,
+        "rawQueryString": raw_query,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    event["headers"] = joined
+    if raw_query:
+        params: dict[str, str] = {}
+        for name, value in parse_qsl(raw_query, keep_blank_values=True):
+            params[name] = f"{params[name]},{value}" if name in params else value
+        event["queryStringParameters"] = params
+    event["requestContext"] = {
+        "accountId": LOCAL_ACCOUNT_ID,
+        "apiId": LOCAL_API_ID,
+        "domainName": domain_name,
+        "domainPrefix": domain_name.split(".", 1)[0].split(":", 1)[0],
+        "http": {
+            "method": method,
+            "path": raw_path,
+            "protocol": protocol,
+            "sourceIp": source_ip,
+            "userAgent": joined.get("user-agent", ""),
+        },
+        "requestId": request_id,
+        "routeKey": ROUTE_KEY,
+        "stage": "$default",
+        "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+        "timeEpoch": int(now.timestamp() * 1000),
+    }
+    if body:
+        text = _as_text(body, joined)
+        if text is None:
+            event["body"] = base64.b64encode(body).decode("ascii")
+            event["isBase64Encoded"] = True
+        else:
+            event["body"] = text
+            event["isBase64Encoded"] = False
+    else:
+        event["isBase64Encoded"] = False
+    return event
+
+
+def _as_text(body: bytes, headers: dict[str, str]) -> str | None:
+    """The body as a string when API Gateway would pass it as text, else None (it is then base64-encoded)."""
+    if headers.get("content-encoding", "").strip():
+        return None
+    media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.startswith("text/"):
+        return None
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _lambda_response(result: Any) -> tuple[int, dict[str, str], bytes]:
+    """Status, headers and body bytes of a Lambda's payload v2 response (a dict with statusCode)."""
+    if not isinstance(result, dict) or "statusCode" not in result:
+        # API Gateway's "inferred" format: any other JSON value is a 200 with that value as the body.
+        return HTTPStatus.OK, {"content-type": "application/json"}, orjson.dumps(result)
+    headers = {str(name): str(value) for name, value in (result.get("headers") or {}).items()}
+    body = result.get("body") or ""
+    if result.get("isBase64Encoded"):
+        data = base64.b64decode(body)
+    else:
+        data = body.encode("utf-8") if isinstance(body, str) else orjson.dumps(body)
+    return int(result["statusCode"]), headers, data
+
+
+def _stop_on_signal(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _split_target(target: str) -> tuple[str, str]:
+    """Path and raw query string of a request target (origin-form or absolute-form)."""
+    parts = urlsplit(target)
+    return parts.path or "/", parts.query
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port."
+)
+@click.option(
+    "--allow-origin",
+    "allow_origins",
+    multiple=True,
+    metavar="ORIGIN",
+    help="A shop page origin allowed to call the API from a browser (CORS), e.g. http://localhost:3000. "
+    "Repeatable; '*' allows any. None by default.",
+)
+@click.option(
+    "--store",
+    default=None,
+    metavar="URL",
+    help="Raw store: file:///abs/dir or s3://bucket[/prefix]. [default: RAW_STORE_URL, else .data/raw]",
+)
+@click.option(
+    "--workers",
+    default=DEFAULT_WORKERS,
+    show_default=True,
+    type=click.IntRange(1, 1024),
+    help="Connections served at once; more wait in a bounded queue, and past it are answered 503.",
+)
+def serve_command(host: str, port: int, allow_origins: tuple[str, ...], store: str | None, workers: int) -> None:
+    """Serve POST /clickstream locally with the ingest Lambda's own handler, as API Gateway calls it."""
+    store_url = store or default_store_url()
+    try:
+        server = make_server(host, port, allow_origins, store_url, limits=ServerLimits(workers=workers))
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
+    except Exception as exc:
+        raise click.ClickException(f"cannot start the ingest with store {store_url}: {exc}") from exc
+    click.echo(f"clickstream ingest listening on {server.url}{ROUTE_PATH} (store: {store_url}); Ctrl-C stops")
+    if threading.current_thread() is threading.main_thread():
+        # `docker stop` and process managers send SIGTERM: stop as cleanly as on Ctrl-C.
+        signal.signal(signal.SIGTERM, _stop_on_signal)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

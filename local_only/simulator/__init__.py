@@ -1,0 +1,9 @@
+"""Seeded, deterministic synthetic shop traffic, sent through the real ingest Lambda handler.
+
+``generate`` runs it into a store; ``iter_requests`` is the pure generator of API Gateway events (no I/O).
+"""
+
+from local_only.simulator.plan import TrafficOptions, iter_requests
+from local_only.simulator.run import GenerationSummary, generate
+
+__all__ = ["GenerationSummary", "TrafficOptions", "generate", "iter_requests"]
