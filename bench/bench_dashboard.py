@@ -15,6 +15,7 @@ conditions. The target is under 2 s per page at 5M events.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import subprocess
@@ -122,7 +123,7 @@ def main() -> None:
     for name, loader in PAGE_LOADERS.items():
         for label, chosen in variants:
             before = warehouse.queries_run
-            seconds = time_page(lambda loader=loader, chosen=chosen: loader(warehouse, chosen), args.repeat)
+            seconds = time_page(functools.partial(loader, warehouse, chosen), args.repeat)
             queries = (warehouse.queries_run - before) // (args.repeat + 1)
             print(
                 f"{name:<12} {label:<24} {queries:>7} {statistics.median(seconds):>9.3f} "

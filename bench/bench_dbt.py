@@ -40,6 +40,7 @@ from psycopg2 import sql
 from local_only.postgres import Connection, LocalPostgres
 from warehouse.connection import WarehouseSettings
 from warehouse.migrate import migrate, set_role_passwords
+from warehouse.rows import one_row
 
 REPO = Path(__file__).resolve().parents[1]
 START = date(2025, 10, 6)
@@ -128,7 +129,7 @@ def _iso(moment: datetime) -> str:
 def _scalar(target: Connection, query: str) -> Any:
     with psycopg2.connect(target.dsn()) as conn, conn.cursor() as cursor:
         cursor.execute(query)
-        return cursor.fetchone()[0]
+        return one_row(cursor)[0]
 
 
 def fresh_warehouse(server: LocalPostgres, name: str) -> tuple[Connection, WarehouseSettings, dict[str, str]]:

@@ -34,6 +34,7 @@ from loader_lambda.lines import parse_object
 from local_only.postgres import Connection, LocalPostgres
 from raw_store import open_store
 from warehouse.migrate import migrate
+from warehouse.rows import one_row
 
 FIRST_HOUR = datetime(2025, 12, 1, 0, tzinfo=UTC)
 HOURS = 10
@@ -159,7 +160,7 @@ def run_inserts(path: Path, target: Connection) -> float:
 def count_rows(target: Connection) -> int:
     with psycopg2.connect(target.dsn()) as conn, conn.cursor() as cursor:
         cursor.execute("select count(*) from raw.raw_events")
-        return int(cursor.fetchone()[0])
+        return int(one_row(cursor)[0])
 
 
 def main() -> None:

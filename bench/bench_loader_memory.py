@@ -31,6 +31,7 @@ import psycopg2
 
 from bench.bench_loader import fresh_database
 from local_only.postgres import Connection, LocalPostgres
+from warehouse.rows import one_row
 
 HOUR = datetime(2025, 12, 1, 5, tzinfo=UTC)
 _PEAK_RSS_WRAPPER = (
@@ -101,7 +102,7 @@ def run_loader(root: Path, target: Connection) -> tuple[float, float, str]:
 def landed(target: Connection) -> tuple[int, int]:
     with psycopg2.connect(target.dsn()) as conn, conn.cursor() as cursor:
         cursor.execute("select (select count(*) from raw.raw_events), (select count(*) from raw.rejected_lines)")
-        rows, rejected = cursor.fetchone()
+        rows, rejected = one_row(cursor)
         return int(rows), int(rejected)
 
 

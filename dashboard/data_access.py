@@ -12,7 +12,7 @@ The benchmark times exactly these.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -157,7 +157,7 @@ class Warehouse:
                     f"{_first_line(error)}. It should be the dashboard role, and dbt should build as transformer."
                 ) from error
             self.queries_run += 1
-            names = [column.name for column in cursor.description]
+            names = [column.name for column in cursor.description or ()]  # None only for a statement without rows
             return [dict(zip(names, (_plain(value) for value in row), strict=True)) for row in cursor.fetchall()]
 
     def clear_cache(self) -> None:
@@ -235,7 +235,7 @@ def default_filters(found: WarehouseStatus, days: int) -> Filters:
 
 def _session_conditions(filters: Filters, include_bots: bool, day_column: str = "session_date") -> sql.Composable:
     """Filters on marts.sessions (or a mart with the same columns); values are the named parameters of `_params`."""
-    parts = [sql.SQL("{} between %(start)s and %(end)s").format(sql.Identifier(day_column))]
+    parts: list[sql.Composable] = [sql.SQL("{} between %(start)s and %(end)s").format(sql.Identifier(day_column))]
     if filters.device_type is not None:
         parts.append(sql.SQL("coalesce(device_type, '(not set)') = %(device_type)s"))
     if filters.channel is not None:
@@ -247,7 +247,7 @@ def _session_conditions(filters: Filters, include_bots: bool, day_column: str = 
 
 def _mart_conditions(filters: Filters, day_column: str, sliced: bool) -> sql.Composable:
     """Filters on a daily mart: the range, and device type and channel when the mart has them (`sliced`)."""
-    parts = [sql.SQL("{} between %(start)s and %(end)s").format(sql.Identifier(day_column))]
+    parts: list[sql.Composable] = [sql.SQL("{} between %(start)s and %(end)s").format(sql.Identifier(day_column))]
     if sliced and filters.device_type is not None:
         parts.append(sql.SQL("device_type = %(device_type)s"))
     if sliced and filters.channel is not None:
@@ -778,7 +778,8 @@ def health(warehouse: Warehouse, filters: Filters) -> HealthData:
     return HealthData(last["last_loaded_at"], hours, totals, transform_runs(warehouse))
 
 
-PAGE_LOADERS = {
+# What each page reads, by its name (bench/bench_dashboard.py times each).
+PAGE_LOADERS: dict[str, Callable[[Warehouse, Filters], object]] = {
     "overview": overview,
     "funnel": funnel,
     "products": products,

@@ -179,7 +179,8 @@ def read_lock(path: Path = DEV_LOCK) -> list[Locked]:
 
 def target_environment(python_version: str, machine: str = "x86_64") -> dict[str, str]:
     """PEP 508 marker values for CPython `python_version` on Linux `machine` (not necessarily this one)."""
-    environment = dict(default_environment())
+    # packaging types default_environment() as a TypedDict (values `object` to mypy); every value is a str.
+    environment = {key: str(value) for key, value in default_environment().items()}
     environment |= {
         "python_version": python_version,
         "python_full_version": f"{python_version}.0",
@@ -376,7 +377,8 @@ def build_requirements(sdist: Path) -> list[str]:
         member = next(
             (m for m in archive.getmembers() if m.name.count("/") == 1 and m.name.endswith("/pyproject.toml")), None
         )
-        pyproject = tomllib.loads(archive.extractfile(member).read().decode()) if member else {}
+        found = archive.extractfile(member) if member else None  # None too when the member is not a file
+        pyproject = tomllib.loads(found.read().decode()) if found else {}
     return list(pyproject.get("build-system", {}).get("requires", _LEGACY_BUILD_REQUIRES))
 
 
@@ -395,7 +397,7 @@ def _hashed(path: Path, pins: Iterable[str], locked: dict[str, Locked]) -> Path:
 
 def _installer_tools(compiled: Iterable[Path], locked: dict[str, Locked]) -> list[str]:
     """pip, setuptools and wheel, and whatever a compiled sdist needs to build, each at the lock's version."""
-    names = {canonicalize_name(name) for name in INSTALLER_TOOLS}
+    names: set[str] = {canonicalize_name(name) for name in INSTALLER_TOOLS}
     for sdist in compiled:
         for text in build_requirements(sdist):
             requirement = Requirement(text)

@@ -43,6 +43,8 @@ class IngestSettings(BaseSettings):
     def resolve_salt(self) -> str:
         if self.hash_salt:
             return self.hash_salt
+        if not self.hash_salt_param:  # the validator above refuses settings without either
+            raise ValueError("set HASH_SALT, or HASH_SALT_PARAM naming an SSM SecureString parameter")
         from aws_lambda_powertools.utilities import parameters
 
         return str(parameters.get_parameter(self.hash_salt_param, decrypt=True, max_age=3600))

@@ -23,6 +23,7 @@ from psycopg2.extras import execute_values
 from loader_lambda.lines import ParsedObject
 from loader_lambda.window import LoadPlan
 from raw_store import ObjectInfo
+from warehouse.rows import one_row
 
 _HOUR_LOCK_NAMESPACE = 0x6C6F6164  # "load"
 # A run holds this lock (keyed by its run_id) for as long as its first session lives, so a later run can tell a
@@ -126,7 +127,7 @@ class Ledger:
             cursor.execute("select run_id::text from raw.loader_runs where status = 'running'")
             for (run_id,) in cursor.fetchall():
                 cursor.execute("select pg_try_advisory_lock(%s, hashtext(%s))", (_RUN_LOCK_NAMESPACE, run_id))
-                if not cursor.fetchone()[0]:
+                if not one_row(cursor)[0]:
                     continue  # alive
                 try:
                     cursor.execute(

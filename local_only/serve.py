@@ -106,10 +106,15 @@ class ClickstreamServer(BoundedHTTPServer):
         stream.flush()
 
     @property
+    def host(self) -> str:
+        """The address it listens on, as text (typeshed allows bytes too, which only AF_UNIX servers have)."""
+        host = self.server_address[0]
+        return host.decode() if isinstance(host, bytes | bytearray) else host
+
+    @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
-        host = f"[{host}]" if ":" in str(host) else host
-        return f"http://{host}:{port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.server_port}"
 
     def cors_origin(self, origin: str | None) -> str | None:
         """The Access-Control-Allow-Origin value for a request from `origin`, or None when it is not allowed."""
@@ -249,7 +254,7 @@ class _RequestHandler(BoundedRequestHandler):
             body=body,
             protocol=self.request_version,
             source_ip=self.client_address[0],
-            domain_name=self.headers.get("host") or f"{self.server.server_address[0]}:{self.server.server_port}",
+            domain_name=self.headers.get("host") or f"{self.server.host}:{self.server.server_port}",
             port=self.server.server_port,
         )
         self._invoke(event, origin)

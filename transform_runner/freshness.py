@@ -13,6 +13,8 @@ from typing import Any
 import psycopg2.extensions
 from psycopg2 import sql
 
+from warehouse.rows import one_row
+
 
 @dataclass(frozen=True)
 class Freshness:
@@ -26,12 +28,12 @@ def measure(conn: psycopg2.extensions.connection, events_relation: str | None, n
         return Freshness(None, None)
     with conn.cursor() as cursor:
         cursor.execute("select to_regclass(%s)", (events_relation,))
-        if cursor.fetchone()[0] is None:
+        if one_row(cursor)[0] is None:
             return Freshness(None, None)
         cursor.execute(
             sql.SQL("select max(received_at) from {}").format(sql.Identifier(*events_relation.split(".", 1)))
         )
-        newest = cursor.fetchone()[0]
+        newest = one_row(cursor)[0]
     if newest is None:
         return Freshness(None, None)
     return Freshness(newest, round(max(0.0, (now - newest).total_seconds() / 60), 2))

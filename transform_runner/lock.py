@@ -10,6 +10,8 @@ import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 
+from warehouse.rows import one_row
+
 # "clkt": one key for every transform of this warehouse (the migrator's is "clks").
 BUILD_LOCK_KEY = 0x636C6B74
 
@@ -24,7 +26,7 @@ def acquire_build_lock(conn: psycopg2.extensions.connection, timeout_seconds: fl
     with conn.cursor() as cursor:
         if timeout_seconds <= 0:
             cursor.execute("select pg_try_advisory_lock(%s)", (BUILD_LOCK_KEY,))
-            if cursor.fetchone()[0]:
+            if one_row(cursor)[0]:
                 return
         else:
             # lock_timeout bounds the wait inside the server; 0 would mean "wait forever", hence the branch above.

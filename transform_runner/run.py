@@ -30,6 +30,7 @@ from transform_runner.ledger import close_abandoned as close_abandoned_runs
 from transform_runner.lock import LockTimeout, acquire_build_lock, release_build_lock
 from transform_runner.settings import TransformSettings
 from warehouse.connection import WarehouseSettings
+from warehouse.rows import one_row
 
 logger = logging.getLogger("transform_runner")
 
@@ -89,11 +90,11 @@ def _count(conn: psycopg2.extensions.connection, relations: list[str]) -> dict[s
     with conn.cursor() as cursor:
         for relation in relations:
             cursor.execute("select to_regclass(%s)", (relation,))
-            if cursor.fetchone()[0] is None:
+            if one_row(cursor)[0] is None:
                 counts[relation] = 0
                 continue
             cursor.execute(sql.SQL("select count(*) from {}").format(sql.Identifier(*relation.split(".", 1))))
-            counts[relation] = int(cursor.fetchone()[0])
+            counts[relation] = int(one_row(cursor)[0])
     return counts
 
 

@@ -33,6 +33,8 @@ class WarehouseSettings(BaseSettings):
     def resolve_password(self) -> str:
         if self.password is not None:
             return self.password
+        if self.password_param is None:  # _has_password refuses settings without either
+            raise ValueError("set DW_PG_PASSWORD, or DW_PG_PASSWORD_PARAM naming an SSM SecureString parameter")
         from aws_lambda_powertools.utilities import parameters
 
         return str(parameters.get_parameter(self.password_param, decrypt=True, max_age=300))

@@ -15,6 +15,8 @@ from importlib import resources
 import psycopg2.extensions
 from psycopg2 import sql
 
+from warehouse.rows import one_row
+
 _MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 _LOCK_KEY = 0x636C6B73  # "clks": one lock for every migrator of this warehouse
 ROLE_NAMES = ("loader", "transformer", "dashboard")
@@ -91,10 +93,10 @@ def migrate(conn: psycopg2.extensions.connection) -> list[Migration]:
 def current_version(conn: psycopg2.extensions.connection) -> int:
     with conn.cursor() as cursor:
         cursor.execute("select to_regclass('ops.schema_migrations')")
-        if cursor.fetchone()[0] is None:
+        if one_row(cursor)[0] is None:
             return 0
         cursor.execute("select coalesce(max(version), 0) from ops.schema_migrations")
-        return int(cursor.fetchone()[0])
+        return int(one_row(cursor)[0])
 
 
 def set_role_passwords(conn: psycopg2.extensions.connection, passwords: dict[str, str]) -> list[str]:

@@ -18,7 +18,8 @@ def page_ui() -> ui.TagChild:
             ui.card(ui.card_header("Purchase funnel"), ui.output_ui("steps_table"), ui.output_ui("chart")),
             ui.card(
                 ui.card_header("Split"),
-                ui.input_radio_buttons("split_by", None, dict(SPLITS), selected="device_type", inline=True),
+                # From the items: a dict keyed by SplitBy is not the dict[str, ...] shiny's choices are typed as.
+                ui.input_radio_buttons("split_by", None, dict(SPLITS.items()), selected="device_type", inline=True),
                 ui.output_ui("split_chart"),
             ),
             col_widths=(6, 6),

@@ -120,7 +120,7 @@ def arrival(rng: random.Random, *, returning: bool, week: str) -> Arrival:
             f"utm_source={source}&utm_medium=cpc&utm_campaign={_one_of(_PAID_SEARCH_CAMPAIGNS, rng)}"
             f"&utm_term={_one_of(_SEARCH_TERMS, rng)}&{click}={_click_id(rng)}"
         )
-        referrer = "https://www.bing.com/" if bing else "https://www.google.com/"
+        referrer: str | None = "https://www.bing.com/" if bing else "https://www.google.com/"
         return Arrival(kind, referrer, query, Landing.PRODUCT, 1.15)
     if kind == "organic_social":
         return Arrival(kind, _pick(_SOCIAL_SITES, rng), "", Landing.PRODUCT, 0.6)

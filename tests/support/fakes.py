@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -43,7 +44,8 @@ class MemoryStore:
             if key.startswith(prefix):
                 yield ObjectInfo(key, len(self.objects[key]), "", datetime.now(UTC))
 
-    def lines(self, prefix: str) -> list[dict[str, Any]]:
+    # builtins.list: inside the class, `list` is the method above.
+    def lines(self, prefix: str) -> builtins.list[dict[str, Any]]:
         return [
             json.loads(line)
             for key in sorted(self.objects)
