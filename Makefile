@@ -14,8 +14,8 @@ RUNTIME_LOCK := requirements/runtime.lock
 UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --generate-hashes --python-version 3.11 \
 	--custom-compile-command 'make lock' pyproject.toml requirements/tools.in
 
-.PHONY: help install lock lock-check test test-unit test-integration lint lint-sql format schema demo demo-down bench package \
-	clean
+.PHONY: help install lock lock-check test test-unit test-integration lint lint-sql format generate generate-check schema demo \
+	demo-down bench package clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -59,26 +59,32 @@ test-unit: $(STAMP) ## Only the fast in-process tests
 test-integration: $(STAMP) ## Only the tests that start real services
 	$(BIN)/pytest -m "integration or e2e" $(PYTEST_ARGS)
 
-lint: $(STAMP) lock-check ## ruff (lint + format check), the JSON Schema and the locks up to date (the SQL: make lint-sql)
+# The gates .ci/run runs before the tests (CONTRIBUTING.md: the lint gates); tests/infra/test_ci_gates.py checks
+# that each is named here. mypy and lint-imports read their settings from pyproject.toml.
+lint: $(STAMP) ## ruff (check, format), mypy, the import layers, generated files and locks up to date (SQL: lint-sql)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/clickstream schema --check
-	@echo "lint: Python, schema and locks done; the dbt models' SQL is linted by make lint-sql (it needs a warehouse)"
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+	$(MAKE) --no-print-directory generate-check
+	$(MAKE) --no-print-directory lock-check
+	@echo "lint: done; the dbt models' SQL is linted by make lint-sql"
 
-# sqlfluff's dbt templater compiles every model, so it needs a warehouse: the one DW_PG_* name, else the demo's
-# (started if stopped; it picks a new port on each start, hence the port file).
-lint-sql: $(STAMP) ## sqlfluff over dbt_project/ (dbt templater) against DW_PG_*, else the demo's PostgreSQL
-	@if [ -z "$$DW_PG_HOST" ]; then \
-		test -f .data/warehouse.env || { echo "lint-sql: set DW_PG_* or run make demo first" >&2; exit 2; }; \
-		$(BIN)/python -c 'from pathlib import Path; from local_only.postgres import LocalPostgres; \
-			LocalPostgres(Path(".data/pg")).ensure_running()' && \
-		set -a && . ./.data/warehouse.env && set +a && export DW_PG_PORT=$$(cat .data/pg/port); \
-	fi; \
-	$(BIN)/sqlfluff lint dbt_project
+# sqlfluff's dbt templater compiles every model, so it needs a warehouse: local_only/sql_lint.py starts a
+# throwaway PostgreSQL (Debian's binaries, as the tests do), migrates it, lints, builds, lints again, removes it.
+lint-sql: $(STAMP) ## sqlfluff over dbt_project/ (dbt templater), empty and built, against a throwaway PostgreSQL
+	$(BIN)/python -m local_only.sql_lint
 
 format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Every generated file, one command each; generate-check runs the same generators' --check, in the same order.
+generate: $(STAMP) ## Regenerate every generated file (the JSON Schema, ...)
+	$(BIN)/clickstream schema
+
+generate-check: $(STAMP) ## Fail when a generated file is not what make generate would write (in make lint)
+	$(BIN)/clickstream schema --check
 
 schema: $(STAMP) ## Regenerate docs/schema/event-v1.schema.json from the event model
 	$(BIN)/clickstream schema
@@ -98,4 +104,4 @@ bench: $(STAMP) ## Run the benchmarks (docs/benchmarks.md has the figures and th
 	$(BIN)/python -m bench.bench_loader
 
 clean: ## Remove the venv, caches and local data
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .data
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .hypothesis .data
