@@ -26,7 +26,10 @@ class ObjectInfo:
 class RawStore(Protocol):
     """Where raw objects live: an S3 bucket (production) or a local directory (demo, tests)."""
 
-    url: str
+    @property
+    def url(self) -> str:
+        """Where the store is (``s3://bucket/prefix``, ``file:///...``): read-only, so a wrapper may derive it."""
+        ...
 
     def put(self, key: str, data: bytes, content_type: str = "application/x-ndjson") -> ObjectInfo:
         """Store `data` under `key` durably and atomically; return only once it is safe."""

@@ -15,6 +15,7 @@ import pytest
 from support.dashboard_kit import BuiltWarehouse, dashboard_env, serving
 
 from local_only.postgres import free_port
+from warehouse.rows import one_row
 
 pytestmark = pytest.mark.e2e
 
@@ -41,7 +42,7 @@ class Marts:
     def row(self, query: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...]:
         with self.conn.cursor() as cursor:
             cursor.execute(query, params)
-            return cursor.fetchone()
+            return one_row(cursor)
 
     def close(self) -> None:
         self.conn.close()

@@ -87,7 +87,7 @@ def plain(built_marts: BuiltWarehouse) -> Iterator[Any]:
     conn.autocommit = True
 
     def rows(query: str, filters: Filters) -> list[dict[str, Any]]:
-        params = {"start": filters.start, "end": filters.end}
+        params: dict[str, object] = {"start": filters.start, "end": filters.end}
         params |= {"device_type": filters.device_type, "channel": filters.channel}
         with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cursor:
             cursor.execute(query, params)

@@ -40,7 +40,7 @@ def test_the_default_range_is_the_last_days_with_data_within_what_exists() -> No
 def test_the_default_range_leaves_the_previous_period_inside_a_two_week_demo() -> None:
     demo = WarehouseStatus("ready", first_day=date(2025, 3, 3), last_day=date(2025, 3, 16))
     default = default_filters(demo, DashboardSettings().default_days)
-    assert default.start > demo.first_day
+    assert demo.first_day is not None and default.start > demo.first_day
     assert default.previous().start >= date(2025, 3, 3)
 
 

@@ -18,6 +18,7 @@ from support.dbt_invoke import Dbt, prepare_warehouse
 from support.loader_kit import iso_ms
 
 from local_only.postgres import Connection
+from warehouse.rows import one_row
 
 pytestmark = pytest.mark.integration
 
@@ -95,7 +96,7 @@ def test_a_run_committing_after_a_build_is_staged_by_the_next(
         with admin.cursor() as cursor:
             assert _staged(cursor) == ["first", "quick", "slow"], "the late commit was lost"
             cursor.execute("select count(*) from marts.clickstream_events where event_id = 'slow'")
-            assert cursor.fetchone()[0] == 1
+            assert one_row(cursor)[0] == 1
 
         # One more run, finished before the build that stages it: the build after that re-reads that run's rows
         # (it finished after its newest row was loaded), not the hour before them, where the slow row lies.

@@ -29,6 +29,7 @@ import pytest
 
 from infra.package import build_warehouse_bundle, locked_versions, target_environment
 from local_only.postgres import Connection, LocalPostgres
+from warehouse.rows import one_row
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -127,7 +128,7 @@ def _login(warehouse: Connection, role: str) -> str:
     try:
         with conn.cursor() as cursor:
             cursor.execute("select current_user")
-            return cursor.fetchone()[0]
+            return one_row(cursor)[0]
     finally:
         conn.close()
 
@@ -226,9 +227,9 @@ def test_run_transform_builds_the_marts_as_the_transformer(
     try:
         with conn.cursor() as cursor:
             cursor.execute("select count(*), count(distinct visitor_id) from marts.sessions")
-            sessions, visitors = cursor.fetchone()
+            sessions, visitors = one_row(cursor)
             cursor.execute("select count(*) from marts.clickstream_events")
-            events = cursor.fetchone()[0]
+            events = one_row(cursor)[0]
             cursor.execute("select status, trigger from ops.transform_runs order by started_at")
             runs = cursor.fetchall()
     finally:

@@ -68,7 +68,7 @@ def wheelhouse(bundle: Bundle, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 
 def _distributions(wheelhouse: Path) -> dict[str, Path]:
-    found = {}
+    found: dict[str, Path] = {}
     for path in wheelhouse.iterdir():
         name = (parse_wheel_filename if path.suffix == ".whl" else parse_sdist_filename)(path.name)[0]
         assert name not in found, f"two files for {name}: {path.name}, {found[name].name}"
@@ -159,7 +159,7 @@ def test_the_wheelhouse_holds_the_locks_versions_and_bundle_lock_names_each(whee
     machine = WAREHOUSE_TARGETS[default_arch()].uv_platform.split("-")[0]
     locked = locked_versions(target_environment(WAREHOUSE_PYTHON, machine))
     pins = {entry.name: entry.version for entry in read_lock(wheelhouse.parent / BUNDLE_LOCK)}
-    files = {}
+    files: dict[str, str] = {}
     for path in wheelhouse.iterdir():
         name, version = (parse_wheel_filename if path.suffix == ".whl" else parse_sdist_filename)(path.name)[:2]
         files[name] = str(version)

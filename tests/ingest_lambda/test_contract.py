@@ -9,6 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from ingest_lambda.contract import (
     MAX_BATCH_EVENTS,
@@ -50,7 +51,7 @@ def validate(data: dict[str, Any]) -> ClickstreamEvent:
     return ClickstreamEvent.model_validate(data)
 
 
-def errors_of(data: dict[str, Any]) -> list[dict[str, Any]]:
+def errors_of(data: dict[str, Any]) -> list[ErrorDetails]:
     with pytest.raises(ValidationError) as caught:
         ClickstreamEvent.model_validate(data)
     return caught.value.errors()
@@ -232,7 +233,8 @@ def test_empty_id_does_not_count_as_attribution() -> None:
 def test_iso_timestamp_with_z() -> None:
     parsed = validate(event(eventTimestamp="2025-12-06T05:12:34.567Z"))
     assert parsed.event_timestamp == datetime(2025, 12, 6, 5, 12, 34, 567000, tzinfo=UTC)
-    assert parsed.event_timestamp.utcoffset().total_seconds() == 0
+    offset = parsed.event_timestamp.utcoffset()
+    assert offset is not None and offset.total_seconds() == 0
 
 
 def test_iso_timestamp_with_offset_is_converted_to_utc() -> None:

@@ -108,7 +108,7 @@ def test_an_object_that_arrives_after_its_hour_was_loaded_is_picked_up_by_the_ne
     assert compacted == {*on_time, late}
 
 
-def schedule(at: Any) -> dict[str, str]:
+def schedule(at: Any) -> dict[str, Any]:
     return {
         "version": "0",
         "detail-type": "Scheduled Event",

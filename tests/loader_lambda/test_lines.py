@@ -15,6 +15,7 @@ import orjson
 import pytest
 
 from loader_lambda.lines import ParsedObject, parse_numbered, parse_object, read_lines
+from loader_lambda.streaming import Overlong
 
 pytestmark = pytest.mark.unit
 
@@ -221,7 +222,7 @@ def test_read_lines_splits_on_newline_only() -> None:
 
 def test_parse_numbered_matches_parse_object() -> None:
     data = line(n=1) + b"\n[1]\n\n" + line(n=4) + b"\r\n"
-    numbered = list(enumerate(data.split(b"\n")[:-1], start=1))
+    numbered: list[tuple[int, bytes | Overlong]] = list(enumerate(data.split(b"\n")[:-1], start=1))
 
     from_object = parse(data)
     from_numbered = parse_numbered(KEY, "etag-1", len(data), numbered, HOUR)

@@ -47,6 +47,7 @@ def test_a_line_over_the_limit_comes_out_as_its_prefix_size_and_hash(chunk: int)
 
     assert lines[0] == b"first" and lines[2] == b"last" and len(lines) == 3
     assert lines[1] == Overlong(long[:KEPT_PREFIX_BYTES], len(long), hashlib.sha256(long).hexdigest())
+    assert isinstance(lines[1], Overlong)
     assert f"{len(long)} bytes" in lines[1].reason and hashlib.sha256(long).hexdigest() in lines[1].reason
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from referencing import Registry, Resource
+from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 from support.openapi_doc import GENERATED_MARKER, OPENAPI_PATH, load_openapi, model_components, regenerate
 
@@ -23,7 +23,7 @@ DOC_URI = "urn:clickstream:openapi"
 
 def request_body_validator(doc: dict[str, Any]) -> jsonschema.Draft202012Validator:
     """A validator for ClickstreamRequest with the document's components resolvable."""
-    registry = Registry().with_resource(DOC_URI, Resource(contents=doc, specification=DRAFT202012))
+    registry = Registry().with_resource(DOC_URI, DRAFT202012.create_resource(doc))
     schema = {"$ref": f"{DOC_URI}#/components/schemas/ClickstreamRequest"}
     return jsonschema.Draft202012Validator(schema, registry=registry)
 

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -34,7 +35,9 @@ class FakeClock:
         self.moment += timedelta(minutes=minutes)
 
 
-def _job(clock: FakeClock, stop: threading.Event, runs: int, outcomes: dict[int, object], minutes: float = 12):
+def _job(
+    clock: FakeClock, stop: threading.Event, runs: int, outcomes: dict[int, object], minutes: float = 12
+) -> tuple[Callable[[datetime], bool], list[datetime]]:
     """A job that takes `minutes`, fails or raises as `outcomes` says for its n-th call, and stops after `runs`."""
     fired: list[datetime] = []
 

@@ -101,7 +101,8 @@ def test_seed_event_is_accepted_and_stored_under_its_hour(served: RunningServer)
     key = new_keys.pop()
     match = EVENT_KEY.match(key)
     assert match, key
-    hour = datetime(*(int(part) for part in match.groups()), tzinfo=UTC)
+    year, month, day, hour_of_day = (int(part) for part in match.groups())
+    hour = datetime(year, month, day, hour_of_day, tzinfo=UTC)
     assert before <= hour <= after
     [line] = stored_lines(served, key)
     sent = json.loads(SEED_BODY)

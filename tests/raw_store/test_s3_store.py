@@ -15,7 +15,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.s3.models import s3_backends
 from moto.server import ThreadedMotoServer
 
-from raw_store import StorageError, open_store
+from raw_store import RawStore, StorageError, open_store
 from raw_store.s3_store import S3Store
 
 pytestmark = pytest.mark.integration
@@ -178,7 +178,7 @@ def test_missing_bucket_is_a_storage_error(aws_env: str) -> None:
 )
 def test_unreachable_endpoint_is_a_storage_error(
     monkeypatch: pytest.MonkeyPatch,
-    operation: Callable[[S3Store], object],
+    operation: Callable[[RawStore], object],
     message: str,
 ) -> None:
     _point_aws_at(monkeypatch, f"http://127.0.0.1:{_free_port()}")  # nothing listens there

@@ -92,6 +92,7 @@ def load_traffic(built: BuiltWarehouse, raw_root: Path, start: date, days: int, 
 
 def build_marts(built: BuiltWarehouse, work: Path) -> None:
     """`dbt build` of the models and seeds (data tests are the dbt suite's business) as `transformer`."""
+    from dbt.artifacts.schemas.run import RunExecutionResult
     from dbt.cli.main import dbtRunner
 
     with pytest.MonkeyPatch.context() as patch:
@@ -114,7 +115,8 @@ def build_marts(built: BuiltWarehouse, work: Path) -> None:
     if not outcome.success:
         problems = [
             f"{result.node.unique_id}: {result.status}: {result.message}"
-            for result in outcome.result or []
+            # A failed build's result is the run's; other commands answer other types (a manifest, a list).
+            for result in (outcome.result if isinstance(outcome.result, RunExecutionResult) else [])
             if str(result.status) not in ("success", "pass", "skipped")
         ]
         raise AssertionError(f"dbt build failed: {outcome.exception or problems}")

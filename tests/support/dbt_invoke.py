@@ -64,11 +64,14 @@ class Dbt:
         outcome = self.attempt(command, *extra)
         if outcome.success:
             return
+        from dbt.artifacts.schemas.run import RunExecutionResult
+
         if outcome.exception is not None:
             raise AssertionError(f"dbt {command} {' '.join(extra)} failed: {outcome.exception}") from outcome.exception
         problems = [
             f"{result.node.unique_id}: {result.status}: {result.message}"
-            for result in outcome.result or []
+            # A failed build's result is the run's; other commands answer other types (a manifest, a list).
+            for result in (outcome.result if isinstance(outcome.result, RunExecutionResult) else [])
             if str(result.status) not in ("success", "pass", "skipped")
         ]
         pytest.fail(f"dbt {command} {' '.join(extra)} failed:\n" + "\n".join(problems))

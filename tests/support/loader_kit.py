@@ -29,6 +29,7 @@ from local_only.postgres import Connection
 from raw_store import RawStore, open_store
 from warehouse.connection import WarehouseSettings
 from warehouse.migrate import migrate
+from warehouse.rows import one_row
 
 HOUR = datetime(2025, 12, 6, 5, tzinfo=UTC)
 CLICKSTREAM = str(Path(sys.executable).with_name("clickstream"))
@@ -94,7 +95,7 @@ class Probe:
     def scalar(self, query: str, params: tuple[Any, ...] = ()) -> Any:
         with self.conn.cursor() as cursor:
             cursor.execute(query, params)
-            return cursor.fetchone()[0]
+            return one_row(cursor)[0]
 
     def rows(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self.conn.cursor() as cursor:

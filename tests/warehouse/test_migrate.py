@@ -13,6 +13,7 @@ from clickstream.cli import cli
 from local_only.postgres import Connection
 from warehouse import migrate as migrate_module
 from warehouse.migrate import Migration, MigrationError, available, current_version, migrate, set_role_passwords
+from warehouse.rows import one_row
 
 pytestmark = pytest.mark.integration
 PgConnection = psycopg2.extensions.connection
@@ -58,9 +59,9 @@ def test_migrate_applies_each_migration_once_and_records_it(admin: psycopg2.exte
     assert current_version(admin) == available()[-1].version
     with admin.cursor() as cursor:
         cursor.execute("select count(*) from ops.schema_migrations")
-        assert cursor.fetchone()[0] == len(available())
+        assert one_row(cursor)[0] == len(available())
         cursor.execute("select to_regclass('raw.raw_events'), to_regclass('raw.load_manifest')")
-        assert all(cursor.fetchone())
+        assert all(one_row(cursor))
 
 
 def test_a_changed_applied_migration_is_an_error(
@@ -107,7 +108,7 @@ def test_roles_have_least_privilege(roles: dict[str, PgConnection]) -> None:
             cursor.execute("delete from raw.raw_events")
     with transformer.cursor() as cursor:
         cursor.execute("select count(*) from raw.raw_events")
-        assert cursor.fetchone()[0] == 1
+        assert one_row(cursor)[0] == 1
         cursor.execute("create table marts.sessions_probe as select 1 as id")
         with pytest.raises(psycopg2.errors.InsufficientPrivilege):
             cursor.execute("insert into raw.raw_events select * from raw.raw_events")
@@ -128,7 +129,7 @@ def test_partition_function_creates_each_day_once(admin: psycopg2.extensions.con
             "values ('{}', 'k', 1, '2025-12-31T23:59:59.999Z')"
         )
         cursor.execute("select tableoid::regclass::text from raw.raw_events")
-        assert cursor.fetchone()[0] == "raw.raw_events_20251231"
+        assert one_row(cursor)[0] == "raw.raw_events_20251231"
         with pytest.raises(psycopg2.errors.CheckViolation):
             cursor.execute(
                 "insert into raw.raw_events (payload, s3_key, line_no, received_at) "

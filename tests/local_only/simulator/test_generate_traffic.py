@@ -155,7 +155,7 @@ def test__traffic__has_a_daily_and_weekly_rhythm(traffic: list[UnitTraffic]) -> 
     hours = Counter((visit_start_ms(friday, 0, rng) % (24 * HOUR_MS)) // HOUR_MS for _ in range(20_000))
     assert sum(hours[h] for h in range(19, 22)) > 5 * sum(hours[h] for h in range(2, 5))
     assert day_volume(saturday) > day_volume(friday)
-    sessions = Counter()
+    sessions: Counter[date] = Counter()
     for unit in traffic:
         sessions[unit.unit.day] += unit.sessions
     assert sessions[saturday] > sessions[friday]
