@@ -79,7 +79,8 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Every generated file, one command each; generate-check runs the same generators' --check, in the same order.
+# Every generated file, one command each (other generators join both lists); generate-check checks each without
+# writing, and fails when one is stale.
 generate: $(STAMP) ## Regenerate every generated file (the JSON Schema, ...)
 	$(BIN)/clickstream schema
 
