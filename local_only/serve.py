@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-import os
 import secrets
 import signal
 import socket
@@ -43,7 +42,7 @@ from local_only.bounded_server import (
 )
 from local_only.lambda_context import LocalLambdaContext
 from local_only.paths import default_store_url
-from local_only.salt import LOCAL_HASH_SALT, use_local_salt_if_unset
+from local_only.salt import LOCAL_HASH_SALT, local_salt
 
 ROUTE_PATH = "/clickstream"
 ROUTE_KEY = "POST /clickstream"
@@ -129,24 +128,24 @@ def make_server(
     quiet: bool = False,
     log_stream: TextIO | None = None,
     limits: ServerLimits | None = None,
+    hash_salt: str | None = None,
 ) -> ClickstreamServer:
     """A server ready for ``serve_forever()``, with the ingest configured for `store_url` (port 0: any free port).
 
-    The ingest reads its configuration from the environment, so this sets ``RAW_STORE_URL`` (and ``HASH_SALT`` to
-    the local default, ``local_only.salt``, when unset) for the whole process, clears the cached settings and
-    opens the store once, so that a bad store URL fails here instead of on the first request. A server that listens
-    beyond loopback with that public salt says so on standard error, whatever `quiet` says.
+    The ingest's services (``ingest_lambda.services``) are built here and installed for the whole process: the
+    store `store_url` names (default: ``RAW_STORE_URL``, else ``.data/raw``), opened once so that a bad store URL
+    fails here instead of on the first request, and `hash_salt` (default: ``HASH_SALT``, else the public local
+    salt, ``local_only.salt``). A server that listens beyond loopback with that public salt says so on standard
+    error, whatever `quiet` says.
     """
-    from ingest_lambda import handler as ingest_handler
-    from ingest_lambda.settings import get_settings
+    from ingest_lambda.services import build_services, set_services
+    from ingest_lambda.settings import IngestSettings
 
-    os.environ["RAW_STORE_URL"] = store_url or default_store_url()
-    public_salt = use_local_salt_if_unset()
-    get_settings.cache_clear()
-    ingest_handler._services.cache_clear()
-    ingest_handler._services()
+    salt = local_salt(hash_salt)
+    settings = IngestSettings(raw_store_url=store_url or default_store_url(), hash_salt=salt.value)
+    set_services(build_services(settings))
     server = ClickstreamServer((host, port), allow_origins, quiet=quiet, log_stream=log_stream, limits=limits)
-    if public_salt and not server.loopback_only:
+    if salt.public and not server.loopback_only:
         sys.stderr.write(public_salt_warning(server.url))
         sys.stderr.flush()
     return server

@@ -216,16 +216,16 @@ def test_cli_bad_store_url_is_a_usage_error(cli_env: str) -> None:
     assert "ftp://host/raw" in result.stderr
 
 
-def test_handler_bad_input_raises_naming_the_field(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_handler_bad_input_raises_naming_the_field(tmp_path: Path) -> None:
     from loader_lambda.handler import handler
-    from loader_lambda.settings import get_settings
+    from loader_lambda.services import build_services, override_services
+    from loader_lambda.settings import LoaderSettings
+    from warehouse.connection import WarehouseSettings
 
-    monkeypatch.setenv("RAW_STORE_URL", (tmp_path / "raw").as_uri())
-    monkeypatch.setenv("DW_PG_PORT", "1")
-    monkeypatch.setenv("DW_PG_PASSWORD", "unused")
-    get_settings.cache_clear()
-    try:
-        with pytest.raises(LoaderInputError, match="targetUtcHour"):
-            handler({"targetUtcHour": "yesterday"}, LocalLambdaContext(function_name="clickstream-loader-test"))
-    finally:
-        get_settings.cache_clear()
+    settings = LoaderSettings(raw_store_url=(tmp_path / "raw").as_uri())
+    services = build_services(settings, WarehouseSettings(port=1, password="unused"))
+    with (
+        override_services(services),
+        pytest.raises(LoaderInputError, match="targetUtcHour"),
+    ):
+        handler({"targetUtcHour": "yesterday"}, LocalLambdaContext(function_name="clickstream-loader-test"))

@@ -263,23 +263,16 @@ def test_the_pool_serves_more_clients_than_workers(small_server: RunningServer) 
 def test_a_server_beyond_loopback_without_hash_salt_warns(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    import ingest_lambda.handler as ingest_handler
-    from ingest_lambda.settings import get_settings
-
-    # make_server writes both into os.environ: setting them here makes monkeypatch restore them.
-    monkeypatch.setenv("RAW_STORE_URL", tmp_path.as_uri())
-    monkeypatch.setenv("HASH_SALT", "restored afterwards")
+    from ingest_lambda.services import override_services
 
     def warning_for(host: str, salt: str | None) -> str:
-        if salt is None:
-            monkeypatch.delenv("HASH_SALT", raising=False)
-        else:
-            monkeypatch.setenv("HASH_SALT", salt)
-        server = make_server(host, 0, (), tmp_path.as_uri(), quiet=True)
+        server = make_server(host, 0, (), tmp_path.as_uri(), quiet=True, hash_salt=salt)
         server.server_close()
         return capsys.readouterr().err
 
-    try:
+    monkeypatch.delenv("HASH_SALT", raising=False)
+    # make_server installs the ingest's services for the process; the override puts back what was there.
+    with override_services(None):
         exposed = warning_for("0.0.0.0", None)
         assert "WARNING" in exposed
         assert "HASH_SALT is not set" in exposed
@@ -287,9 +280,8 @@ def test_a_server_beyond_loopback_without_hash_salt_warns(
         assert warning_for("127.0.0.1", None) == ""
         assert warning_for("localhost", None) == ""
         assert warning_for("0.0.0.0", "a-secret-of-our-own") == ""
-    finally:
-        get_settings.cache_clear()
-        ingest_handler._services.cache_clear()
+        monkeypatch.setenv("HASH_SALT", "a-secret-from-the-environment")
+        assert warning_for("0.0.0.0", None) == ""
 
 
 def stored_ip_hashes(store: Path) -> set[str]:
