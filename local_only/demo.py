@@ -26,7 +26,7 @@ import click
 
 from local_only.paths import data_dir
 from local_only.postgres import LocalPostgres, LocalPostgresError
-from warehouse.connection import WarehouseSettings
+from warehouse.connection import WarehouseSettings, WarehouseUnreachable
 from warehouse.migrate import ROLE_NAMES, migrate, set_role_passwords
 
 if TYPE_CHECKING:
@@ -224,20 +224,19 @@ class Demo:
 
     def backfill(self, warehouse: DemoWarehouse, first: datetime, last: datetime) -> LoadSummary:
         """Every hour from `first` to `last` in one loader run (as the `loader` role), as a backfill input does."""
-        from loader_lambda.loader import WarehouseUnavailable, run_load
+        from loader_lambda.loader import run_load
         from loader_lambda.settings import LoaderSettings
-        from loader_lambda.window import plan_from_event
+        from loader_lambda.window import plan_backfill
         from raw_store import open_store
 
         started = time.perf_counter()
-        event = {"fromHour": first.isoformat(), "toHour": last.isoformat()}
         settings = LoaderSettings(raw_store_url=self.store_url)
         now = datetime.now(UTC)
-        plan = plan_from_event(event, now, settings.lookback_hours)
+        plan = plan_backfill(first, last)
         self.echo(f"backfill: loading {len(plan.hours)} hours ({first:%Y-%m-%d %H}:00 to {last:%Y-%m-%d %H}:00) ...")
         try:
             summary = run_load(plan, open_store(self.store_url), settings, warehouse.as_role("loader"), now=now)
-        except WarehouseUnavailable as exc:
+        except WarehouseUnreachable as exc:
             raise click.ClickException(f"loading failed: {exc}") from exc
         self.echo(
             f"  {summary.status}: {summary.loaded:,} objects loaded ({summary.rows:,} rows, {summary.rejected} "
