@@ -15,10 +15,11 @@ import pytest
 from support.serving import RunningServer, running_server
 
 from ingest_lambda.contract import MAX_BODY_BYTES
+from local_only.api_gateway import event_from_http
 from local_only.bounded_server import MAX_HEAD_BYTES, ServerLimits
 from local_only.lambda_context import LocalLambdaContext
 from local_only.salt import LOCAL_HASH_SALT
-from local_only.serve import build_event, make_server
+from local_only.serve import make_server
 from local_only.simulator.run import ingest_environment
 
 pytestmark = pytest.mark.integration
@@ -304,7 +305,7 @@ def test_serve_and_generate_hash_an_ip_alike_without_hash_salt(tmp_path: Path, m
 
     generated = tmp_path / "generated"
     with ingest_environment(generated.as_uri()):
-        event = build_event(
+        event = event_from_http(
             method="POST",
             raw_path="/clickstream",
             raw_query="",
