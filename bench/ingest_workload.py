@@ -23,7 +23,7 @@ USER_AGENTS = (
 
 
 def event_payload(rng: random.Random, i: int) -> dict[str, Any]:
-    """A product view as the seed's front end sends it, plus the v1 fields a real SDK adds."""
+    """A product view as a shop's front end sends it (docs/event-contract.md), plus the v1 fields a real SDK adds."""
     sku = f"sku-{rng.randrange(500)}"
     return {
         "eventName": "view_product",

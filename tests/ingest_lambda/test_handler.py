@@ -64,7 +64,7 @@ def stored_objects(root: Path, kind: str) -> list[Path]:
 
 
 def test_seed_event_verbatim_is_stored_with_all_enrichment(file_store_env: Path, lambda_context: Any) -> None:
-    # GIVEN the seed's own test event, byte for byte
+    # GIVEN the sample API Gateway event (tests/events), byte for byte
     event = load_event("apigw_v2_seed_001_section7.json")
     before = datetime.now(UTC).replace(microsecond=0)
 

@@ -29,7 +29,7 @@ from local_only.serve import serve_command
 
 pytestmark = pytest.mark.integration
 
-# The seed's sample request body (section 7 of the seed, kept in tests/events), byte for byte.
+# The sample request body (the product view of docs/event-contract.md, kept in tests/events), byte for byte.
 SEED_EVENT = load_event("apigw_v2_seed_001_section7.json")
 SEED_BODY: bytes = SEED_EVENT["body"].encode("utf-8")
 EVENT_KEY = re.compile(r"^events/(\d{4})/(\d\d)/(\d\d)/(\d\d)/event-[0-9a-f-]{36}\.json$")
