@@ -156,8 +156,8 @@ def add_line(
     if value is None:
         parsed.rejected.append((number, line, reason))
         return
-    received = parse_time(value.get(RECEIVED_AT_FIELD))
-    received_at = copy_time(received) if received is not None else fallback
+    moment = parse_time(value.get(RECEIVED_AT_FIELD))
+    received_at = copy_time(moment) if moment is not None else fallback
     parsed.days.add(received_at[:10])
     parsed.rows += 1
     parsed.copy_rows.append(b"\t".join((_copy_escape(line), escaped_key, b"%d" % number, received_at.encode())))
