@@ -298,8 +298,7 @@ def test_an_integral_float_quantity_is_accepted(served: RunningServer) -> None:
     assert status == 200, reply
 
 
-def test_serve_refuses_a_bad_store_url(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RAW_STORE_URL", "unused")
+def test_serve_refuses_a_bad_store_url() -> None:
     result = CliRunner().invoke(serve_command, ["--port", "0", "--store", "ftp://nowhere/raw"])
     assert result.exit_code == 1
     assert "unsupported store URL" in result.output
