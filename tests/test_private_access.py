@@ -4,8 +4,9 @@ Every ``.py`` under the project's packages, ``tests/``, ``bench/`` and ``infra/`
 (dunders aside) may be used only inside the top-level package that defines it; tests may use none of any project
 package, since they exercise the packages through their public API. Flagged: ``from pkg.mod import _name``,
 ``alias._name`` where the alias was imported from another package (also along a dotted chain, ``pkg.mod._name``),
-``setattr``/``getattr``/``monkeypatch.setattr``-style calls that name a private attribute of such an alias, and
-dotted strings such as ``"pkg.mod._name"`` (``monkeypatch.setattr``'s target form).
+``setattr``/``getattr``/``monkeypatch.setattr``-style calls that name a private attribute of such an alias,
+dotted strings such as ``"pkg.mod._name"`` (``monkeypatch.setattr``'s target form), and in the tests any private
+attribute reached other than through ``self`` or ``cls`` (``store._client``).
 """
 
 from __future__ import annotations
@@ -118,6 +119,10 @@ def violations_in(source: str, relative: str, own: str) -> Iterator[Violation]:
             chain = _chain(node)
             if chain and chain[0] in aliases:
                 yield Violation(relative, node.lineno, f"{'.'.join(chain)} ({aliases[chain[0]]})")
+            elif own == "tests" and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
+                # An object's private attribute, from outside the object: the tests' own classes reach theirs
+                # through self, and anything else is a project object's.
+                yield Violation(relative, node.lineno, f"{ast.unparse(node)} (another object's private attribute)")
         elif isinstance(node, ast.Call):
             args = node.args
             if (
@@ -166,7 +171,8 @@ def test_no_code_touches_a_private_name_of_another_package() -> None:
         ("x = 'ingest_lambda.handler._services'\n", 1),
         ("from ingest_lambda import handler\nhandler.__name__\nhandler.get_services()\n", 0),
         ("from raw_store.base import RawStore\n", 0),
-        ("class A:\n    _x = 1\nA._x\n", 0),
+        ("class A:\n    _x = 1\n    def f(self):\n        return self._x\n", 0),
+        ("store = open_store(url)\nstore._client.meta\n", 1),
     ],
 )
 def test_the_check_finds_what_it_should(source: str, expected: int) -> None:
@@ -177,3 +183,5 @@ def test_a_package_may_use_its_own_private_names() -> None:
     source = "import ingest_lambda.handler as h\nh._services()\nfrom ingest_lambda.settings import _x\n"
     assert list(violations_in(source, "ingest_lambda/probe.py", "ingest_lambda")) == []
     assert len(list(violations_in(source, "local_only/probe.py", "local_only"))) == 2
+    # Outside the tests, an object's own attributes are its package's business.
+    assert list(violations_in("store._client.meta\n", "raw_store/probe.py", "raw_store")) == []
