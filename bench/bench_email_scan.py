@@ -52,12 +52,11 @@ def _median_seconds(fn: Callable[[], Any], repeat: int, inner: int = 1) -> float
 
 
 def run(repeat: int) -> dict[str, float]:
-    os.environ.setdefault("RAW_STORE_URL", "file:///tmp/clickstream-bench-unused")
-    os.environ.setdefault("HASH_SALT", "bench-salt")
     import ingest_lambda.handler as ingest_handler
     from bench.bench_ingest import CountingStore
     from ingest_lambda.ingest import IngestLimits
     from ingest_lambda.privacy import Pseudonymizer
+    from ingest_lambda.services import IngestServices, set_services
     from local_only.lambda_context import LocalLambdaContext
 
     pseudo = Pseudonymizer("bench-salt")
@@ -67,7 +66,7 @@ def run(repeat: int) -> dict[str, float]:
 
     store = CountingStore()
     limits = IngestLimits(MIB + 1024, 500)
-    ingest_handler._services = lambda: (store, pseudo, limits)  # type: ignore[assignment]
+    set_services(IngestServices(store=store, pseudonymizer=pseudo, limits=limits))
     import logging
 
     devnull = open(os.devnull, "w")  # noqa: SIM115

@@ -75,15 +75,14 @@ def _percentile(values: list[int], pct: float) -> float:
 
 
 def run(single: int, batches: int, repeat: int) -> dict[str, Any]:
-    os.environ.setdefault("RAW_STORE_URL", "file:///tmp/clickstream-bench-unused")
-    os.environ.setdefault("HASH_SALT", "bench-salt")
     import ingest_lambda.handler as ingest_handler
+    from ingest_lambda.services import build_services, set_services
+    from ingest_lambda.settings import IngestSettings
     from local_only.lambda_context import LocalLambdaContext
 
-    store = CountingStore()
-    _, pseudonymizer, limits = ingest_handler._services()
-    ingest_handler._services.cache_clear()
-    ingest_handler._services = lambda: (store, pseudonymizer, limits)  # type: ignore[assignment]
+    # The default limits and a real salt, with a store that only counts (its URL is never opened).
+    settings = IngestSettings(raw_store_url="file:///tmp/clickstream-bench-unused", hash_salt="bench-salt")
+    set_services(build_services(settings, store=CountingStore()))
     context = LocalLambdaContext()
     # Log lines are still formatted (that is the handler's work) but written to /dev/null, not a terminal.
     devnull = open(os.devnull, "w")  # noqa: SIM115

@@ -2,7 +2,7 @@
 
 (a) the loader (`clickstream load`, a separate process: its wall time and peak RSS),
 (b) PostgreSQL's own COPY of the same rows from one file (the limit),
-(c) the seed's way: INSERT in batches of 200 rows, one transaction per batch.
+(c) row inserts: INSERT in batches of 200 rows, one transaction per batch.
 
 Both layouts of the issue: 10,000 objects of 100 lines and 100,000 objects of 10 lines, in the local store.
 A durable PostgreSQL 15 (fsync on) started for the run; each measurement starts from an empty table.
@@ -138,7 +138,7 @@ def run_copy(path: Path, target: Connection) -> float:
 
 
 def run_inserts(path: Path, target: Connection) -> float:
-    """The seed's ETL: rows read, then INSERT ... VALUES in batches of 200, each batch committed."""
+    """Row-by-row ETL: rows read, then INSERT ... VALUES in batches of 200, each batch committed."""
     rows: list[tuple[str, str, int, str]] = []
     for line in path.read_bytes().splitlines():
         payload, key, number, received = line.split(b"\t")

@@ -8,6 +8,8 @@ from typing import Any
 
 import orjson
 
+from local_only.api_gateway import http_api_event
+
 USER_AGENTS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36",
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
@@ -21,7 +23,7 @@ USER_AGENTS = (
 
 
 def event_payload(rng: random.Random, i: int) -> dict[str, Any]:
-    """A product view as the seed's front end sends it, plus the v1 fields a real SDK adds."""
+    """A product view as a shop's front end sends it (docs/event-contract.md), plus the v1 fields a real SDK adds."""
     sku = f"sku-{rng.randrange(500)}"
     return {
         "eventName": "view_product",
@@ -49,29 +51,16 @@ def event_payload(rng: random.Random, i: int) -> dict[str, Any]:
 
 def api_event(body: bytes, rng: random.Random, i: int) -> dict[str, Any]:
     ua = USER_AGENTS[i % len(USER_AGENTS)]
-    return {
-        "version": "2.0",
-        "routeKey": "POST /clickstream",
-        "rawPath": "/clickstream",
-        "rawQueryString": "",
-        "headers": {"content-type": "application/json", "user-agent": ua, "cloudfront-viewer-country": "VN"},
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "bench",
-            "requestId": f"req-{i}",
-            "stage": "$default",
-            "timeEpoch": 1_765_000_000_000 + i,
-            "http": {
-                "method": "POST",
-                "path": "/clickstream",
-                "protocol": "HTTP/1.1",
-                "sourceIp": f"203.0.113.{rng.randrange(256)}",
-                "userAgent": ua,
-            },
-        },
-        "body": body.decode(),
-        "isBase64Encoded": False,
-    }
+    return http_api_event(
+        headers={"content-type": "application/json", "user-agent": ua, "cloudfront-viewer-country": "VN"},
+        body=body.decode(),
+        is_base64_encoded=False,
+        source_ip=f"203.0.113.{rng.randrange(256)}",
+        request_id=f"req-{i}",
+        time_epoch_ms=1_765_000_000_000 + i,
+        account_id="123456789012",
+        api_id="bench",
+    )
 
 
 def requests(count: int, batch: int, seed: int = 1) -> list[dict[str, Any]]:

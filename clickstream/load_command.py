@@ -10,12 +10,12 @@ import psycopg2
 from pydantic import ValidationError
 
 from loader_lambda.ledger import HourBusy
-from loader_lambda.loader import Progress, WarehouseUnavailable, run_load
+from loader_lambda.loader import Progress, run_load
 from loader_lambda.settings import LoaderSettings
 from loader_lambda.window import LoaderInputError, plan_from_event
 from local_only.paths import default_store_url
 from raw_store import open_store
-from warehouse.connection import WarehouseSettings
+from warehouse.connection import WarehouseSettings, WarehouseUnreachable
 
 
 @click.command("load")
@@ -79,7 +79,7 @@ def load_command(
     progress = Progress() if quiet else Progress(hour_listed=hour_listed, objects_done=objects_done)
     try:
         summary = run_load(plan, store, settings, warehouse, now=datetime.now(UTC), progress=progress)
-    except (WarehouseUnavailable, HourBusy) as exc:
+    except (WarehouseUnreachable, HourBusy) as exc:
         raise click.ClickException(str(exc)) from exc
     except psycopg2.Error as exc:
         # A restarted or unreachable server mid-run: what committed is complete and recorded, the rest is

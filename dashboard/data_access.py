@@ -26,16 +26,12 @@ from cachetools import TTLCache
 from psycopg2 import sql
 
 from dashboard.settings import DashboardSettings
-from warehouse.connection import WarehouseSettings
+from warehouse.connection import WarehouseSettings, WarehouseUnreachable
 
 Row = dict[str, Any]
 SplitBy = Literal["device_type", "channel"]
 SPLITS: dict[SplitBy, str] = {"device_type": "Device type", "channel": "Channel"}
 NOT_SET = "(not set)"
-
-
-class WarehouseUnavailable(RuntimeError):
-    """The warehouse cannot be reached or refused the dashboard: the message is for the shop owner."""
 
 
 class MartsMissing(RuntimeError):
@@ -114,18 +110,18 @@ class Warehouse:
             pool = self._pool_or_new()
             conn = pool.getconn()
         except psycopg2.OperationalError as error:
-            raise WarehouseUnavailable(
+            raise WarehouseUnreachable(
                 f"The warehouse at {self._where()} is not answering: {_first_line(error)}"
             ) from error
         except psycopg2.pool.PoolError as error:
-            raise WarehouseUnavailable(f"The warehouse is busy: {error}") from error
+            raise WarehouseUnreachable(f"The warehouse is busy: {error}") from error
         broken = False
         try:
             conn.autocommit = True
             yield conn
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as error:
             broken = True
-            raise WarehouseUnavailable(
+            raise WarehouseUnreachable(
                 f"The warehouse at {self._where()} stopped answering: {_first_line(error)}"
             ) from error
         finally:
@@ -152,7 +148,7 @@ class Warehouse:
             except psycopg2.errors.UndefinedTable as error:
                 raise MartsMissing(_first_line(error)) from error
             except psycopg2.errors.InsufficientPrivilege as error:
-                raise WarehouseUnavailable(
+                raise WarehouseUnreachable(
                     f"The dashboard's database user {self.connection.user!r} may not read this: "
                     f"{_first_line(error)}. It should be the dashboard role, and dbt should build as transformer."
                 ) from error
@@ -213,7 +209,7 @@ def status(warehouse: Warehouse) -> WarehouseStatus:
         )[0]
     except MartsMissing as error:
         return WarehouseStatus("no_marts", f"The marts are not built yet: {error}")
-    except WarehouseUnavailable as error:
+    except WarehouseUnreachable as error:
         return WarehouseStatus("down", str(error))
     return WarehouseStatus(
         "ready",
@@ -734,7 +730,7 @@ def transform_runs(warehouse: Warehouse) -> TransformRuns:
         )
     except MartsMissing:
         return TransformRuns(None, None, None, None, unavailable="no transform is recorded yet (ops.transform_runs)")
-    except WarehouseUnavailable as error:
+    except WarehouseUnreachable as error:
         if "may not read" not in str(error):
             raise
         return TransformRuns(None, None, None, None, unavailable="the dashboard may not read ops.transform_runs")

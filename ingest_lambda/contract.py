@@ -145,7 +145,7 @@ class _Part(BaseModel):
 
 
 class Product(_Part):
-    """The product an event is about (the seed's ``product`` object)."""
+    """The product an event is about (the ``product`` object of docs/event-contract.md)."""
 
     id: Id
     name: ShortText | None = None

@@ -160,7 +160,7 @@ def find_addresses(text: str) -> Iterator[tuple[int, int, str]]:
         end = at_end + len(text[at_end : found.end()].rstrip(_DOMAIN_TRAILER))
         if not reversed_text:
             reversed_text = text[::-1]
-        start = _local_start(text, reversed_text, at_start, floor)
+        start = local_part_start(text, reversed_text, at_start, floor)
         if start is None:
             continue
         address = normalise_address(text[start:end])
@@ -170,7 +170,7 @@ def find_addresses(text: str) -> Iterator[tuple[int, int, str]]:
             floor = end
 
 
-def _local_start(text: str, reversed_text: str, at_start: int, floor: int) -> int | None:
+def local_part_start(text: str, reversed_text: str, at_start: int, floor: int) -> int | None:
     """Where the local part before the at sign at `at_start` starts; None if there is none."""
     size = len(text)
     run = _LOCAL_RUN.match(reversed_text, size - at_start, size - floor)

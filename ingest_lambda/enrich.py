@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -13,6 +13,7 @@ import orjson
 from ingest_lambda.contract import SCHEMA_VERSION, ClickstreamEvent
 from ingest_lambda.privacy import Pseudonymizer
 from ingest_lambda.useragent import parse_user_agent
+from raw_store.times import RECEIVED_AT_FIELD, format_time, has_stored_shape
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _PROVIDER_IN_TEXT = re.compile(r"providerName\W{1,3}([A-Za-z0-9_-]{1,64})")
@@ -30,20 +31,14 @@ class RequestContext:
     claims: dict[str, Any] = field(default_factory=dict)
 
 
-def iso_utc(moment: datetime) -> str:
-    """``2025-12-06T05:12:34.567Z``: UTC, millisecond precision, the one format every stored time uses."""
-    # isoformat is implemented in C; strftime costs several times more on this hot path.
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
-
-
 class RequestEnrichment:
     """The enrichment shared by every event of one request, worked out once."""
 
     def __init__(self, ctx: RequestContext, pseudonymizer: Pseudonymizer) -> None:
         self.ctx = ctx
         self.pseudonymizer = pseudonymizer
-        self.received_at = iso_utc(ctx.received_at)
-        self.shared: dict[str, Any] = {"receivedAt": self.received_at, "requestId": ctx.request_id}
+        self.received_at = format_time(ctx.received_at)
+        self.shared: dict[str, Any] = {RECEIVED_AT_FIELD: self.received_at, "requestId": ctx.request_id}
         if ctx.user_agent:
             # Scrubbed before it is parsed: the parser copies parts of it (device.model) into the event.
             user_agent = pseudonymizer.scrub_text(ctx.user_agent[:1024])
@@ -89,15 +84,15 @@ class RequestEnrichment:
         moment = event.event_timestamp
         if event.sent_at is not None:
             moment = received - (event.sent_at - event.event_timestamp)
-        return iso_utc(min(moment, received))
+        return format_time(min(moment, received))
 
 
 def _canonical(sent: Any, parsed: datetime) -> str:
     """The client's time in the stored format. ``Date.toISOString()`` already writes it (24 characters, UTC, ms),
     so such a string is kept as sent instead of being formatted again."""
-    if isinstance(sent, str) and len(sent) == 24 and sent[-1] == "Z" and sent[10] == "T" and sent[19] == ".":
+    if isinstance(sent, str) and has_stored_shape(sent):
         return sent
-    return iso_utc(parsed)
+    return format_time(parsed)
 
 
 def _verified_subject(claims: dict[str, Any]) -> str | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -15,21 +14,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ingest_lambda.body import HttpRequest
 from ingest_lambda.enrich import RequestContext
-from ingest_lambda.ingest import IngestLimits, Reply, receive
-from ingest_lambda.privacy import Pseudonymizer
-from ingest_lambda.settings import get_settings
-from raw_store import RawStore, open_store
+from ingest_lambda.ingest import Reply, receive
+from ingest_lambda.services import get_services
 
 logger = Logger(service="clickstream-ingest")
-
-
-@lru_cache(maxsize=1)
-def _services() -> tuple[RawStore, Pseudonymizer, IngestLimits]:
-    """Built on the first request and kept for the life of the execution environment."""
-    settings = get_settings()
-    store = open_store(settings.store_url, sse=settings.raw_sse, kms_key_id=settings.raw_kms_key_id)
-    limits = IngestLimits(settings.max_body_bytes, settings.max_batch_events)
-    return store, Pseudonymizer(settings.resolve_salt()), limits
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
@@ -40,11 +28,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.warning("malformed API Gateway event")
         return _respond(Reply(400, {"error": "malformed request"}))
     try:
-        store, pseudonymizer, limits = _services()
+        services = get_services()
     except Exception:
         logger.exception("ingest is misconfigured")
         return _respond(Reply(503, {"error": "ingest unavailable; retry later", "requestId": ctx.request_id}))
-    reply = receive(request, ctx, store, pseudonymizer, limits)
+    reply = receive(request, ctx, services.store, services.pseudonymizer, services.limits)
     # API Gateway's access log already has a line per request; the Lambda adds one only when something was
     # refused or failed (DEBUG otherwise), which keeps CloudWatch volume and per-request cost down.
     if reply.status >= 500:

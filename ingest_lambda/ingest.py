@@ -135,7 +135,7 @@ def _reject(
     outcome: Outcome, enrichment: RequestEnrichment, index: int, errors: list[dict[str, str]], event: Any
 ) -> None:
     outcome.rejected.append({"index": index, "errors": errors})
-    outcome.kept.append(_rejected_line(enrichment, {"index": index, "errors": errors, "event": event}))
+    outcome.kept.append(rejected_line(enrichment, {"index": index, "errors": errors, "event": event}))
 
 
 def _refuse_request(
@@ -159,7 +159,7 @@ def _refuse_request(
         **_body_sample(request),
     }
     try:
-        store.put(new_object_key(KeyKind.REJECTED, ctx.received_at), _rejected_line(enrichment, record))
+        store.put(new_object_key(KeyKind.REJECTED, ctx.received_at), rejected_line(enrichment, record))
     except StorageError:
         return Reply(503, {"error": "request could not be recorded; retry later", "requestId": ctx.request_id})
     return reply
@@ -168,7 +168,7 @@ def _refuse_request(
 def _body_sample(request: HttpRequest) -> dict[str, Any]:
     """The start of a refused body as text, for debugging the client that sent it.
 
-    Base64 and gzip are undone (within the sample size) so that the e-mail scrub in `_rejected_line` sees the
+    Base64 and gzip are undone (within the sample size) so that the e-mail scrub in `rejected_line` sees the
     real text: a refused body is still never written with a raw address in it.
     """
     raw = (request.body or "").encode("utf-8", "surrogatepass")
@@ -194,7 +194,7 @@ def _body_sample(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-def _rejected_line(enrichment: RequestEnrichment, record: dict[str, Any]) -> bytes:
+def rejected_line(enrichment: RequestEnrichment, record: dict[str, Any]) -> bytes:
     """One kept refusal. Everything in it may echo the client (headers, messages), so the whole record is made
     jsonb-safe and scrubbed of e-mail addresses, not only the event.
 

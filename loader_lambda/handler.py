@@ -11,10 +11,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from loader_lambda.loader import run_load
-from loader_lambda.settings import get_settings
+from loader_lambda.services import get_services
 from loader_lambda.window import plan_from_event
-from raw_store import open_store
-from warehouse.connection import WarehouseSettings
 
 logger = Logger(service="clickstream-loader")
 # CloudWatch metrics as structured log lines (EMF): the template's LoaderObjectsFailedAlarm watches them.
@@ -32,10 +30,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     dead-letter queue) takes over; nothing was marked loaded, so a retry is safe. A `partial` run (an object that
     could not be read, or that changed after loading) returns normally and publishes LoaderObjectsFailed.
     """
-    settings = get_settings()
-    plan = plan_from_event(event, datetime.now(UTC), settings.lookback_hours)
-    store = open_store(settings.store_url, sse=settings.raw_sse, kms_key_id=settings.raw_kms_key_id)
-    summary = run_load(plan, store, settings, WarehouseSettings(), now=datetime.now(UTC))
+    services = get_services()
+    plan = plan_from_event(event, datetime.now(UTC), services.settings.lookback_hours)
+    summary = run_load(plan, services.store, services.settings, services.warehouse, now=datetime.now(UTC))
     metrics.add_metric(name="LoaderObjectsFailed", unit=MetricUnit.Count, value=summary.failed)
     metrics.add_metric(name="LoaderRowsLoaded", unit=MetricUnit.Count, value=summary.rows)
     log = logger.warning if summary.problems else logger.info

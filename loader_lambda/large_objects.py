@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from tempfile import SpooledTemporaryFile
 
 from loader_lambda.ledger import rejected_copy_row
@@ -23,6 +23,7 @@ from loader_lambda.lines import (
     Spool,
     add_line,
     add_overlong,
+    copy_time,
     escaped_key,
 )
 from loader_lambda.streaming import KEPT_PREFIX_BYTES, MAX_LINE_BYTES, Overlong, inflate_if_gzip, split_lines
@@ -69,7 +70,7 @@ def _parse_lines(
     parsed: ParsedObject, chunks: Iterator[bytes], fallback_received_at: datetime, run_id: str, optimistic: bool
 ) -> None:
     assert parsed.spool is not None
-    fallback = fallback_received_at.astimezone(UTC).isoformat(timespec="milliseconds")
+    fallback = copy_time(fallback_received_at)
     key = escaped_key(parsed.key)
     lines = split_lines(inflate_if_gzip(chunks, MAX_INFLATED_BYTES))
     for number, line in enumerate(lines, start=1):

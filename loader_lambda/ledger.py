@@ -25,7 +25,7 @@ from loader_lambda.window import LoadPlan
 from raw_store import ObjectInfo
 from warehouse.rows import one_row
 
-_HOUR_LOCK_NAMESPACE = 0x6C6F6164  # "load"
+HOUR_LOCK_NAMESPACE = 0x6C6F6164  # "load"
 # A run holds this lock (keyed by its run_id) for as long as its first session lives, so a later run can tell a
 # row left 'running' by a dead run (killed, or its server restarted) from one whose run is still going.
 _RUN_LOCK_NAMESPACE = 0x72756E73  # "runs"
@@ -193,7 +193,7 @@ class Ledger:
         key = f"{hour:%Y/%m/%d/%H}"
         with self.conn.cursor() as cursor:
             try:
-                cursor.execute("select pg_advisory_lock(%s, hashtext(%s))", (_HOUR_LOCK_NAMESPACE, key))
+                cursor.execute("select pg_advisory_lock(%s, hashtext(%s))", (HOUR_LOCK_NAMESPACE, key))
             except psycopg2.errors.LockNotAvailable as exc:
                 raise HourBusy(f"another loader has held {key} for longer than the lock timeout") from exc
         try:
@@ -202,7 +202,7 @@ class Ledger:
             # A lost connection has released the lock with the session; unlocking it would only hide the error.
             if not self.conn.closed:
                 with self.conn.cursor() as cursor:
-                    cursor.execute("select pg_advisory_unlock(%s, hashtext(%s))", (_HOUR_LOCK_NAMESPACE, key))
+                    cursor.execute("select pg_advisory_unlock(%s, hashtext(%s))", (HOUR_LOCK_NAMESPACE, key))
 
     def loaded_etags(self, keys: list[str]) -> dict[str, str]:
         with self.conn.cursor() as cursor:

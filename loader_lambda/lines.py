@@ -21,6 +21,7 @@ import orjson
 
 from loader_lambda.streaming import MAX_LINE_BYTES, Overlong, overlong, overlong_reason
 from raw_store.gzip_bounded import GZIP_MAGIC, InflatedTooLarge, InflateError, gunzip_bounded
+from raw_store.times import RECEIVED_AT_FIELD, STORED_TIME_LENGTH, has_stored_shape, parse_time
 
 WHOLE_OBJECT = 0
 # The ingest writes objects of at most a few MiB; a gzip object inflating past this is refused, not loaded.
@@ -100,7 +101,7 @@ def parse_object(
     if isinstance(lines, str):
         parsed.rejected.append((WHOLE_OBJECT, data, lines))
         return parsed
-    fallback = fallback_received_at.astimezone(UTC).isoformat(timespec="milliseconds")
+    fallback = copy_time(fallback_received_at)
     escaped_key = _copy_escape(key.encode())
     for number, line in enumerate(lines, start=1):
         add_line(parsed, number, line, escaped_key, fallback, optimistic=optimistic)
@@ -118,7 +119,7 @@ def parse_numbered(
             return ParsedObject(key, etag, size, rejected=[(WHOLE_OBJECT, whole.prefix, reason)])
         return parse_object(key, etag, whole, fallback_received_at)
     parsed = ParsedObject(key=key, etag=etag, size=size)
-    fallback = fallback_received_at.astimezone(UTC).isoformat(timespec="milliseconds")
+    fallback = copy_time(fallback_received_at)
     escaped_key = _copy_escape(key.encode())
     for number, line in numbered:
         if isinstance(line, Overlong):
@@ -155,13 +156,14 @@ def add_line(
     if value is None:
         parsed.rejected.append((number, line, reason))
         return
-    received_at = _received_at(value.get("receivedAt")) or fallback
+    moment = parse_time(value.get(RECEIVED_AT_FIELD))
+    received_at = copy_time(moment) if moment is not None else fallback
     parsed.days.add(received_at[:10])
     parsed.rows += 1
     parsed.copy_rows.append(b"\t".join((_copy_escape(line), escaped_key, b"%d" % number, received_at.encode())))
 
 
-_RECEIVED_AT_KEY = b'"receivedAt":"'
+_RECEIVED_AT_KEY = f'"{RECEIVED_AT_FIELD}":"'.encode()
 
 
 def _ingest_received_at(line: bytes) -> bytes | None:
@@ -172,8 +174,10 @@ def _ingest_received_at(line: bytes) -> bytes | None:
     at = line.rfind(_RECEIVED_AT_KEY)
     if at < 0:
         return None
-    value = line[at + 14 : at + 38]
-    if value[10:11] != b"T" or value[19:20] != b"." or value[23:24] != b"Z" or line[at + 38 : at + 39] != b'"':
+    start = at + len(_RECEIVED_AT_KEY)
+    end = start + STORED_TIME_LENGTH
+    value = line[start:end]
+    if not has_stored_shape(value) or line[end : end + 1] != b'"':
         return None
     return value
 
@@ -253,17 +257,9 @@ def _has_text(value: Any, test: Any) -> bool:
     return False
 
 
-def _received_at(value: Any) -> str | None:
-    """The ingest's ``receivedAt`` as a UTC ISO string, or None when missing or not a time."""
-    if not isinstance(value, str) or len(value) > 40:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-        if moment.tzinfo is None:
-            return None
-        return moment.astimezone(UTC).isoformat(timespec="milliseconds")
-    except (ValueError, OverflowError):  # not a time, or one whose UTC form leaves datetime's range
-        return None
+def copy_time(moment: datetime) -> str:
+    """`moment` as COPY's text for the ``received_at`` column (UTC, milliseconds)."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def _copy_escape(text: bytes) -> bytes:

@@ -31,10 +31,6 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-class WarehouseUnavailable(RuntimeError):
-    """The warehouse could not be reached: nothing was loaded or marked loaded, so a retry is safe."""
-
-
 @dataclass(frozen=True)
 class LoadSummary:
     run_id: str
@@ -195,12 +191,8 @@ class Reader:
 
 
 def _connect(warehouse: WarehouseSettings) -> psycopg2.extensions.connection:
-    try:
-        return warehouse.connect()
-    except psycopg2.OperationalError as exc:
-        raise WarehouseUnavailable(
-            f"cannot reach the warehouse at {warehouse.host}:{warehouse.port}/{warehouse.database}: {str(exc).strip()}"
-        ) from exc
+    # Unreachable: nothing was loaded or marked loaded, so a retry is safe.
+    return warehouse.connect_or_unreachable()
 
 
 def _compact_if_needed(

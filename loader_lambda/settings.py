@@ -1,25 +1,24 @@
-"""The loader's configuration, read once from the environment (names from seed 004)."""
+"""The loader's configuration, from the environment (``loader_lambda.services`` builds the handler's from it).
+
+The variables are listed in docs/loader.md.
+"""
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
+
+from raw_store.settings import RawStoreSettings
 
 _TABLE = re.compile(r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
 
 
-class LoaderSettings(BaseSettings):
+class LoaderSettings(RawStoreSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, frozen=True)
 
-    raw_store_url: str | None = None
-    raw_bucket_name: str | None = None
-    raw_sse: Literal["AES256", "aws:kms"] = "AES256"
-    raw_kms_key_id: str | None = None
-    # The seed named its flattened table here; this loader only lands raw JSON, so it names the raw table.
+    # This loader only lands raw JSON, so the table it names is the raw one.
     target_table: str = "raw.raw_events"
     # Lines per transaction (one COPY): the unit that commits or rolls back together. Small enough that the
     # next group is parsed quickly at each hour's start and memory stays low; commits are cheap (asynchronous).
@@ -42,18 +41,3 @@ class LoaderSettings(BaseSettings):
         if not _TABLE.match(value):
             raise ValueError("TARGET_TABLE must be schema.table in lower case, e.g. raw.raw_events")
         return value
-
-    @model_validator(mode="after")
-    def _has_store(self) -> LoaderSettings:
-        if not (self.raw_store_url or self.raw_bucket_name):
-            raise ValueError("set RAW_STORE_URL (s3://bucket[/prefix] or file:///dir) or RAW_BUCKET_NAME")
-        return self
-
-    @property
-    def store_url(self) -> str:
-        return self.raw_store_url or f"s3://{self.raw_bucket_name}"
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> LoaderSettings:
-    return LoaderSettings()

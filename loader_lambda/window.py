@@ -1,4 +1,5 @@
-"""Which hours a run loads, from the invocation's input (seed 004's test events and the EventBridge schedule)."""
+"""Which hours a run loads: typed plans (`plan_scheduled`, `plan_backfill`) and the invocation's input decoded
+into them (`plan_from_event`: the EventBridge schedule and the test inputs docs/loader.md lists)."""
 
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ def plan_from_event(event: Any, now: datetime, lookback_hours: int) -> LoadPlan:
 
     if event.get("detail-type") == "Scheduled Event":
         when = _parse_time("time", event["time"]) if "time" in event else floor_hour(now)
-        return _with_lookback("schedule", source, when - timedelta(hours=1), lookback_hours)
+        return plan_scheduled(when - timedelta(hours=1), lookback_hours, source)
     unknown = sorted(set(event) - _INPUT_KEYS)
     if unknown:
         raise LoaderInputError(
@@ -72,7 +73,7 @@ def plan_from_event(event: Any, now: datetime, lookback_hours: int) -> LoadPlan:
     keys = (_INPUT_KEYS - {"source"}) & set(event)
     if not keys:
         when = _parse_time("time", event["time"]) if "time" in event else floor_hour(now)
-        return _with_lookback("schedule", source, when - timedelta(hours=1), lookback_hours)
+        return plan_scheduled(when - timedelta(hours=1), lookback_hours, source)
     if len(keys - {"fromHour", "toHour"}) > 1 or (keys & {"fromHour", "toHour"} and keys - {"fromHour", "toHour"}):
         raise LoaderInputError(
             f"give only one of hoursBack, targetUtcHour, overridePrefix, fromHour/toHour: {sorted(keys)}"
@@ -96,7 +97,18 @@ def plan_from_event(event: Any, now: datetime, lookback_hours: int) -> LoadPlan:
 
     if "fromHour" not in keys or "toHour" not in keys:
         raise LoaderInputError("a backfill needs both fromHour and toHour")
-    start, end = _parse_time("fromHour", event["fromHour"]), _parse_time("toHour", event["toHour"])
+    return plan_backfill(_parse_time("fromHour", event["fromHour"]), _parse_time("toHour", event["toHour"]), source)
+
+
+def plan_scheduled(hour: datetime, lookback_hours: int, source: Source = "events") -> LoadPlan:
+    """The scheduled run for `hour` (floored to the UTC hour): it and the `lookback_hours` before it, so that an
+    object that arrived after its hour was loaded is still picked up."""
+    return _with_lookback("schedule", source, floor_hour(hour), lookback_hours)
+
+
+def plan_backfill(first: datetime, last: datetime, source: Source = "events") -> LoadPlan:
+    """Every hour from `first` to `last`, both included (floored to UTC hours); at most MAX_BACKFILL_HOURS."""
+    start, end = floor_hour(first), floor_hour(last)
     if end < start:
         raise LoaderInputError("toHour must not be before fromHour")
     count = int((end - start).total_seconds() // 3600) + 1

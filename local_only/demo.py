@@ -26,7 +26,8 @@ import click
 
 from local_only.paths import data_dir
 from local_only.postgres import LocalPostgres, LocalPostgresError
-from warehouse.connection import WarehouseSettings
+from local_only.roles import RoleWarehouse
+from warehouse.connection import WarehouseSettings, WarehouseUnreachable
 from warehouse.migrate import ROLE_NAMES, migrate, set_role_passwords
 
 if TYPE_CHECKING:
@@ -60,24 +61,6 @@ DASHBOARD_PORT = 3838
 _ADMIN_LOGIN = frozenset({"DW_PG_USER", "DW_PG_PASSWORD", "DW_PG_PASSWORD_PARAM"})
 
 
-@dataclass(frozen=True)
-class DemoWarehouse:
-    """The same warehouse as each role the demo acts as: admin (migrations), loader, transformer, dashboard."""
-
-    admin: WarehouseSettings
-    passwords: dict[str, str]
-
-    def as_role(self, role: str) -> WarehouseSettings:
-        return WarehouseSettings(
-            host=self.admin.host,
-            port=self.admin.port,
-            database=self.admin.database,
-            ssl=self.admin.ssl,
-            user=role,
-            password=self.passwords[role],
-        )
-
-
 class Demo:
     """The demo's steps over one data folder; `echo` says what each did."""
 
@@ -95,7 +78,7 @@ class Demo:
 
     # ---------- 1. the warehouse: a server, migrations, a login per role
 
-    def prepare_warehouse(self) -> DemoWarehouse:
+    def prepare_warehouse(self) -> RoleWarehouse:
         started = time.perf_counter()
         admin = self._server()
         conn = admin.connect()
@@ -109,7 +92,7 @@ class Demo:
             f"warehouse migrated ({len(applied)} new migrations); role passwords in {self.data / 'warehouse.env'}, "
             f"whose DW_PG_* connect as transformer ({self._timed('warehouse', started):.1f} s)"
         )
-        return DemoWarehouse(admin, passwords)
+        return RoleWarehouse.from_settings(admin, passwords)
 
     def _server(self) -> WarehouseSettings:
         """The server DW_PG_* names, or a local one this demo owns."""
@@ -222,22 +205,21 @@ class Demo:
             quiet=True,
         )
 
-    def backfill(self, warehouse: DemoWarehouse, first: datetime, last: datetime) -> LoadSummary:
+    def backfill(self, warehouse: RoleWarehouse, first: datetime, last: datetime) -> LoadSummary:
         """Every hour from `first` to `last` in one loader run (as the `loader` role), as a backfill input does."""
-        from loader_lambda.loader import WarehouseUnavailable, run_load
+        from loader_lambda.loader import run_load
         from loader_lambda.settings import LoaderSettings
-        from loader_lambda.window import plan_from_event
+        from loader_lambda.window import plan_backfill
         from raw_store import open_store
 
         started = time.perf_counter()
-        event = {"fromHour": first.isoformat(), "toHour": last.isoformat()}
         settings = LoaderSettings(raw_store_url=self.store_url)
         now = datetime.now(UTC)
-        plan = plan_from_event(event, now, settings.lookback_hours)
+        plan = plan_backfill(first, last)
         self.echo(f"backfill: loading {len(plan.hours)} hours ({first:%Y-%m-%d %H}:00 to {last:%Y-%m-%d %H}:00) ...")
         try:
-            summary = run_load(plan, open_store(self.store_url), settings, warehouse.as_role("loader"), now=now)
-        except WarehouseUnavailable as exc:
+            summary = run_load(plan, open_store(self.store_url), settings, warehouse.settings("loader"), now=now)
+        except WarehouseUnreachable as exc:
             raise click.ClickException(f"loading failed: {exc}") from exc
         self.echo(
             f"  {summary.status}: {summary.loaded:,} objects loaded ({summary.rows:,} rows, {summary.rejected} "
@@ -246,7 +228,7 @@ class Demo:
         )
         return summary
 
-    def first_transform(self, warehouse: DemoWarehouse) -> TransformOutcome:
+    def first_transform(self, warehouse: RoleWarehouse) -> TransformOutcome:
         """The build after the backfill: everything from scratch the first time, incremental on a rerun."""
         from transform_runner.run import run_transform
         from transform_runner.settings import TransformSettings
@@ -254,7 +236,7 @@ class Demo:
         started = time.perf_counter()
         self.echo("transform: dbt build of every model (as the transformer role) ...")
         outcome = run_transform(
-            self.dbt_options(), warehouse.as_role("transformer"), TransformSettings(), trigger="demo"
+            self.dbt_options(), warehouse.settings("transformer"), TransformSettings(), trigger="demo"
         )
         self.echo("  " + outcome.describe().replace("\n", "\n  "))
         self._timed("first transform", started)
@@ -262,7 +244,7 @@ class Demo:
             raise click.ClickException(f"the first transform did not succeed ({outcome.status}); see above")
         return outcome
 
-    def replay(self, warehouse: DemoWarehouse, hours: list[datetime]) -> list[HourlyOutcome]:
+    def replay(self, warehouse: RoleWarehouse, hours: list[datetime]) -> list[HourlyOutcome]:
         """One cycle per hour, as `clickstream hourly --at HOUR`: load the hour (and its lookback), then build."""
         from local_only.hourly import run_hourly
         from transform_runner.settings import TransformSettings
@@ -273,8 +255,8 @@ class Demo:
             outcome = run_hourly(
                 hour,
                 store_url=self.store_url,
-                loader_warehouse=warehouse.as_role("loader"),
-                transform_warehouse=warehouse.as_role("transformer"),
+                loader_warehouse=warehouse.settings("loader"),
+                transform_warehouse=warehouse.settings("transformer"),
                 dbt_options=self.dbt_options(),
                 transform_settings=TransformSettings(),
                 trigger="demo",
@@ -286,7 +268,7 @@ class Demo:
             outcomes.append(outcome)
         return outcomes
 
-    def run_pipeline(self, size: DemoSize, seed: int, replay_hours: int) -> DemoWarehouse:
+    def run_pipeline(self, size: DemoSize, seed: int, replay_hours: int) -> RoleWarehouse:
         """Every step but the dashboard."""
         warehouse = self.prepare_warehouse()
         start = self.generate(size, seed)
@@ -306,11 +288,11 @@ class Demo:
 
     # ---------- 4. the dashboard
 
-    def start_dashboard(self, warehouse: DemoWarehouse, host: str, port: int) -> None:
+    def start_dashboard(self, warehouse: RoleWarehouse, host: str, port: int) -> None:
         """Serve the dashboard as the `dashboard` role (blocks until stopped)."""
         from dashboard.server import serve_dashboard
 
-        dashboard = warehouse.as_role("dashboard")
+        dashboard = warehouse.settings("dashboard")
         os.environ.update({"DW_PG_USER": dashboard.user, "DW_PG_PASSWORD": warehouse.passwords["dashboard"]})
         self.echo(f"dashboard on http://{host}:{port}/ (Ctrl+C to stop; `make demo-down` stops the database)")
         serve_dashboard(host=host, port=port)

@@ -15,9 +15,9 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
-from loader_lambda.loader import LoadSummary, WarehouseUnavailable, run_load
+from loader_lambda.loader import LoadSummary, run_load
 from loader_lambda.settings import LoaderSettings
-from loader_lambda.window import LoaderInputError, floor_hour, plan_from_event
+from loader_lambda.window import LoaderInputError, floor_hour, plan_scheduled
 from local_only.paths import default_store_url
 from raw_store import open_store
 from transform_runner.command import configure_logging, dbt_options_from, dbt_pass_through, load_settings
@@ -27,11 +27,10 @@ from transform_runner.run import (
     EXIT_FAILED,
     EXIT_UNREACHABLE,
     TransformOutcome,
-    WarehouseUnreachable,
     run_transform,
 )
 from transform_runner.settings import TransformSettings
-from warehouse.connection import WarehouseSettings
+from warehouse.connection import WarehouseSettings, WarehouseUnreachable
 
 # EventBridge's cron(5 * * * ? *): the cycle for hour H runs at H+1:05.
 SCHEDULE_MINUTE = 5
@@ -77,12 +76,6 @@ def warehouse_for(role: str, base: WarehouseSettings) -> WarehouseSettings:
     return base.model_copy(update={"user": role, "password": password, "password_param": None})
 
 
-def scheduled_event(hour: datetime) -> dict[str, str]:
-    """The input EventBridge gives the loader at the run after `hour` (it loads `hour` and its lookback)."""
-    fired = floor_hour(hour) + timedelta(hours=1, minutes=SCHEDULE_MINUTE)
-    return {"detail-type": "Scheduled Event", "source": "aws.events", "time": fired.isoformat()}
-
-
 def previous_hour(now: datetime) -> datetime:
     return floor_hour(now) - timedelta(hours=1)
 
@@ -102,10 +95,11 @@ def run_hourly(
     an unreachable warehouse stops the cycle (the transform could not run either)."""
     settings = loader_settings or LoaderSettings(raw_store_url=store_url)
     now = datetime.now(UTC)
-    plan = plan_from_event(scheduled_event(hour), now, settings.lookback_hours)
+    # What the Lambda plans when EventBridge fires at the hour after `hour`: `hour` and its lookback.
+    plan = plan_scheduled(hour, settings.lookback_hours)
     try:
         load = run_load(plan, open_store(store_url), settings, loader_warehouse, now=now)
-    except WarehouseUnavailable as exc:
+    except WarehouseUnreachable as exc:
         return HourlyOutcome(hour, None, None, str(exc))
     try:
         transform = run_transform(dbt_options, transform_warehouse, transform_settings, trigger=trigger)

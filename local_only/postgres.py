@@ -56,7 +56,7 @@ class Connection:
     database: str
 
     def env(self) -> dict[str, str]:
-        """The warehouse's connection variables (the loader's names, seed 004)."""
+        """The warehouse's connection variables (``DW_PG_*``, as docs/loader.md lists them)."""
         return {
             "DW_PG_HOST": self.host,
             "DW_PG_PORT": str(self.port),

@@ -4,25 +4,30 @@
 salt. Locally they fall back to this one, so the ``ipHash`` of an address is the same whichever of the two wrote the
 event and local data joins across them. It is public (it is in this file), so an ``ipHash`` made with it can be
 reversed by hashing candidate addresses: anything reachable from other machines must set its own ``HASH_SALT``.
+The salt reaches the ingest through its services (``ingest_lambda.services``), never through the environment.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 HASH_SALT_VARIABLE = "HASH_SALT"
 # The value `clickstream generate` always used, so stores made before this module keep joining with new data.
 LOCAL_HASH_SALT = "local-dev-salt"
 
 
-def hash_salt_is_set() -> bool:
-    """Whether the environment names a salt of its own (an empty value does not count: the ingest refuses it)."""
-    return bool(os.environ.get(HASH_SALT_VARIABLE))
+@dataclass(frozen=True, slots=True)
+class LocalSalt:
+    value: str
+    # True when nothing named a salt and the public LOCAL_HASH_SALT is in use.
+    public: bool
 
 
-def use_local_salt_if_unset() -> bool:
-    """Set ``HASH_SALT`` to the local default when the environment has none; True when it did."""
-    if hash_salt_is_set():
-        return False
-    os.environ[HASH_SALT_VARIABLE] = LOCAL_HASH_SALT
-    return True
+def local_salt(explicit: str | None = None) -> LocalSalt:
+    """`explicit`, else ``HASH_SALT`` from the environment, else the public local default.
+
+    An empty value does not count as a salt (the ingest refuses it).
+    """
+    chosen = explicit or os.environ.get(HASH_SALT_VARIABLE)
+    return LocalSalt(chosen, public=False) if chosen else LocalSalt(LOCAL_HASH_SALT, public=True)

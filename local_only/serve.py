@@ -16,25 +16,22 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-import os
-import secrets
 import signal
 import socket
 import sys
 import threading
 import time
 import traceback
-import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any, TextIO
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 import click
 import orjson
 
 from ingest_lambda.contract import MAX_BODY_BYTES
+from local_only.api_gateway import ROUTE_PATH, event_from_http
 from local_only.bounded_server import (
     DEFAULT_WORKERS,
     BoundedHTTPServer,
@@ -43,19 +40,14 @@ from local_only.bounded_server import (
 )
 from local_only.lambda_context import LocalLambdaContext
 from local_only.paths import default_store_url
-from local_only.salt import LOCAL_HASH_SALT, use_local_salt_if_unset
+from local_only.salt import LOCAL_HASH_SALT, local_salt
 
-ROUTE_PATH = "/clickstream"
-ROUTE_KEY = "POST /clickstream"
 HEALTH_PATH = "/healthz"
 DEFAULT_PORT = 8080
 
 CORS_ALLOW_METHODS = "POST, OPTIONS"
 CORS_ALLOW_HEADERS = "content-type, content-encoding, authorization"
 CORS_MAX_AGE = "600"
-
-LOCAL_ACCOUNT_ID = "000000000000"
-LOCAL_API_ID = "local"
 
 
 # Headers the server writes itself, whatever the Lambda's response says.
@@ -134,24 +126,24 @@ def make_server(
     quiet: bool = False,
     log_stream: TextIO | None = None,
     limits: ServerLimits | None = None,
+    hash_salt: str | None = None,
 ) -> ClickstreamServer:
     """A server ready for ``serve_forever()``, with the ingest configured for `store_url` (port 0: any free port).
 
-    The ingest reads its configuration from the environment, so this sets ``RAW_STORE_URL`` (and ``HASH_SALT`` to
-    the local default, ``local_only.salt``, when unset) for the whole process, clears the cached settings and
-    opens the store once, so that a bad store URL fails here instead of on the first request. A server that listens
-    beyond loopback with that public salt says so on standard error, whatever `quiet` says.
+    The ingest's services (``ingest_lambda.services``) are built here and installed for the whole process: the
+    store `store_url` names (default: ``RAW_STORE_URL``, else ``.data/raw``), opened once so that a bad store URL
+    fails here instead of on the first request, and `hash_salt` (default: ``HASH_SALT``, else the public local
+    salt, ``local_only.salt``). A server that listens beyond loopback with that public salt says so on standard
+    error, whatever `quiet` says.
     """
-    from ingest_lambda import handler as ingest_handler
-    from ingest_lambda.settings import get_settings
+    from ingest_lambda.services import build_services, set_services
+    from ingest_lambda.settings import IngestSettings
 
-    os.environ["RAW_STORE_URL"] = store_url or default_store_url()
-    public_salt = use_local_salt_if_unset()
-    get_settings.cache_clear()
-    ingest_handler._services.cache_clear()
-    ingest_handler._services()
+    salt = local_salt(hash_salt)
+    settings = IngestSettings(raw_store_url=store_url or default_store_url(), hash_salt=salt.value)
+    set_services(build_services(settings))
     server = ClickstreamServer((host, port), allow_origins, quiet=quiet, log_stream=log_stream, limits=limits)
-    if public_salt and not server.loopback_only:
+    if salt.public and not server.loopback_only:
         sys.stderr.write(public_salt_warning(server.url))
         sys.stderr.flush()
     return server
@@ -246,7 +238,7 @@ class _RequestHandler(BoundedRequestHandler):
                 HTTPStatus.LENGTH_REQUIRED, {"error": "Content-Length is required"}, self._cors_headers(origin)
             )
             return
-        event = build_event(
+        event = event_from_http(
             method=self.command,
             raw_path=path,
             raw_query=query,
@@ -407,100 +399,6 @@ class _RequestHandler(BoundedRequestHandler):
         elapsed_ms = (time.perf_counter() - started) * 1000
         path, _ = _split_target(self.path)
         self.server.log(f"{self.command} {path} {self._status or '-'} {elapsed_ms:.1f}ms")
-
-
-def build_event(
-    *,
-    method: str,
-    raw_path: str,
-    raw_query: str,
-    headers: Iterable[tuple[str, str]],
-    body: bytes | None,
-    protocol: str,
-    source_ip: str,
-    domain_name: str,
-    port: int,
-    now: datetime | None = None,
-    request_id: str | None = None,
-) -> dict[str, Any]:
-    """An API Gateway HTTP API payload format 2.0 event for one request, as AWS builds it for the Lambda.
-
-    Header names are lower-cased and repeated headers joined with commas; cookies move to ``cookies``; API
-    Gateway's own ``x-forwarded-*`` and ``x-amzn-trace-id`` headers are added. The body is text when it is a text
-    media type without a content-encoding and valid UTF-8, otherwise base64 with ``isBase64Encoded`` true.
-    """
-    now = now or datetime.now(UTC)
-    request_id = request_id or str(uuid.uuid4())
-    joined: dict[str, str] = {}
-    cookies: list[str] = []
-    for name, value in headers:
-        key = name.lower()
-        if key == "cookie":
-            cookies.extend(part.strip() for part in value.split(";") if part.strip())
-            continue
-        joined[key] = f"{joined[key]},{value}" if key in joined else value
-    forwarded_for = joined.get("x-forwarded-for")
-    joined["x-forwarded-for"] = f"{forwarded_for}, {source_ip}" if forwarded_for else source_ip
-    joined.setdefault("x-forwarded-proto", "http")
-    joined.setdefault("x-forwarded-port", str(port))
-    joined.setdefault("x-amzn-trace-id", f"Root=1-{int(now.timestamp()):08x}-{secrets.token_hex(12)}")
-
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": ROUTE_KEY,
-        "rawPath": raw_path,
-        "rawQueryString": raw_query,
-    }
-    if cookies:
-        event["cookies"] = cookies
-    event["headers"] = joined
-    if raw_query:
-        params: dict[str, str] = {}
-        for name, value in parse_qsl(raw_query, keep_blank_values=True):
-            params[name] = f"{params[name]},{value}" if name in params else value
-        event["queryStringParameters"] = params
-    event["requestContext"] = {
-        "accountId": LOCAL_ACCOUNT_ID,
-        "apiId": LOCAL_API_ID,
-        "domainName": domain_name,
-        "domainPrefix": domain_name.split(".", 1)[0].split(":", 1)[0],
-        "http": {
-            "method": method,
-            "path": raw_path,
-            "protocol": protocol,
-            "sourceIp": source_ip,
-            "userAgent": joined.get("user-agent", ""),
-        },
-        "requestId": request_id,
-        "routeKey": ROUTE_KEY,
-        "stage": "$default",
-        "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
-        "timeEpoch": int(now.timestamp() * 1000),
-    }
-    if body:
-        text = _as_text(body, joined)
-        if text is None:
-            event["body"] = base64.b64encode(body).decode("ascii")
-            event["isBase64Encoded"] = True
-        else:
-            event["body"] = text
-            event["isBase64Encoded"] = False
-    else:
-        event["isBase64Encoded"] = False
-    return event
-
-
-def _as_text(body: bytes, headers: dict[str, str]) -> str | None:
-    """The body as a string when API Gateway would pass it as text, else None (it is then base64-encoded)."""
-    if headers.get("content-encoding", "").strip():
-        return None
-    media_type = headers.get("content-type", "").partition(";")[0].strip().lower()
-    if media_type != "application/json" and not media_type.startswith("text/"):
-        return None
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
 
 
 def _lambda_response(result: Any) -> tuple[int, dict[str, str], bytes]:

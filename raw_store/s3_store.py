@@ -44,6 +44,11 @@ class S3Store:
         self._kms_key_id = kms_key_id
         self._client = client or boto3.client("s3", config=_BOTO_CONFIG)
 
+    @property
+    def client(self) -> Any:
+        """The boto3 S3 client it works through (its endpoint, its event hooks)."""
+        return self._client
+
     def put(self, key: str, data: bytes, content_type: str = "application/x-ndjson") -> ObjectInfo:
         extra: dict[str, str] = {"ServerSideEncryption": self._sse}
         if self._sse == "aws:kms" and self._kms_key_id:

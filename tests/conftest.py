@@ -27,34 +27,28 @@ def lambda_context() -> LocalLambdaContext:
 
 
 @pytest.fixture
-def file_store_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The ingest handler configured, through its environment, to write into a temporary directory."""
-    import ingest_lambda.handler as ingest_handler
-    from ingest_lambda.settings import get_settings
+def file_store_env(tmp_path: Path) -> Iterator[Path]:
+    """The ingest handler's services, installed for the test, writing into a temporary directory."""
+    from ingest_lambda.services import build_services, override_services
+    from ingest_lambda.settings import IngestSettings
 
     root = tmp_path / "raw"
-    monkeypatch.setenv("RAW_STORE_URL", root.as_uri())
-    monkeypatch.setenv("HASH_SALT", "test-salt")
-    monkeypatch.delenv("RAW_BUCKET_NAME", raising=False)
-    get_settings.cache_clear()
-    ingest_handler._services.cache_clear()
-    yield root
-    get_settings.cache_clear()
-    ingest_handler._services.cache_clear()
+    with override_services(build_services(IngestSettings(raw_store_url=root.as_uri(), hash_salt="test-salt"))):
+        yield root
 
 
 @pytest.fixture
-def memory_store(monkeypatch: pytest.MonkeyPatch) -> MemoryStore:
+def memory_store() -> Iterator[MemoryStore]:
     """The ingest handler wired to an in-memory store (fast, and writes can be made to fail)."""
-    import ingest_lambda.handler as ingest_handler
     from ingest_lambda.contract import MAX_BATCH_EVENTS, MAX_BODY_BYTES
     from ingest_lambda.ingest import IngestLimits
     from ingest_lambda.privacy import Pseudonymizer
+    from ingest_lambda.services import IngestServices, override_services
 
     store = MemoryStore()
-    services = (store, Pseudonymizer("test-salt"), IngestLimits(MAX_BODY_BYTES, MAX_BATCH_EVENTS))
-    monkeypatch.setattr(ingest_handler, "_services", lambda: services)
-    return store
+    limits = IngestLimits(MAX_BODY_BYTES, MAX_BATCH_EVENTS)
+    with override_services(IngestServices(store=store, pseudonymizer=Pseudonymizer("test-salt"), limits=limits)):
+        yield store
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,9 @@ from pydantic import ValidationError
 
 from transform_runner.dbt_build import DbtOptions
 from transform_runner.ledger import LedgerMissing
-from transform_runner.run import EXIT_INTERRUPTED, EXIT_UNREACHABLE, WarehouseUnreachable, run_transform
+from transform_runner.run import EXIT_INTERRUPTED, EXIT_UNREACHABLE, run_transform
 from transform_runner.settings import TransformSettings
-from warehouse.connection import WarehouseSettings
+from warehouse.connection import WarehouseSettings, WarehouseUnreachable
 
 
 def configure_logging() -> None:

@@ -45,10 +45,6 @@ _EXIT_CODES = {"success": EXIT_OK, "failed": EXIT_FAILED, "lock_timeout": EXIT_L
 _KEEPALIVES = {"keepalives": 1, "keepalives_idle": 60, "keepalives_interval": 10, "keepalives_count": 6}
 
 
-class WarehouseUnreachable(RuntimeError):
-    """Nothing could be recorded: the warehouse did not answer."""
-
-
 @dataclass(frozen=True)
 class TransformOutcome:
     run_id: str
@@ -116,12 +112,8 @@ def run_transform(
     started = time.perf_counter()
     timeout = settings.transform_lock_timeout_seconds if lock_timeout_seconds is None else lock_timeout_seconds
     attempt = Attempt(str(uuid.uuid4()), trigger, _now(), tuple(options.build_args()))
-    try:
-        conn = warehouse.connect(application_name=f"clickstream transform {attempt.run_id}", **_KEEPALIVES)
-    except psycopg2.OperationalError as exc:
-        raise WarehouseUnreachable(
-            f"cannot reach the warehouse at {warehouse.host}:{warehouse.port}/{warehouse.database}: {str(exc).strip()}"
-        ) from exc
+    # Unreachable: nothing could be recorded, the warehouse did not answer.
+    conn = warehouse.connect_or_unreachable(application_name=f"clickstream transform {attempt.run_id}", **_KEEPALIVES)
     conn.autocommit = True
     try:
         logger.info("transform %s: waiting up to %g s for the build lock", attempt.run_id, timeout)

@@ -1,4 +1,5 @@
-"""How to reach the warehouse: the seed's ``DW_PG_*`` variables, parsed once."""
+"""How to reach the warehouse (the ``DW_PG_*`` variables, parsed once: docs/loader.md) and what it means when it
+cannot be reached."""
 
 from __future__ import annotations
 
@@ -7,6 +8,13 @@ from typing import Any
 import psycopg2
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WarehouseUnreachable(RuntimeError):
+    """The warehouse could not be reached (or refused the connection): nothing was done there.
+
+    The loader, the transform runner and the dashboard all raise this one; its message says where and why.
+    """
 
 
 class WarehouseSettings(BaseSettings):
@@ -53,3 +61,13 @@ class WarehouseSettings(BaseSettings):
 
     def connect(self, **overrides: Any) -> psycopg2.extensions.connection:
         return psycopg2.connect(**{**self.connect_kwargs(), **overrides})
+
+    def where(self) -> str:
+        return f"{self.host}:{self.port}/{self.database}"
+
+    def connect_or_unreachable(self, **overrides: Any) -> psycopg2.extensions.connection:
+        """`connect`, with a failure to connect raised as WarehouseUnreachable naming the server."""
+        try:
+            return self.connect(**overrides)
+        except psycopg2.OperationalError as exc:
+            raise WarehouseUnreachable(f"cannot reach the warehouse at {self.where()}: {str(exc).strip()}") from exc

@@ -8,7 +8,8 @@ from typing import TypeVar
 
 from shiny import ui
 
-from dashboard.data_access import MartsMissing, WarehouseUnavailable
+from dashboard.data_access import MartsMissing
+from warehouse.connection import WarehouseUnreachable
 
 T = TypeVar("T")
 
@@ -22,7 +23,7 @@ def attempt(load: Callable[[], T]) -> T | Problem:
     """The page's data, or the reason the warehouse could not give it."""
     try:
         return load()
-    except WarehouseUnavailable as error:
+    except WarehouseUnreachable as error:
         return Problem(str(error))
     except MartsMissing as error:
         return Problem(f"The marts are not built yet ({error}).")

@@ -13,7 +13,8 @@
     case when jsonb_typeof({{ expr }}) = 'boolean' then ({{ expr }})::boolean end
 {%- endmacro %}
 
-{#- The ingest writes UTC ISO-8601 with milliseconds; anything else is null. -#}
+{#- The ingest writes UTC ISO-8601 with milliseconds; anything else is null. That stored format has one home,
+    raw_store/times.py (STORED_TIME_PATTERN); tests/raw_store/test_times.py checks this regex accepts it. -#}
 {% macro json_timestamp(expr) -%}
     case
         when jsonb_typeof({{ expr }}) = 'string'

@@ -1,4 +1,6 @@
-"""Simulated time: integer epoch milliseconds throughout, formatted the way browsers and API Gateway print them.
+"""Simulated time: integer epoch milliseconds throughout, formatted the way browsers print them.
+
+API Gateway's own format is ``local_only.api_gateway.request_time``.
 
 Formatting runs once or twice per generated event, so it avoids ``datetime`` and caches each day's date part.
 """
@@ -13,7 +15,6 @@ MINUTE_MS = 60 * SECOND_MS
 HOUR_MS = 60 * MINUTE_MS
 DAY_MS = 24 * HOUR_MS
 _EPOCH = date(1970, 1, 1)
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def day_start_ms(day: date) -> int:
@@ -32,20 +33,6 @@ def iso_ms(epoch_ms: int) -> str:
     minutes, rest = divmod(rest, MINUTE_MS)
     seconds, millis = divmod(rest, SECOND_MS)
     return f"{_iso_day(day_number)}{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}Z"
-
-
-@lru_cache(maxsize=4096)
-def _clf_day(day_number: int) -> str:
-    day = _EPOCH + timedelta(days=day_number)
-    return f"{day.day:02d}/{_MONTHS[day.month - 1]}/{day.year}:"
-
-
-def request_time(epoch_ms: int) -> str:
-    """``07/Mar/2025:21:04:05 +0000``, API Gateway's ``requestContext.time``."""
-    day_number, rest = divmod(epoch_ms, DAY_MS)
-    hours, rest = divmod(rest, HOUR_MS)
-    minutes, rest = divmod(rest, MINUTE_MS)
-    return f"{_clf_day(day_number)}{hours:02d}:{minutes:02d}:{rest // SECOND_MS:02d} +0000"
 
 
 def utc_datetime(epoch_ms: int) -> datetime:

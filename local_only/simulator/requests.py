@@ -16,14 +16,12 @@ from typing import Any
 
 import orjson
 
+from local_only.api_gateway import http_api_event
 from local_only.simulator.catalogue import SHOP_ORIGIN
-from local_only.simulator.clock import request_time
 from local_only.simulator.ids import api_request_id, trace_id
 from local_only.simulator.sdk import SentRequest, Token
 from local_only.simulator.visitors import Visitor, is_mobile
 
-ROUTE_KEY = "POST /clickstream"
-PATH = "/clickstream"
 API_ID = "k7x2m9q4ab"
 API_DOMAIN = "api.shop.example.com"
 ACCOUNT_ID = "123456789012"
@@ -114,36 +112,19 @@ def api_gateway_event(request: SentRequest, rng: random.Random) -> ApiRequest:
     headers["content-length"] = str(len(raw))
     headers["content-type"] = request.content_type
     headers["x-amzn-trace-id"] = trace_id(time_epoch, rng)
-    context: dict[str, Any] = {
-        "accountId": ACCOUNT_ID,
-        "apiId": API_ID,
-        "domainName": API_DOMAIN,
-        "domainPrefix": "api",
-        "http": {
-            "method": "POST",
-            "path": PATH,
-            "protocol": "HTTP/1.1",
-            "sourceIp": visitor.location.ip,
-            "userAgent": visitor.device.user_agent,
-        },
-        "requestId": request_id,
-        "routeKey": ROUTE_KEY,
-        "stage": "$default",
-        "time": request_time(time_epoch),
-        "timeEpoch": time_epoch,
-    }
-    if request.token is not None:
-        context["authorizer"] = {"jwt": {"claims": jwt_claims(request.token, time_epoch), "scopes": None}}
-    event = {
-        "version": "2.0",
-        "routeKey": ROUTE_KEY,
-        "rawPath": PATH,
-        "rawQueryString": "",
-        "headers": headers,
-        "requestContext": context,
-        "body": body,
-        "isBase64Encoded": request.gzip,
-    }
+    event = http_api_event(
+        headers=headers,
+        body=body,
+        is_base64_encoded=request.gzip,
+        source_ip=visitor.location.ip,
+        request_id=request_id,
+        time_epoch_ms=time_epoch,
+        user_agent=visitor.device.user_agent,
+        account_id=ACCOUNT_ID,
+        api_id=API_ID,
+        domain_name=API_DOMAIN,
+        jwt_claims=None if request.token is None else jwt_claims(request.token, time_epoch),
+    )
     return ApiRequest(event, request.events, request.invalid, request.retry, time_epoch)
 
 

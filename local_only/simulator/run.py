@@ -1,7 +1,8 @@
 """Run generated traffic through the real ingest Lambda handler, in-process, across worker processes.
 
 Each worker simulates whole work units and calls ``ingest_lambda.handler.handler`` for every request, exactly as
-the Lambda runtime would after API Gateway; the handler writes to the store named by ``RAW_STORE_URL``.
+the Lambda runtime would after API Gateway; the handler writes to the store the run names, through the services
+installed for it (``ingest_lambda.services``).
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import orjson
 
 from local_only.lambda_context import LocalLambdaContext
-from local_only.salt import use_local_salt_if_unset
+from local_only.salt import local_salt
 from local_only.simulator.plan import (
     TrafficOptions,
     WorkUnit,
@@ -28,6 +30,9 @@ from local_only.simulator.plan import (
     unit_traffic,
     visits_for_events,
 )
+
+if TYPE_CHECKING:
+    from ingest_lambda.services import IngestServices
 
 INGEST_LOGGER = "clickstream-ingest"
 MAX_ERROR_SAMPLES = 5
@@ -76,41 +81,37 @@ class GenerationSummary:
         return self.events_sent / self.seconds if self.seconds > 0 else 0.0
 
 
-def _reset_ingest() -> None:
-    """Make the handler re-read its settings and reopen its store on the next call."""
-    from ingest_lambda import handler, settings
+def _ingest_services(store_url: str, hash_salt: str | None) -> IngestServices:
+    from ingest_lambda.services import build_services
+    from ingest_lambda.settings import IngestSettings
 
-    settings.get_settings.cache_clear()
-    handler._services.cache_clear()
+    return build_services(IngestSettings(raw_store_url=store_url, hash_salt=local_salt(hash_salt).value))
 
 
-def _configure_ingest(store_url: str) -> None:
-    os.environ["RAW_STORE_URL"] = store_url
-    use_local_salt_if_unset()
-    # After the reset: importing the handler creates its Powertools logger, which sets the level it reads from
-    # the environment. One INFO line per request would dominate the run; warnings and errors still show.
-    _reset_ingest()
+def _quiet_ingest_logger() -> None:
+    # After the handler's import: its Powertools logger sets the level it reads from the environment. One INFO
+    # line per request would dominate the run; warnings and errors still show.
+    import ingest_lambda.handler  # noqa: F401
+
     logging.getLogger(INGEST_LOGGER).setLevel(logging.WARNING)
 
 
 @contextmanager
-def ingest_environment(store_url: str) -> Iterator[None]:
-    """Point the ingest handler at `store_url` for the duration, then restore the caller's environment."""
-    saved = {name: os.environ.get(name) for name in ("RAW_STORE_URL", "HASH_SALT")}
-    _reset_ingest()
+def ingest_environment(store_url: str, hash_salt: str | None = None) -> Iterator[None]:
+    """Point the ingest handler at `store_url` for the duration, then restore what was installed before.
+
+    `hash_salt` defaults to ``HASH_SALT``, else the public local salt (``local_only.salt``).
+    """
+    from ingest_lambda.services import override_services
+
     ingest_logger = logging.getLogger(INGEST_LOGGER)
     saved_level = ingest_logger.level
-    _configure_ingest(store_url)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        ingest_logger.setLevel(saved_level)
-        _reset_ingest()
+    with override_services(_ingest_services(store_url, hash_salt)):
+        _quiet_ingest_logger()
+        try:
+            yield
+        finally:
+            ingest_logger.setLevel(saved_level)
 
 
 def run_unit(options: TrafficOptions, unit: WorkUnit) -> UnitResult:
@@ -150,9 +151,12 @@ def run_unit(options: TrafficOptions, unit: WorkUnit) -> UnitResult:
     )
 
 
-# Worker processes keep this environment for their whole life, which ends with the run.
-def _init_worker(store_url: str) -> None:
-    _configure_ingest(store_url)
+# Worker processes keep these services for their whole life, which ends with the run.
+def _init_worker(store_url: str, hash_salt: str | None) -> None:
+    from ingest_lambda.services import set_services
+
+    set_services(_ingest_services(store_url, hash_salt))
+    _quiet_ingest_logger()
 
 
 class UnitFailed(RuntimeError):
@@ -179,11 +183,13 @@ def generate(
     workers: int | None = None,
     invalid_rate: float = 0.001,
     on_unit: Callable[[UnitResult], None] | None = None,
+    hash_salt: str | None = None,
 ) -> GenerationSummary:
     """Generate `days` of shop traffic from `start` (default: the `days` days before today, UTC) into the store.
 
     `visitors_per_day`, when given, sets the volume directly; otherwise it is derived from `events_per_day`.
-    `on_unit` is called in the parent process as each work unit finishes (progress reporting).
+    `on_unit` is called in the parent process as each work unit finishes (progress reporting). Client IPs are
+    hashed with `hash_salt`, else ``HASH_SALT``, else the public local salt (``local_only.salt``).
     """
     started = time.perf_counter()
     if start is None:
@@ -207,14 +213,14 @@ def generate(
     if workers is None:
         workers = os.cpu_count() or 1
     if workers <= 1:
-        with ingest_environment(store_url):
+        with ingest_environment(store_url, hash_salt):
             for task in tasks():
                 results.append(run_unit(*task))
                 if on_unit is not None:
                     on_unit(results[-1])
     else:
         # The pool consumes tasks() from a thread, so workers start on the first day while later days are planned.
-        with multiprocessing.get_context().Pool(workers, _init_worker, (store_url,)) as pool:
+        with multiprocessing.get_context().Pool(workers, _init_worker, (store_url, hash_salt)) as pool:
             for result in pool.imap_unordered(_run_task, tasks()):
                 results.append(result)
                 if on_unit is not None:

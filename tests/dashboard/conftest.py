@@ -7,9 +7,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from support.dashboard_kit import BuiltWarehouse, build_marts, create_database, dashboard_env, load_traffic, serving
+from support.dashboard_kit import build_marts, create_database, dashboard_env, load_traffic, serving
 
 from local_only.postgres import LocalPostgres
+from local_only.roles import RoleWarehouse
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -28,7 +29,7 @@ EVENTS_PER_DAY = 3_000
 
 
 @pytest.fixture(scope="session")
-def built_marts(postgres_server: LocalPostgres, tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+def built_marts(postgres_server: LocalPostgres, tmp_path_factory: pytest.TempPathFactory) -> RoleWarehouse:
     work = tmp_path_factory.mktemp("dashboard-marts")
     built = create_database(postgres_server, "dashboard_marts")
     load_traffic(built, work / "raw", TRAFFIC_START, TRAFFIC_DAYS, EVENTS_PER_DAY, seed=5)
@@ -37,7 +38,7 @@ def built_marts(postgres_server: LocalPostgres, tmp_path_factory: pytest.TempPat
 
 
 @pytest.fixture(scope="session")
-def empty_marts(postgres_server: LocalPostgres, tmp_path_factory: pytest.TempPathFactory) -> BuiltWarehouse:
+def empty_marts(postgres_server: LocalPostgres, tmp_path_factory: pytest.TempPathFactory) -> RoleWarehouse:
     """Marts built from an empty raw layer: every table there, no rows."""
     built = create_database(postgres_server, "dashboard_empty_marts")
     build_marts(built, tmp_path_factory.mktemp("dashboard-empty"))
@@ -45,13 +46,13 @@ def empty_marts(postgres_server: LocalPostgres, tmp_path_factory: pytest.TempPat
 
 
 @pytest.fixture(scope="session")
-def unbuilt(postgres_server: LocalPostgres) -> BuiltWarehouse:
+def unbuilt(postgres_server: LocalPostgres) -> RoleWarehouse:
     """Migrated, never transformed: no marts at all."""
     return create_database(postgres_server, "dashboard_unbuilt")
 
 
 @pytest.fixture(scope="session")
-def dashboard_url(built_marts: BuiltWarehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def dashboard_url(built_marts: RoleWarehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("dashboard-log") / "dashboard.log"
     with serving(dashboard_env(built_marts), log) as url:
         yield url

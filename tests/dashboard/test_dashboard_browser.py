@@ -12,9 +12,10 @@ from typing import Any
 
 import psycopg2
 import pytest
-from support.dashboard_kit import BuiltWarehouse, dashboard_env, serving
+from support.dashboard_kit import dashboard_env, serving
 
 from local_only.postgres import free_port
+from local_only.roles import RoleWarehouse
 from warehouse.rows import one_row
 
 pytestmark = pytest.mark.e2e
@@ -35,7 +36,7 @@ PAGES = {
 class Marts:
     """The marts read directly, as the admin: the numbers the dashboard must show."""
 
-    def __init__(self, built: BuiltWarehouse) -> None:
+    def __init__(self, built: RoleWarehouse) -> None:
         self.conn = psycopg2.connect(built.admin.dsn())
         self.conn.autocommit = True
 
@@ -49,7 +50,7 @@ class Marts:
 
 
 @pytest.fixture(scope="module")
-def marts(built_marts: BuiltWarehouse) -> Iterator[Marts]:
+def marts(built_marts: RoleWarehouse) -> Iterator[Marts]:
     reader = Marts(built_marts)
     yield reader
     reader.close()
@@ -192,7 +193,7 @@ def _state_page(page: Any, url: str) -> str:
     return page.locator("body").inner_text()
 
 
-def test_marts_without_rows_show_no_data_yet(empty_marts: BuiltWarehouse, page: Any, tmp_path: Path) -> None:
+def test_marts_without_rows_show_no_data_yet(empty_marts: RoleWarehouse, page: Any, tmp_path: Path) -> None:
     with serving(dashboard_env(empty_marts), tmp_path / "dashboard.log") as url:
         text = _state_page(page, url)
     assert "No data yet" in text
@@ -201,7 +202,7 @@ def test_marts_without_rows_show_no_data_yet(empty_marts: BuiltWarehouse, page: 
     page.screenshot(path=str(ARTIFACTS / "dashboard-state-empty.png"))
 
 
-def test_a_warehouse_without_marts_shows_no_data_yet(unbuilt: BuiltWarehouse, page: Any, tmp_path: Path) -> None:
+def test_a_warehouse_without_marts_shows_no_data_yet(unbuilt: RoleWarehouse, page: Any, tmp_path: Path) -> None:
     with serving(dashboard_env(unbuilt), tmp_path / "dashboard.log") as url:
         text = _state_page(page, url)
     assert "No data yet" in text
@@ -209,7 +210,7 @@ def test_a_warehouse_without_marts_shows_no_data_yet(unbuilt: BuiltWarehouse, pa
     assert "clickstream transform" in text
 
 
-def test_a_warehouse_that_is_down_shows_a_clear_message(built_marts: BuiltWarehouse, page: Any, tmp_path: Path) -> None:
+def test_a_warehouse_that_is_down_shows_a_clear_message(built_marts: RoleWarehouse, page: Any, tmp_path: Path) -> None:
     closed_port = str(free_port())
     env = {**dashboard_env(built_marts), "DW_PG_PORT": closed_port}
     with serving(env, tmp_path / "dashboard.log") as url:

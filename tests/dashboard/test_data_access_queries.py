@@ -11,10 +11,10 @@ from typing import Any
 import psycopg2
 import psycopg2.extras
 import pytest
-from support.dashboard_kit import BuiltWarehouse
 
 from dashboard.data_access import Filters, Warehouse, acquisition, default_filters, overview, status
 from dashboard.settings import DashboardSettings
+from local_only.roles import RoleWarehouse
 from warehouse.connection import WarehouseSettings
 
 pytestmark = pytest.mark.integration
@@ -70,7 +70,7 @@ BREAKDOWN_VALUES = {
 
 
 @pytest.fixture(scope="module")
-def warehouse(built_marts: BuiltWarehouse) -> Iterator[Warehouse]:
+def warehouse(built_marts: RoleWarehouse) -> Iterator[Warehouse]:
     # As the admin: other fixtures give the cluster-wide roles new passwords (the browser tests cover the role).
     role = built_marts.admin
     connection = WarehouseSettings(
@@ -82,7 +82,7 @@ def warehouse(built_marts: BuiltWarehouse) -> Iterator[Warehouse]:
 
 
 @pytest.fixture(scope="module")
-def plain(built_marts: BuiltWarehouse) -> Iterator[Any]:
+def plain(built_marts: RoleWarehouse) -> Iterator[Any]:
     conn = psycopg2.connect(built_marts.admin.dsn())
     conn.autocommit = True
 

@@ -22,7 +22,7 @@ from ingest_lambda.contract import (
 
 pytestmark = pytest.mark.unit
 
-# Section 7 of the seed (the Lambda console test event body).
+# The sample product view (docs/event-contract.md), the body of tests/events' API Gateway event.
 SEED_EVENT: dict[str, Any] = {
     "eventName": "view_product",
     "userId": "u-123",

@@ -241,7 +241,7 @@ def test_the_scan_reads_each_character_a_bounded_number_of_times(monkeypatch: py
     # it runs are possessive and so read each character once per attempt: see ingest_lambda/emails.py).
     windows: list[int] = []
     normalised: list[int] = []
-    real_local_start = emails._local_start
+    real_local_start = emails.local_part_start
     real_normalise = emails.normalise_address
 
     def local_start(text: str, reversed_text: str, at_start: int, floor: int) -> int | None:
@@ -252,7 +252,7 @@ def test_the_scan_reads_each_character_a_bounded_number_of_times(monkeypatch: py
         normalised.append(len(part))
         return real_normalise(part)
 
-    monkeypatch.setattr(emails, "_local_start", local_start)
+    monkeypatch.setattr(emails, "local_part_start", local_start)
     monkeypatch.setattr(emails, "normalise_address", normalise)
     found = list(emails.find_addresses(text))
 

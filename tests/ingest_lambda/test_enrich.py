@@ -11,8 +11,9 @@ import orjson
 import pytest
 
 from ingest_lambda.contract import SCHEMA_VERSION, ClickstreamEvent
-from ingest_lambda.enrich import RequestContext, RequestEnrichment, iso_utc
+from ingest_lambda.enrich import RequestContext, RequestEnrichment
 from ingest_lambda.privacy import Pseudonymizer
+from raw_store.times import format_time
 
 pytestmark = pytest.mark.unit
 
@@ -64,13 +65,13 @@ def iso_ms(moment: datetime) -> str:
 
 
 def test_iso_utc_format() -> None:
-    assert iso_utc(RECEIVED_AT) == RECEIVED_ISO
-    assert iso_utc(datetime(2025, 12, 6, 12, 0, tzinfo=UTC)) == "2025-12-06T12:00:00.000Z"
+    assert format_time(RECEIVED_AT) == RECEIVED_ISO
+    assert format_time(datetime(2025, 12, 6, 12, 0, tzinfo=UTC)) == "2025-12-06T12:00:00.000Z"
 
 
 def test_iso_utc_converts_offsets_to_utc() -> None:
     moment = datetime(2025, 12, 6, 12, 12, 34, 567_000, tzinfo=timezone(timedelta(hours=7)))
-    assert iso_utc(moment) == RECEIVED_ISO
+    assert format_time(moment) == RECEIVED_ISO
 
 
 def test_received_at_and_request_id() -> None:

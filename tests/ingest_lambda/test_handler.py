@@ -64,7 +64,7 @@ def stored_objects(root: Path, kind: str) -> list[Path]:
 
 
 def test_seed_event_verbatim_is_stored_with_all_enrichment(file_store_env: Path, lambda_context: Any) -> None:
-    # GIVEN the seed's own test event, byte for byte
+    # GIVEN the sample API Gateway event (tests/events), byte for byte
     event = load_event("apigw_v2_seed_001_section7.json")
     before = datetime.now(UTC).replace(microsecond=0)
 
@@ -242,15 +242,18 @@ def test_unwritable_file_store_answers_503(file_store_env: Path, lambda_context:
     assert response["statusCode"] == 503
 
 
-def test_misconfiguration_answers_503(
-    file_store_env: Path, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("HASH_SALT")
+def test_misconfiguration_answers_503(tmp_path: Path, lambda_context: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ingest_lambda.services import override_services
 
-    response = handler(api_event(json.dumps(view())), lambda_context)
+    # Nothing installed: the handler builds its services from an environment that names a store but no salt.
+    monkeypatch.setenv("RAW_STORE_URL", (tmp_path / "raw").as_uri())
+    monkeypatch.delenv("HASH_SALT", raising=False)
+    monkeypatch.delenv("HASH_SALT_PARAM", raising=False)
+    with override_services(None):
+        response = handler(api_event(json.dumps(view())), lambda_context)
 
     assert response["statusCode"] == 503
-    assert not stored_objects(file_store_env, "events")
+    assert not stored_objects(tmp_path / "raw", "events")
 
 
 def test_malformed_gateway_event_is_a_400_not_an_exception(memory_store: MemoryStore, lambda_context: Any) -> None:

@@ -15,7 +15,7 @@ from support.fakes import MemoryStore
 
 from ingest_lambda.enrich import RequestContext, RequestEnrichment
 from ingest_lambda.handler import handler
-from ingest_lambda.ingest import _rejected_line
+from ingest_lambda.ingest import rejected_line
 from ingest_lambda.nesting import MAX_EVENT_DEPTH
 from ingest_lambda.privacy import Pseudonymizer
 
@@ -151,7 +151,7 @@ def test_a_kept_refusal_is_written_whatever_the_event_holds() -> None:
     for _ in range(300):
         deep = [deep]
     for event in (deep, {"n": object()}, {"n": 2**70}, {"ann@example.com": {1, 2}}):
-        line = _rejected_line(enrichment, {"index": 0, "errors": [], "event": event})
+        line = rejected_line(enrichment, {"index": 0, "errors": [], "event": event})
         record = json.loads(line)
         assert len(line) <= KEPT_LINE_MAX_BYTES
         assert "ann@example.com" not in line.decode()

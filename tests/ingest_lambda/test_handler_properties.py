@@ -19,6 +19,7 @@ from support.fakes import MemoryStore
 
 from ingest_lambda.contract import STANDARD_EVENT_NAMES
 from ingest_lambda.handler import handler
+from local_only.api_gateway import http_api_event
 
 PROPERTY_SETTINGS = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -161,21 +162,16 @@ def mixed_batches(draw: st.DrawFn) -> tuple[str, list[str], list[int]]:
 
 
 def gateway_event(body: bytes | str | None, headers: dict[str, str], method: str = "POST") -> dict[str, Any]:
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": "POST /clickstream",
-        "rawPath": "/clickstream",
-        "headers": headers,
-        "requestContext": {
-            "requestId": "prop-req",
-            "timeEpoch": 1_765_000_000_000,
-            "http": {"method": method, "path": "/clickstream", "sourceIp": "198.51.100.7", "userAgent": "x"},
-        },
-        "isBase64Encoded": isinstance(body, bytes),
-    }
-    if body is not None:
-        event["body"] = base64.b64encode(body).decode() if isinstance(body, bytes) else body
-    return event
+    return http_api_event(
+        headers=headers,
+        body=base64.b64encode(body).decode() if isinstance(body, bytes) else body,
+        is_base64_encoded=isinstance(body, bytes),
+        source_ip="198.51.100.7",
+        request_id="prop-req",
+        time_epoch_ms=1_765_000_000_000,
+        method=method,
+        user_agent="x",
+    )
 
 
 def encode(payload: Any, how: str) -> tuple[bytes | str, dict[str, str]]:

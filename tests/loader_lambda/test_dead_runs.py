@@ -14,7 +14,7 @@ import psycopg2
 import pytest
 from support.loader_kit import HOUR, Loader, Probe, Raw, cli_env, iso_ms, start_cli, wait_until
 
-from loader_lambda.ledger import _HOUR_LOCK_NAMESPACE
+from loader_lambda.ledger import HOUR_LOCK_NAMESPACE
 from local_only.postgres import Connection
 
 pytestmark = pytest.mark.integration
@@ -25,7 +25,7 @@ def gate(warehouse: Connection) -> Iterator[psycopg2.extensions.connection]:
     conn = psycopg2.connect(warehouse.dsn())
     conn.autocommit = True
     with conn.cursor() as cursor:
-        cursor.execute("select pg_advisory_lock(%s, hashtext(%s))", (_HOUR_LOCK_NAMESPACE, f"{HOUR:%Y/%m/%d/%H}"))
+        cursor.execute("select pg_advisory_lock(%s, hashtext(%s))", (HOUR_LOCK_NAMESPACE, f"{HOUR:%Y/%m/%d/%H}"))
     yield conn
     conn.close()
 

@@ -73,25 +73,22 @@ def test_payload_round_trips_through_copy_exactly(raw: Raw, loader: Loader, dw: 
 
 
 def test_an_object_that_arrives_after_its_hour_was_loaded_is_picked_up_by_the_next_schedule(
-    raw: Raw, dw: Probe, monkeypatch: pytest.MonkeyPatch
+    raw: Raw, dw: Probe
 ) -> None:
     from loader_lambda.handler import handler
-    from loader_lambda.settings import get_settings
+    from loader_lambda.services import build_services, override_services
+    from loader_lambda.settings import LoaderSettings
+    from warehouse.connection import WarehouseSettings
 
-    monkeypatch.setenv("RAW_STORE_URL", raw.url)
-    monkeypatch.setenv("LOOKBACK_HOURS", "2")
-    monkeypatch.delenv("RAW_BUCKET_NAME", raising=False)
-    get_settings.cache_clear()
+    services = build_services(LoaderSettings(raw_store_url=raw.url, lookback_hours=2), WarehouseSettings())
     context = LocalLambdaContext(function_name="clickstream-loader-test")
     earlier = raw.put_events(HOUR - timedelta(hours=1), objects=3, lines_per_object=4, first=100)
     on_time = raw.put_events(HOUR, objects=5, lines_per_object=4)
-    try:
+    with override_services(services):
         first = handler(schedule(HOUR + timedelta(hours=1)), context)
         late = raw.put_lines(HOUR, "event-late.json", [event_line("late-1", HOUR + timedelta(minutes=59))])
         second = handler(schedule(HOUR + timedelta(hours=2)), context)
         third = handler(schedule(HOUR + timedelta(hours=3)), context)
-    finally:
-        get_settings.cache_clear()
 
     assert first["hours"] == [f"2025-12-06T0{h}:00:00Z" for h in (3, 4, 5)]
     assert (first["status"], first["loaded"], first["rows"]) == ("succeeded", 8, 32)

@@ -6,7 +6,7 @@ import psycopg2
 import pytest
 from support.loader_kit import HOUR, Loader, Probe, Raw, cli_env, iso_ms, run_cli, start_cli, wait_until
 
-from loader_lambda.ledger import _HOUR_LOCK_NAMESPACE
+from loader_lambda.ledger import HOUR_LOCK_NAMESPACE
 from local_only.postgres import Connection, free_port
 
 pytestmark = pytest.mark.integration
@@ -25,7 +25,7 @@ def test_two_loader_processes_at_once_land_each_line_once(
     args = ["--target-hour", iso_ms(HOUR), "--store", raw.url]
     gate = psycopg2.connect(warehouse.dsn())
     gate.autocommit = True
-    lock_args = (_HOUR_LOCK_NAMESPACE, f"{HOUR:%Y/%m/%d/%H}")
+    lock_args = (HOUR_LOCK_NAMESPACE, f"{HOUR:%Y/%m/%d/%H}")
     if start == "both-waiting-on-the-hour":
         with gate.cursor() as cursor:
             cursor.execute("select pg_advisory_lock(%s, hashtext(%s))", lock_args)

@@ -177,23 +177,18 @@ def test_the_loader_role_may_record_retry_and_resolve_failures_and_close_dead_ru
 
 
 def test_the_lambda_publishes_the_failed_objects_metric(
-    raw: Raw, dw: Probe, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    raw: Raw, dw: Probe, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from loader_lambda import handler as handler_module
-    from loader_lambda.settings import get_settings
+    from loader_lambda.handler import handler
+    from loader_lambda.services import LoaderServices, override_services
+    from loader_lambda.settings import LoaderSettings
+    from warehouse.connection import WarehouseSettings
 
     keys = raw.put_events(HOUR, objects=3, lines_per_object=2)
     store = FaultyStore(raw.store, always=frozenset({keys[0]}))
-    monkeypatch.setattr(handler_module, "open_store", lambda url, **kwargs: store)
-    monkeypatch.setenv("RAW_STORE_URL", raw.url)
-    monkeypatch.setenv("READ_RETRY_SECONDS", "0")
-    monkeypatch.setenv("COMPACT", "false")
-    monkeypatch.delenv("RAW_BUCKET_NAME", raising=False)
-    get_settings.cache_clear()
-    try:
-        summary = handler_module.handler({"targetUtcHour": iso_ms(HOUR)}, LocalLambdaContext("loader-test"))
-    finally:
-        get_settings.cache_clear()
+    settings = LoaderSettings(raw_store_url=raw.url, read_retry_seconds=0, compact=False)
+    with override_services(LoaderServices(settings=settings, store=store, warehouse=WarehouseSettings())):
+        summary = handler({"targetUtcHour": iso_ms(HOUR)}, LocalLambdaContext("loader-test"))
 
     assert (summary["status"], summary["failed"], summary["loaded"]) == ("partial", 1, 2)
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]

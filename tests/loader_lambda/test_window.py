@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from clickstream.load_command import load_command
-from loader_lambda.window import MAX_BACKFILL_HOURS, LoaderInputError, plan_from_event
+from loader_lambda.window import MAX_BACKFILL_HOURS, LoaderInputError, plan_backfill, plan_from_event, plan_scheduled
 from local_only.lambda_context import LocalLambdaContext
 
 pytestmark = pytest.mark.unit
@@ -216,16 +216,39 @@ def test_cli_bad_store_url_is_a_usage_error(cli_env: str) -> None:
     assert "ftp://host/raw" in result.stderr
 
 
-def test_handler_bad_input_raises_naming_the_field(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_handler_bad_input_raises_naming_the_field(tmp_path: Path) -> None:
     from loader_lambda.handler import handler
-    from loader_lambda.settings import get_settings
+    from loader_lambda.services import build_services, override_services
+    from loader_lambda.settings import LoaderSettings
+    from warehouse.connection import WarehouseSettings
 
-    monkeypatch.setenv("RAW_STORE_URL", (tmp_path / "raw").as_uri())
-    monkeypatch.setenv("DW_PG_PORT", "1")
-    monkeypatch.setenv("DW_PG_PASSWORD", "unused")
-    get_settings.cache_clear()
-    try:
-        with pytest.raises(LoaderInputError, match="targetUtcHour"):
-            handler({"targetUtcHour": "yesterday"}, LocalLambdaContext(function_name="clickstream-loader-test"))
-    finally:
-        get_settings.cache_clear()
+    settings = LoaderSettings(raw_store_url=(tmp_path / "raw").as_uri())
+    services = build_services(settings, WarehouseSettings(port=1, password="unused"))
+    with (
+        override_services(services),
+        pytest.raises(LoaderInputError, match="targetUtcHour"),
+    ):
+        handler({"targetUtcHour": "yesterday"}, LocalLambdaContext(function_name="clickstream-loader-test"))
+
+
+def test_the_scheduled_plan_is_what_eventbridge_firing_the_hour_after_decodes_to() -> None:
+    """EventBridge fires at HOUR+1:05; the loader turns that into HOUR and its lookback, as the hourly cycle asks."""
+    hour = datetime(2025, 12, 6, 5, tzinfo=UTC)
+    fired = (hour + timedelta(hours=1, minutes=5)).isoformat()
+    event = {"detail-type": "Scheduled Event", "source": "aws.events", "time": fired}
+
+    plan = plan_scheduled(hour + timedelta(minutes=30), 2)
+
+    assert plan == plan_from_event(event, NOW + timedelta(days=3), 2)
+    assert plan.trigger == "schedule"
+    assert plan.hours == (hour - timedelta(hours=2), hour - timedelta(hours=1), hour)
+
+
+def test_a_typed_backfill_is_what_its_input_decodes_to() -> None:
+    first, last = datetime(2025, 12, 5, 22, 10, tzinfo=UTC), datetime(2025, 12, 6, 1, tzinfo=UTC)
+    event = {"fromHour": first.isoformat(), "toHour": last.isoformat()}
+
+    assert plan_backfill(first, last) == plan_from_event(event, NOW, LOOKBACK)
+    assert len(plan_backfill(first, last).hours) == 4
+    with pytest.raises(LoaderInputError, match="before"):
+        plan_backfill(last, first)

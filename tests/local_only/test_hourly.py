@@ -16,7 +16,7 @@ from support.loader_kit import Probe
 from support.transform_kit import RoleWarehouse, dbt_options, generate_traffic, migrated
 
 from clickstream.cli import cli
-from local_only.hourly import run_hourly, scheduled_event
+from local_only.hourly import run_hourly
 from local_only.postgres import Connection
 from transform_runner.settings import TransformSettings
 
@@ -35,16 +35,6 @@ def _objects_by_hour(store_root: Path, hours: list[datetime]) -> dict[datetime, 
 @pytest.fixture
 def roles(warehouse: Connection) -> RoleWarehouse:
     return migrated(warehouse)
-
-
-def test_the_scheduled_input_is_the_hour_after() -> None:
-    """EventBridge fires at HOUR+1:05; the loader turns that into HOUR and its lookback."""
-    from loader_lambda.window import plan_from_event
-
-    plan = plan_from_event(scheduled_event(HOUR), datetime.now(UTC), 2)
-
-    assert plan.trigger == "schedule"
-    assert plan.hours == (HOUR - timedelta(hours=2), HOUR - timedelta(hours=1), HOUR)
 
 
 def test_hourly_at_loads_that_hour_and_builds(

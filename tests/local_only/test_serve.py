@@ -24,11 +24,12 @@ from support.fakes import load_event
 from support.serving import SHOP_ORIGIN, RunningServer, running_server
 
 from ingest_lambda.contract import MAX_BODY_BYTES
-from local_only.serve import build_event, serve_command
+from local_only.api_gateway import event_from_http
+from local_only.serve import serve_command
 
 pytestmark = pytest.mark.integration
 
-# The seed's sample request body (section 7 of the seed, kept in tests/events), byte for byte.
+# The sample request body (the product view of docs/event-contract.md, kept in tests/events), byte for byte.
 SEED_EVENT = load_event("apigw_v2_seed_001_section7.json")
 SEED_BODY: bytes = SEED_EVENT["body"].encode("utf-8")
 EVENT_KEY = re.compile(r"^events/(\d{4})/(\d\d)/(\d\d)/(\d\d)/event-[0-9a-f-]{36}\.json$")
@@ -298,17 +299,16 @@ def test_an_integral_float_quantity_is_accepted(served: RunningServer) -> None:
     assert status == 200, reply
 
 
-def test_serve_refuses_a_bad_store_url(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RAW_STORE_URL", "unused")
+def test_serve_refuses_a_bad_store_url() -> None:
     result = CliRunner().invoke(serve_command, ["--port", "0", "--store", "ftp://nowhere/raw"])
     assert result.exit_code == 1
     assert "unsupported store URL" in result.output
 
 
 @pytest.mark.unit
-def test_build_event_follows_api_gateway_payload_v2() -> None:
+def test_event_from_http_follows_api_gateway_payload_v2() -> None:
     now = datetime(2025, 12, 6, 5, 12, 34, 567000, tzinfo=UTC)
-    event = build_event(
+    event = event_from_http(
         method="POST",
         raw_path="/clickstream",
         raw_query="a=1&b=2&a=3&empty=",
@@ -368,11 +368,13 @@ def test_build_event_follows_api_gateway_payload_v2() -> None:
         (None, None, b"{}", False),
     ],
 )
-def test_build_event_body_encoding(content_type: str | None, encoding: str | None, body: bytes, as_text: bool) -> None:
+def test_event_from_http_body_encoding(
+    content_type: str | None, encoding: str | None, body: bytes, as_text: bool
+) -> None:
     headers = [("Content-Type", content_type)] if content_type else []
     if encoding:
         headers.append(("Content-Encoding", encoding))
-    event = build_event(
+    event = event_from_http(
         method="POST",
         raw_path="/clickstream",
         raw_query="",
@@ -389,8 +391,8 @@ def test_build_event_body_encoding(content_type: str | None, encoding: str | Non
 
 
 @pytest.mark.unit
-def test_build_event_without_a_body_has_no_body_key() -> None:
-    event = build_event(
+def test_event_from_http_without_a_body_has_no_body_key() -> None:
+    event = event_from_http(
         method="GET",
         raw_path="/clickstream",
         raw_query="",

@@ -15,10 +15,11 @@ import pytest
 from support.serving import RunningServer, running_server
 
 from ingest_lambda.contract import MAX_BODY_BYTES
+from local_only.api_gateway import event_from_http
 from local_only.bounded_server import MAX_HEAD_BYTES, ServerLimits
 from local_only.lambda_context import LocalLambdaContext
 from local_only.salt import LOCAL_HASH_SALT
-from local_only.serve import build_event, make_server
+from local_only.serve import make_server
 from local_only.simulator.run import ingest_environment
 
 pytestmark = pytest.mark.integration
@@ -263,23 +264,16 @@ def test_the_pool_serves_more_clients_than_workers(small_server: RunningServer) 
 def test_a_server_beyond_loopback_without_hash_salt_warns(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    import ingest_lambda.handler as ingest_handler
-    from ingest_lambda.settings import get_settings
-
-    # make_server writes both into os.environ: setting them here makes monkeypatch restore them.
-    monkeypatch.setenv("RAW_STORE_URL", tmp_path.as_uri())
-    monkeypatch.setenv("HASH_SALT", "restored afterwards")
+    from ingest_lambda.services import override_services
 
     def warning_for(host: str, salt: str | None) -> str:
-        if salt is None:
-            monkeypatch.delenv("HASH_SALT", raising=False)
-        else:
-            monkeypatch.setenv("HASH_SALT", salt)
-        server = make_server(host, 0, (), tmp_path.as_uri(), quiet=True)
+        server = make_server(host, 0, (), tmp_path.as_uri(), quiet=True, hash_salt=salt)
         server.server_close()
         return capsys.readouterr().err
 
-    try:
+    monkeypatch.delenv("HASH_SALT", raising=False)
+    # make_server installs the ingest's services for the process; the override puts back what was there.
+    with override_services(None):
         exposed = warning_for("0.0.0.0", None)
         assert "WARNING" in exposed
         assert "HASH_SALT is not set" in exposed
@@ -287,9 +281,8 @@ def test_a_server_beyond_loopback_without_hash_salt_warns(
         assert warning_for("127.0.0.1", None) == ""
         assert warning_for("localhost", None) == ""
         assert warning_for("0.0.0.0", "a-secret-of-our-own") == ""
-    finally:
-        get_settings.cache_clear()
-        ingest_handler._services.cache_clear()
+        monkeypatch.setenv("HASH_SALT", "a-secret-from-the-environment")
+        assert warning_for("0.0.0.0", None) == ""
 
 
 def stored_ip_hashes(store: Path) -> set[str]:
@@ -301,8 +294,7 @@ def stored_ip_hashes(store: Path) -> set[str]:
 
 
 def test_serve_and_generate_hash_an_ip_alike_without_hash_salt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HASH_SALT", "restored afterwards")
-    monkeypatch.delenv("HASH_SALT")
+    monkeypatch.delenv("HASH_SALT", raising=False)
     with running_server(tmp_path / "served", quiet=True, hash_salt=None) as running, connect(running) as sock:
         sock.sendall(post_head(len(EVENT)) + EVENT)
         assert read_answer(sock)[0] == 200
@@ -312,7 +304,7 @@ def test_serve_and_generate_hash_an_ip_alike_without_hash_salt(tmp_path: Path, m
 
     generated = tmp_path / "generated"
     with ingest_environment(generated.as_uri()):
-        event = build_event(
+        event = event_from_http(
             method="POST",
             raw_path="/clickstream",
             raw_query="",

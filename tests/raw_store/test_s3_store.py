@@ -93,7 +93,7 @@ def store(bucket: str) -> S3Store:
 
 
 def test_open_store_reads_the_endpoint_from_the_environment(store: S3Store, aws_env: str) -> None:
-    assert store._client.meta.endpoint_url == aws_env
+    assert store.client.meta.endpoint_url == aws_env
     assert store.url.endswith("/prefix/")
 
 
@@ -145,7 +145,7 @@ def test_list_paginates_past_1000_objects(store: S3Store, bucket: str) -> None:
     for key in keys[1000:]:
         store.put(key, b"{}\n")
     pages: list[int] = []
-    store._client.meta.events.register(
+    store.client.meta.events.register(
         "after-call.s3.ListObjectsV2", lambda parsed, **_: pages.append(len(parsed.get("Contents", [])))
     )
     listed = list(store.list(HOUR_05))

@@ -16,7 +16,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -25,24 +24,16 @@ import pytest
 from psycopg2 import sql
 
 from local_only.postgres import Connection, LocalPostgres, free_port
-from warehouse.connection import WarehouseSettings
-from warehouse.migrate import ROLE_NAMES, migrate, set_role_passwords
+from local_only.roles import RoleWarehouse
+from support.transform_kit import migrated
+from warehouse.migrate import ROLE_NAMES
 
 REPO = Path(__file__).resolve().parents[2]
 # The generator's late flushes land a few hours after its last day.
 LATE_HOURS = 6
 
 
-@dataclass(frozen=True)
-class BuiltWarehouse:
-    admin: Connection
-    passwords: dict[str, str]
-
-    def as_role(self, role: str) -> Connection:
-        return Connection(self.admin.host, self.admin.port, role, self.passwords[role], self.admin.database)
-
-
-def create_database(server: LocalPostgres, name: str) -> BuiltWarehouse:
+def create_database(server: LocalPostgres, name: str) -> RoleWarehouse:
     """A fresh database, migrated, each role with a login and a password of its own."""
     admin = server.connection("postgres")
     conn = psycopg2.connect(admin.dsn())
@@ -54,21 +45,14 @@ def create_database(server: LocalPostgres, name: str) -> BuiltWarehouse:
     finally:
         conn.close()
     target = Connection(admin.host, admin.port, admin.user, admin.password, name)
-    passwords = {role: secrets.token_urlsafe(12) for role in ROLE_NAMES}
-    conn = psycopg2.connect(target.dsn())
-    try:
-        migrate(conn)
-        set_role_passwords(conn, passwords)
-    finally:
-        conn.close()
-    return BuiltWarehouse(target, passwords)
+    return migrated(target, {role: secrets.token_urlsafe(12) for role in ROLE_NAMES})
 
 
-def load_traffic(built: BuiltWarehouse, raw_root: Path, start: date, days: int, events_per_day: int, seed: int) -> None:
+def load_traffic(built: RoleWarehouse, raw_root: Path, start: date, days: int, events_per_day: int, seed: int) -> None:
     """Generated traffic through the real ingest handler, landed by the real loader as the `loader` role."""
     from loader_lambda.loader import run_load
     from loader_lambda.settings import LoaderSettings
-    from loader_lambda.window import plan_from_event
+    from loader_lambda.window import plan_backfill
     from local_only.simulator.run import generate
     from raw_store import open_store
 
@@ -77,26 +61,19 @@ def load_traffic(built: BuiltWarehouse, raw_root: Path, start: date, days: int, 
     assert summary.errors == 0, summary.error_samples
     first = datetime(start.year, start.month, start.day, tzinfo=UTC)
     last = first + timedelta(days=days, hours=LATE_HOURS)
-    event = {"fromHour": first.isoformat(), "toHour": last.isoformat()}
     settings = LoaderSettings(raw_store_url=store_url, compact=False, lock_timeout_seconds=60)
-    loader = built.as_role("loader")
-    loader_settings = WarehouseSettings(
-        host=loader.host, port=loader.port, user=loader.user, password=loader.password, database=loader.database
-    )
     now = datetime.now(UTC)
-    outcome = run_load(
-        plan_from_event(event, now, settings.lookback_hours), open_store(store_url), settings, loader_settings, now=now
-    )
+    outcome = run_load(plan_backfill(first, last), open_store(store_url), settings, built.settings("loader"), now=now)
     assert outcome.status == "succeeded", outcome.problems
 
 
-def build_marts(built: BuiltWarehouse, work: Path) -> None:
+def build_marts(built: RoleWarehouse, work: Path) -> None:
     """`dbt build` of the models and seeds (data tests are the dbt suite's business) as `transformer`."""
     from dbt.artifacts.schemas.run import RunExecutionResult
     from dbt.cli.main import dbtRunner
 
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in built.as_role("transformer").env().items():
+        for name, value in built.connection("transformer").env().items():
             patch.setenv(name, value)
         patch.setenv("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
         outcome = dbtRunner().invoke(
@@ -122,11 +99,11 @@ def build_marts(built: BuiltWarehouse, work: Path) -> None:
         raise AssertionError(f"dbt build failed: {outcome.exception or problems}")
 
 
-def dashboard_env(built: BuiltWarehouse) -> dict[str, str]:
+def dashboard_env(built: RoleWarehouse) -> dict[str, str]:
     """The environment `clickstream dashboard` runs with: the `dashboard` role, caching off."""
     return {
         **os.environ,
-        **built.as_role("dashboard").env(),
+        **built.connection("dashboard").env(),
         "DASHBOARD_CACHE_TTL_SECONDS": "0",
     }
 

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-import pytest
-
 from local_only.bounded_server import ServerLimits
 from local_only.serve import ClickstreamServer, make_server
 
@@ -46,22 +44,23 @@ def running_server(
     limits: ServerLimits | None = None,
     hash_salt: str | None = "test-salt",
 ) -> Iterator[RunningServer]:
-    """make_server on port 0 in a daemon thread; the ingest's environment and caches are restored afterwards.
+    """make_server on port 0 in a daemon thread; the ingest services installed before are restored afterwards.
 
-    `hash_salt` None leaves HASH_SALT unset, so the server falls back to the local default.
+    `hash_salt` None leaves it to the server, which falls back to ``HASH_SALT``, else the local default.
     """
-    import ingest_lambda.handler as ingest_handler
-    from ingest_lambda.settings import get_settings
+    from ingest_lambda.services import override_services
 
-    with pytest.MonkeyPatch.context() as patch:
-        # make_server sets these in os.environ; setting them here first makes the context restore them.
-        patch.setenv("RAW_STORE_URL", store.as_uri())
-        patch.setenv("HASH_SALT", hash_salt or "unset below")
-        if hash_salt is None:
-            patch.delenv("HASH_SALT")
-        patch.delenv("RAW_BUCKET_NAME", raising=False)
+    # make_server installs the ingest's services for the process; the override puts back what was there.
+    with override_services(None):
         server = make_server(
-            "127.0.0.1", 0, [SHOP_ORIGIN], store.as_uri(), quiet=quiet, log_stream=log_stream, limits=limits
+            "127.0.0.1",
+            0,
+            [SHOP_ORIGIN],
+            store.as_uri(),
+            quiet=quiet,
+            log_stream=log_stream,
+            limits=limits,
+            hash_salt=hash_salt,
         )
         thread = threading.Thread(target=server.serve_forever, name="clickstream-serve", daemon=True)
         thread.start()
@@ -71,5 +70,3 @@ def running_server(
             server.shutdown()
             server.server_close()
             thread.join(timeout=10)
-            get_settings.cache_clear()
-            ingest_handler._services.cache_clear()

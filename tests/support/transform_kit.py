@@ -3,47 +3,24 @@ generated traffic in a file store, and dbt options that keep dbt's files in the 
 
 from __future__ import annotations
 
-import os
 import sys
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import psycopg2
 
 from local_only.postgres import Connection
+from local_only.roles import RoleWarehouse
 from transform_runner.dbt_build import DbtOptions
-from warehouse.connection import WarehouseSettings
 from warehouse.migrate import ROLE_NAMES, migrate, set_role_passwords
 
 REPO = Path(__file__).resolve().parents[2]
 CLICKSTREAM = str(Path(sys.executable).with_name("clickstream"))
 
 
-@dataclass(frozen=True)
-class RoleWarehouse:
-    """The test's database, migrated, each role with a password."""
-
-    admin: Connection
-    passwords: dict[str, str]
-
-    def settings(self, role: str) -> WarehouseSettings:
-        return WarehouseSettings(
-            host=self.admin.host,
-            port=self.admin.port,
-            database=self.admin.database,
-            user=role,
-            password=self.passwords[role],
-        )
-
-    def env(self, role: str, **extra: str) -> dict[str, str]:
-        """A subprocess environment: this process's, with DW_PG_* for `role`."""
-        as_role = Connection(self.admin.host, self.admin.port, role, self.passwords[role], self.admin.database)
-        return {**os.environ, **as_role.env(), **extra}
-
-
-def migrated(admin: Connection) -> RoleWarehouse:
-    passwords = {role: f"{role}-test-pw" for role in ROLE_NAMES}
+def migrated(admin: Connection, passwords: dict[str, str] | None = None) -> RoleWarehouse:
+    """The test's database, migrated, each role with a password (by default one derived from its name)."""
+    passwords = passwords or {role: f"{role}-test-pw" for role in ROLE_NAMES}
     conn = psycopg2.connect(admin.dsn())
     try:
         migrate(conn)

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from ingest_lambda.useragent import parse_user_agent
+from local_only.api_gateway import request_time
 from local_only.simulator.catalogue import CATEGORIES, shop_catalogue
-from local_only.simulator.clock import HOUR_MS, iso_ms, request_time
+from local_only.simulator.clock import HOUR_MS, iso_ms
 from local_only.simulator.command import bulk_store_url
 from local_only.simulator.devices import DeviceClass, all_user_agents, browser
 from local_only.simulator.ids import uuid4_from

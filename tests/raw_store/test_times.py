@@ -1,0 +1,72 @@
+"""The stored time format (raw_store/times.py): the ingest writes it, the loader reads it, dbt's macro accepts it."""
+
+from __future__ import annotations
+
+import random
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from raw_store.times import STORED_TIME_LENGTH, STORED_TIME_PATTERN, format_time, has_stored_shape, parse_time
+
+pytestmark = pytest.mark.unit
+
+MACROS = Path(__file__).resolve().parents[2] / "dbt_project" / "macros" / "json_values.sql"
+
+
+def dbt_timestamp_regex() -> re.Pattern[str]:
+    """The regular expression dbt's ``json_timestamp`` macro matches a JSON string against before the cast."""
+    text = MACROS.read_text(encoding="utf-8")
+    macro = text[text.index("macro json_timestamp") :]
+    [pattern] = re.findall(r"~ '([^']+)'", macro[: macro.index("endmacro")])
+    # PostgreSQL's ARE and Python's re read this pattern alike (\d, classes, anchors, groups).
+    return re.compile(pattern)
+
+
+def moments(count: int) -> list[datetime]:
+    rng = random.Random(13)
+    zones = [UTC, timezone(timedelta(hours=5, minutes=30)), timezone(-timedelta(hours=8))]
+    start = datetime(1971, 1, 1, tzinfo=UTC)
+    return [
+        (start + timedelta(microseconds=rng.randrange(0, 10**17))).astimezone(rng.choice(zones)) for _ in range(count)
+    ]
+
+
+def test_every_formatted_time_has_the_stored_format_and_dbt_accepts_it() -> None:
+    stored, dbt = re.compile(STORED_TIME_PATTERN), dbt_timestamp_regex()
+    for moment in [*moments(2000), datetime(2025, 12, 6, 5, tzinfo=UTC)]:
+        text = format_time(moment)
+        assert len(text) == STORED_TIME_LENGTH
+        assert stored.match(text), text
+        assert dbt.match(text), text
+        assert has_stored_shape(text) and has_stored_shape(text.encode())
+
+
+def test_a_formatted_time_reads_back_as_the_same_millisecond() -> None:
+    for moment in moments(2000):
+        parsed = parse_time(format_time(moment))
+        assert parsed is not None
+        assert parsed == moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2025-12-06T05:00:00Z",
+        "2025-12-06T05:00:00.1+0530",
+        "2025-12-06T05:00:00.123456-05:00",
+        "2025-12-06T05:12:34.567Z",
+    ],
+)
+def test_what_dbt_casts_the_loader_reads_as_a_time_too(text: str) -> None:
+    assert dbt_timestamp_regex().match(text)
+    assert parse_time(text) is not None
+
+
+@pytest.mark.parametrize("text", ["2025-12-06 05:00:00Z", "2025-12-06T05:00:00", "yesterday", "2025-12-06"])
+def test_what_dbt_refuses_is_not_the_stored_format(text: str) -> None:
+    assert not dbt_timestamp_regex().match(text)
+    assert not re.match(STORED_TIME_PATTERN, text)
+    assert not has_stored_shape(text)
