@@ -26,23 +26,11 @@
 
 with
 
-touched as (
-
-    select
-        visitor_id,
-        window_start
-    from {{ ref('int_visitors_touched') }}
-
-),
-
 staged_events as (
 
     select staged.*
     from {{ ref('stg_clickstream__events') }} as staged
-    inner join touched
-        on
-            staged.visitor_id = touched.visitor_id
-            and staged.event_timestamp >= touched.window_start
+    {{ join_touched_window('staged') }}
 
 ),
 

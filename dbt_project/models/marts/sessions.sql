@@ -44,11 +44,11 @@
 
 {% set steps = var('funnel_steps') %}
 
--- depends_on: {{ ref('int_visitors_touched') }}
--- int_users_touched reads this table as it was before the build, so it must run first. users reads a person's
--- sessions by stitched_user_id: that index is made by the last post-hook, which also reaches a table built before
--- it was added (the indexes config only reaches a new table).
--- depends_on: {{ ref('int_users_touched') }}
+-- int_users_touched reads this table as it was before the build, so it must run first: the ref() below, which dbt
+-- sees whether or not the build is incremental. users reads a person's sessions by stitched_user_id: that index is
+-- made by the last post-hook, which also reaches a table built before it was added (the indexes config only reaches
+-- a new table).
+{% do ref('int_users_touched') %}
 
 -- One row per session (int_events_sessionized), with what the shop owner asks of a visit: where it came from,
 -- what it saw, how far down the funnel it went, what it bought, and whether it was a bot. Identity is stitched:
@@ -62,12 +62,7 @@ events as (
 
     select sessionized.*
     from {{ ref('int_events_sessionized') }} as sessionized
-    {% if is_incremental() %}
-        inner join {{ ref('int_visitors_touched') }} as touched
-            on
-                sessionized.visitor_id = touched.visitor_id
-                and sessionized.event_timestamp >= touched.window_start
-    {% endif %}
+    {{ join_touched_window('sessionized', incremental_only=true) }}
 
 ),
 
