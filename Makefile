@@ -14,7 +14,7 @@ RUNTIME_LOCK := requirements/runtime.lock
 UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --generate-hashes --python-version 3.11 \
 	--custom-compile-command 'make lock' pyproject.toml requirements/tools.in
 
-.PHONY: help install lock lock-check test test-unit test-integration lint lint-sql format schema demo demo-down bench package \
+.PHONY: help install lock lock-check test test-unit test-integration lint lint-sql format schema generate generate-check demo demo-down bench package \
 	clean
 
 help: ## List the targets
@@ -59,11 +59,11 @@ test-unit: $(STAMP) ## Only the fast in-process tests
 test-integration: $(STAMP) ## Only the tests that start real services
 	$(BIN)/pytest -m "integration or e2e" $(PYTEST_ARGS)
 
-lint: $(STAMP) lock-check ## ruff (lint + format check), the JSON Schema and the locks up to date (the SQL: make lint-sql)
+lint: $(STAMP) lock-check ## ruff (lint + format check), the generated files and the locks up to date (the SQL: make lint-sql)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/clickstream schema --check
-	@echo "lint: Python, schema and locks done; the dbt models' SQL is linted by make lint-sql (it needs a warehouse)"
+	$(BIN)/clickstream generate-files --check
+	@echo "lint: Python, generated files and locks done; the dbt models' SQL is linted by make lint-sql (it needs a warehouse)"
 
 # sqlfluff's dbt templater compiles every model, so it needs a warehouse: the one DW_PG_* name, else the demo's
 # (started if stopped; it picks a new port on each start, hence the port file).
@@ -82,6 +82,12 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 
 schema: $(STAMP) ## Regenerate docs/schema/event-v1.schema.json from the event model
 	$(BIN)/clickstream schema
+
+generate: $(STAMP) ## Regenerate every generated file: the event JSON Schema and the marts' passthrough columns
+	$(BIN)/clickstream generate-files
+
+generate-check: $(STAMP) ## Fail when a generated file is out of date with its source (make generate fixes it)
+	$(BIN)/clickstream generate-files --check
 
 demo: $(STAMP) ## Run the pipeline end to end on the embedded default (.data/); again reuses what is there
 	$(BIN)/clickstream demo $(DEMO_ARGS)

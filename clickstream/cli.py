@@ -12,6 +12,7 @@ SUBCOMMANDS = {
     "serve": "clickstream.serve:serve_command",
     "generate": "clickstream.generate.command:generate_command",
     "schema": "clickstream.schema_command:schema_command",
+    "generate-files": "clickstream.generate_files_command:generate_files_command",
     "db": "clickstream.db_command:db_group",
     "load": "clickstream.load_command:load_command",
     "demo": "clickstream.demo:demo_command",

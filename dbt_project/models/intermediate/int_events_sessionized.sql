@@ -1,6 +1,7 @@
 {{
     config(
         materialized='incremental',
+        on_schema_change='append_new_columns',
         pre_hook="{{ delete_touched_window('event_timestamp') }}",
         indexes=[
             {'columns': ['event_id'], 'unique': True},
@@ -148,6 +149,7 @@ final as (
         event_timestamp,
         received_at,
         loaded_at,
+        {{- event_passthrough_columns('numbered') }}
         staged_at
     from numbered
 

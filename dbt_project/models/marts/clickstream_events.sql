@@ -1,6 +1,7 @@
 {{
     config(
         materialized='incremental',
+        on_schema_change='append_new_columns',
         pre_hook="{{ delete_touched_window('event_timestamp') }}",
         indexes=[
             {'columns': ['event_id'], 'unique': True},
@@ -91,6 +92,9 @@ final as (
         events.browser::text as browser,
         events.os::text as os,
         events.country::text as country,
+
+        ---------- passthroughs (dbt_project.yml, event_passthroughs)
+        {{- event_passthrough_columns('events', cast=true) }}
 
         ---------- session
         sessions.channel::text as channel,

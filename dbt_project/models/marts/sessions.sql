@@ -1,6 +1,7 @@
 {{
     config(
         materialized='incremental',
+        on_schema_change='append_new_columns',
         pre_hook="{{ delete_touched_window('session_end') }}",
         post_hook=[
             "
@@ -199,6 +200,7 @@ aggregated as (
         count(*) filter (where event_name = 'add_to_cart') as add_to_carts,
         count(*) filter (where event_name = 'search') as searches,
         bool_or(coalesce(is_first_visit, false)) as is_first_visit,
+        {{- session_passthrough_aggregates() }}
         max(events_that_minute) as max_events_per_minute
     from timeline
     group by session_key
@@ -305,6 +307,7 @@ final as (
         {% endfor %}
         coalesce(orders.orders, 0) as orders,
         coalesce(orders.revenue, 0) as revenue,
+        {{- event_passthrough_columns('classified', cast=true, sessions=true) }}
         -- A session without a user agent or device type is no bot for want of one (never null).
         classified.user_agent_bot_reason is not null
         or coalesce(classified.device_type = 'bot', false)
