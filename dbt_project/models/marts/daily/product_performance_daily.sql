@@ -1,4 +1,9 @@
-{{ config(meta={'touched_day_column': 'event_date'}, indexes=[{'columns': ['event_date', 'product_id'], 'unique': True}]) }}
+{{
+    config(
+        meta={'touched_day_column': 'event_date'},
+        indexes=[{'columns': ['event_date', 'product_id'], 'unique': True}],
+    )
+}}
 
 -- One row per reporting day (reporting_timezone, the day the event happened) × product: product views
 -- (view_product events) and the distinct visitors behind them, add_to_cart events, and from the deduplicated
