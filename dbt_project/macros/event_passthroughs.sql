@@ -59,11 +59,12 @@
 {%- endmacro %}
 
 
-{#- The passthrough columns of a model reading a table that has them, as `<relation>.<name>,` lines (with a cast to
-    the column's type, for a contract; only those sessions carries, for sessions). -#}
-{% macro event_passthrough_columns(relation, cast=false, sessions=false) -%}
+{#- The passthrough columns of a model reading a table that has them, as `<relation>.<name>,` lines (unqualified
+    when relation is none, as a single-table select writes them; with a cast to the column's type, for a contract;
+    only those sessions carries, for sessions). -#}
+{% macro event_passthrough_columns(relation=none, cast=false, sessions=false) -%}
     {%- for field in event_passthroughs() if field.session or not sessions %}
-        {{ relation }}.{{ field.name }}{{ '::' ~ field.sql_type if cast }} as {{ field.name }},
+        {{ relation ~ '.' if relation }}{{ field.name }}{{ '::' ~ field.sql_type if cast }} as {{ field.name }},
     {%- endfor -%}
 {%- endmacro %}
 

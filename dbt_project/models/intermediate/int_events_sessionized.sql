@@ -149,7 +149,7 @@ final as (
         event_timestamp,
         received_at,
         loaded_at,
-        {{- event_passthrough_columns('numbered') }}
+        {{- event_passthrough_columns() }}
         staged_at
     from numbered
 
