@@ -81,14 +81,14 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 
 # Every generated file, one command each (other generators join both lists); generate-check checks each without
 # writing, and fails when one is stale.
-generate: $(STAMP) ## Regenerate every generated file (the JSON Schema, ...)
-	$(BIN)/clickstream schema
-
-generate-check: $(STAMP) ## Fail when a generated file is not what make generate would write (in make lint)
-	$(BIN)/clickstream schema --check
-
 schema: $(STAMP) ## Regenerate docs/schema/event-v1.schema.json from the event model
 	$(BIN)/clickstream schema
+
+generate: $(STAMP) ## Regenerate every generated file: the event JSON Schema and the marts' passthrough columns
+	$(BIN)/clickstream generate-files
+
+generate-check: $(STAMP) ## Fail when a generated file is out of date with its source (make generate fixes it)
+	$(BIN)/clickstream generate-files --check
 
 demo: $(STAMP) ## Run the pipeline end to end on the embedded default (.data/); again reuses what is there
 	$(BIN)/clickstream demo $(DEMO_ARGS)

@@ -12,6 +12,7 @@ SUBCOMMANDS = {
     "serve": "local_only.serve:serve_command",
     "generate": "local_only.simulator.command:generate_command",
     "schema": "clickstream.schema_command:schema_command",
+    "generate-files": "clickstream.generate_files_command:generate_files_command",
     "db": "clickstream.db_command:db_group",
     "load": "clickstream.load_command:load_command",
     "demo": "local_only.demo:demo_command",

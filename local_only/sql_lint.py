@@ -40,13 +40,20 @@ def _tool(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
 
-def violations(env: Mapping[str, str], work: Path, project: Path = PROJECT) -> list[str]:
-    """``path:line: CODE description`` for each sqlfluff finding in `project`'s dbt models, with DW_PG_* from `env`.
+def violations(
+    env: Mapping[str, str],
+    work: Path,
+    project: Path = PROJECT,
+    paths: tuple[str, ...] = ("dbt_project",),
+    expected: frozenset[str] = EXPECTED_MODELS,
+) -> list[str]:
+    """``path:line: CODE description`` for each sqlfluff finding in `paths` of `project` (its dbt models by
+    default), with DW_PG_* from `env`; `expected` names files that must have been linted, not skipped.
 
     dbt's target and logs go to `work`, not into the repository's target/.
     """
     result = subprocess.run(
-        [_tool("sqlfluff"), "lint", "dbt_project", "--format", "json", "--nocolor"],
+        [_tool("sqlfluff"), "lint", *paths, "--format", "json", "--nocolor"],
         cwd=project,
         env={**env, "DBT_TARGET_PATH": str(work / "target"), "DBT_LOG_PATH": str(work / "logs")},
         capture_output=True,
@@ -64,7 +71,7 @@ def violations(env: Mapping[str, str], work: Path, project: Path = PROJECT) -> l
     ]
     if not found and result.returncode != 0:
         raise SqlLintError(f"sqlfluff failed (exit {result.returncode}):\n{result.stderr[-3000:]}")
-    missing = EXPECTED_MODELS - {Path(entry["filepath"]).name for entry in files}
+    missing = expected - {Path(entry["filepath"]).name for entry in files}
     if missing:
         raise SqlLintError(f"sqlfluff did not lint {sorted(missing)}:\n{result.stderr[-3000:]}")
     return found

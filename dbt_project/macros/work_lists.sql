@@ -3,29 +3,35 @@
     int_periods_touched (reporting days and received hours), int_users_touched (users rows). On a first build or a
     full refresh nothing is deleted and nothing filtered: everything is built.
 
-    The work list is referenced only on incremental builds, which dbt's parser does not see: a model using these
-    macros declares it with a `-- depends_on: {{ ref('<work list>') }}` comment. -#}
+    The work list is ref()'d on every call, incremental or not, so dbt's parser records the dependency (and runs the
+    work list first) however the model is built; only the SQL that uses it is incremental. -#}
 
 {#- Pre-hook: delete this table's rows whose `column` is in `work_list`'s `work_list_column`. -#}
 {% macro delete_listed(column, work_list, work_list_column) %}
+    {% set listed = ref(work_list) %}
     {% if is_incremental() %}
         delete from {{ this }}
-        where {{ column }} in (select touched.{{ work_list_column }} from {{ ref(work_list) }} as touched)
+        where {{ column }} in (select touched.{{ work_list_column }} from {{ listed }} as touched)
     {% endif %}
 {% endmacro %}
 
 {#- Filter: the source rows whose `column` is in `work_list`'s `work_list_column` (every row when not incremental). -#}
 {% macro in_listed(column, work_list, work_list_column) %}
+    {%- set listed = ref(work_list) -%}
     {%- if is_incremental() -%}
-        {{ column }} in (select touched.{{ work_list_column }} from {{ ref(work_list) }} as touched)
+        {{ column }} in (select touched.{{ work_list_column }} from {{ listed }} as touched)
     {%- else -%}
         true
     {%- endif -%}
 {%- endmacro %}
 
 {#- The day-level marts: the reporting days int_periods_touched names (the days of every event this build
-    re-sessionized, before and after, and of every session an order moved to or from). -#}
-{% macro delete_touched_days(day_column) %}
+    re-sessionized, before and after, and of every session an order moved to or from). The daily marts' shared
+    pre-hook (dbt_project.yml, models/marts/daily/) gives no column: the model's meta touched_day_column names it. -#}
+{% macro delete_touched_days(day_column=none) %}
+    {%- if day_column is none -%}
+        {%- set day_column = (config.get('meta') or {}).get('touched_day_column') -%}
+    {%- endif -%}
     {{ delete_listed(day_column, 'int_periods_touched', 'event_date') }}
 {% endmacro %}
 

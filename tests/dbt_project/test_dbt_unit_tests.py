@@ -1,4 +1,4 @@
-"""The dbt unit tests (`_*__unit_tests.yml`) pass: fixed rows in, exact rows out, per model.
+"""The dbt unit tests (the `unit_tests:` of each model's yml) pass: fixed rows in, exact rows out, per model.
 
 dbt reads the column types of a unit test's inputs from the warehouse, so the project is first built on the
 empty raw tables of a migrated test database (every relation, no rows).

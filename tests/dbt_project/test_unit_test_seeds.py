@@ -41,7 +41,7 @@ def _seed_rows(name: str) -> list[dict[str, str | None]]:
 def _seed_inputs() -> list[Any]:
     seeds = {path.stem for path in SEEDS.glob("*.csv")}
     found = []
-    for path in sorted(MODELS.rglob("*unit_tests.yml")):
+    for path in sorted(MODELS.rglob("*.yml")):
         for test in yaml.safe_load(path.read_text(encoding="utf-8")).get("unit_tests", []):
             # A test of a mechanism (not of the shipped rules) may make its seed rows up, and says so.
             synthetic = set(test.get("config", {}).get("meta", {}).get("synthetic_seeds", []))

@@ -53,10 +53,12 @@ class Dbt:
     Partial parsing stays on: after the first invocation only changed files (none) are parsed again.
     """
 
-    def __init__(self, work: Path) -> None:
+    def __init__(self, work: Path, project_dir: Path = REPO) -> None:
         from dbt.cli.main import dbtRunner
 
         self.runner = dbtRunner()
+        # Another copy of the project (a test that changes dbt_project.yml works on a copy); same profiles.
+        self.project_dir = project_dir
         self.target_path = work / "target"
         self.log_path = work / "logs"
 
@@ -81,7 +83,7 @@ class Dbt:
         args = [
             *command.split(),  # "docs generate" is a command of two words
             "--project-dir",
-            str(REPO),
+            str(self.project_dir),
             "--profiles-dir",
             str(PROFILES_DIR),
             "--target-path",

@@ -1,6 +1,7 @@
 {{
     config(
         materialized='incremental',
+        on_schema_change='append_new_columns',
         pre_hook="{{ delete_touched_window('event_timestamp') }}",
         indexes=[
             {'columns': ['event_id'], 'unique': True},
@@ -26,23 +27,11 @@
 
 with
 
-touched as (
-
-    select
-        visitor_id,
-        window_start
-    from {{ ref('int_visitors_touched') }}
-
-),
-
 staged_events as (
 
     select staged.*
     from {{ ref('stg_clickstream__events') }} as staged
-    inner join touched
-        on
-            staged.visitor_id = touched.visitor_id
-            and staged.event_timestamp >= touched.window_start
+    {{ join_touched_window('staged') }}
 
 ),
 
@@ -160,6 +149,7 @@ final as (
         event_timestamp,
         received_at,
         loaded_at,
+        {{- event_passthrough_columns() }}
         staged_at
     from numbered
 

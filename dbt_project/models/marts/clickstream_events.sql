@@ -1,6 +1,7 @@
 {{
     config(
         materialized='incremental',
+        on_schema_change='append_new_columns',
         pre_hook="{{ delete_touched_window('event_timestamp') }}",
         indexes=[
             {'columns': ['event_id'], 'unique': True},
@@ -13,8 +14,8 @@
     )
 }}
 
--- depends_on: {{ ref('int_periods_touched') }}
--- depends_on: {{ ref('int_visitors_touched') }}
+{#- int_periods_touched reads this table's state before the build, so it must run first. -#}
+{% do ref('int_periods_touched') %}
 
 -- One row per event (deduplicated by eventId), with its session, its day in reporting_timezone, and the session's
 -- channel and bot flag: the warehouse's curated event table, under the column names the data-warehouse schema
@@ -23,7 +24,7 @@
 --
 -- Incremental like sessions: the window int_visitors_touched names is deleted (pre-hook) and appended again from
 -- int_events_sessionized; a first build (or --full-refresh) takes every event. int_periods_touched reads this
--- table's state before the build (it runs first: the depends_on above).
+-- table's state before the build (it runs first: the ref() above).
 
 with
 
@@ -31,12 +32,7 @@ events as (
 
     select sessionized.*
     from {{ ref('int_events_sessionized') }} as sessionized
-    {% if is_incremental() %}
-        inner join {{ ref('int_visitors_touched') }} as touched
-            on
-                sessionized.visitor_id = touched.visitor_id
-                and sessionized.event_timestamp >= touched.window_start
-    {% endif %}
+    {{ join_touched_window('sessionized', incremental_only=true) }}
 
 ),
 
@@ -96,6 +92,9 @@ final as (
         events.browser::text as browser,
         events.os::text as os,
         events.country::text as country,
+
+        ---------- passthroughs (dbt_project.yml, event_passthroughs)
+        {{- event_passthrough_columns('events', cast=true) }}
 
         ---------- session
         sessions.channel::text as channel,

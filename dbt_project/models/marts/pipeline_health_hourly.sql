@@ -9,7 +9,9 @@
     )
 }}
 
--- depends_on: {{ ref('int_periods_touched') }}
+{#- The hours int_periods_touched names are read while compiling (below); ref() here, on every build, lets dbt see
+    that it runs first. -#}
+{% set periods_touched = ref('int_periods_touched') %}
 
 {#- Incremental builds first ask which hours changed (two small queries), then write those hours into the model's
     query as constants: the planner then reads only the day partitions of raw_events they fall in (and
@@ -36,7 +38,7 @@
             where rejected.rejected_at > {{ loaded_since }}
             union all
             select received_hour at time zone 'UTC'
-            from {{ ref('int_periods_touched') }}
+            from {{ periods_touched }}
         ) as changed_hours
         where received_hour is not null
         order by 1

@@ -1,6 +1,7 @@
 {{
     config(
         materialized='incremental',
+        on_schema_change='append_new_columns',
         pre_hook="{{ delete_touched_window('session_end') }}",
         post_hook=[
             "
@@ -44,11 +45,11 @@
 
 {% set steps = var('funnel_steps') %}
 
--- depends_on: {{ ref('int_visitors_touched') }}
--- int_users_touched reads this table as it was before the build, so it must run first. users reads a person's
--- sessions by stitched_user_id: that index is made by the last post-hook, which also reaches a table built before
--- it was added (the indexes config only reaches a new table).
--- depends_on: {{ ref('int_users_touched') }}
+-- int_users_touched reads this table as it was before the build, so it must run first: the ref() below, which dbt
+-- sees whether or not the build is incremental. users reads a person's sessions by stitched_user_id: that index is
+-- made by the last post-hook, which also reaches a table built before it was added (the indexes config only reaches
+-- a new table).
+{% do ref('int_users_touched') %}
 
 -- One row per session (int_events_sessionized), with what the shop owner asks of a visit: where it came from,
 -- what it saw, how far down the funnel it went, what it bought, and whether it was a bot. Identity is stitched:
@@ -62,12 +63,7 @@ events as (
 
     select sessionized.*
     from {{ ref('int_events_sessionized') }} as sessionized
-    {% if is_incremental() %}
-        inner join {{ ref('int_visitors_touched') }} as touched
-            on
-                sessionized.visitor_id = touched.visitor_id
-                and sessionized.event_timestamp >= touched.window_start
-    {% endif %}
+    {{ join_touched_window('sessionized', incremental_only=true) }}
 
 ),
 
@@ -204,6 +200,7 @@ aggregated as (
         count(*) filter (where event_name = 'add_to_cart') as add_to_carts,
         count(*) filter (where event_name = 'search') as searches,
         bool_or(coalesce(is_first_visit, false)) as is_first_visit,
+        {{- session_passthrough_aggregates() }}
         max(events_that_minute) as max_events_per_minute
     from timeline
     group by session_key
@@ -310,6 +307,7 @@ final as (
         {% endfor %}
         coalesce(orders.orders, 0) as orders,
         coalesce(orders.revenue, 0) as revenue,
+        {{- event_passthrough_columns('classified', cast=true, sessions=true) }}
         -- A session without a user agent or device type is no bot for want of one (never null).
         classified.user_agent_bot_reason is not null
         or coalesce(classified.device_type = 'bot', false)

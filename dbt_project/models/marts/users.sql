@@ -8,8 +8,6 @@
     )
 }}
 
--- depends_on: {{ ref('int_users_touched') }}
-
 -- One row per person: a stitched user (every visitor int_visitors_stitched maps to the same userId, so a user seen
 -- on a phone and a laptop is one row), or a visitor never identified (kept, as an anonymous row: most shoppers never
 -- log in, and leaving them out would leave out most of the shop's customers). user_key tells them apart:

@@ -8,8 +8,6 @@
     )
 }}
 
--- depends_on: {{ ref('int_visitors_touched') }}
-
 -- One row per visitor × week (Monday-based, reporting_timezone) with a session: how many sessions the visitor had
 -- that week, and the visitor's cohort (the week of its first session). Weekly active visitors and retention
 -- cohorts (retention_weekly) are counts of these rows. The entity is the visitor (visitor_id), as everywhere a

@@ -3,6 +3,7 @@
         materialized='incremental',
         unique_key='event_id',
         incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['event_id'], 'unique': True},
             {'columns': ['staged_at']},
@@ -79,7 +80,19 @@
     'line_no',
     'loaded_at',
     'staged_at',
-] -%}
+] + event_passthroughs() | map(attribute='name') | list -%}
+
+{#- A passthrough added since the last build (dbt_project.yml, event_passthroughs) is a column the staged table does
+    not have yet: dbt appends it (on_schema_change) only after this query ran, so the staged copies read it as null.
+    Their own values come with a rebuild (docs/operations.md, "Adding an event field"). -#}
+{% set staged_columns = columns %}
+{% if previous is not none %}
+    {% set existing = adapter.get_columns_in_relation(previous) | map(attribute='name') | list %}
+    {% set staged_columns = [] %}
+    {% for column in columns %}
+        {% do staged_columns.append(column if column in existing else 'null as ' ~ column) %}
+    {% endfor %}
+{% endif %}
 
 -- One row per event: the raw JSON flattened to typed, snake_case columns, and duplicates (the same eventId sent
 -- or loaded twice) reduced to the copy received first. Incremental by arrival: each build reads what the loader
@@ -155,6 +168,9 @@ renamed as (
         {{ json_text("payload -> 'search' -> 'query'") }} as search_query,
         case when jsonb_typeof(payload -> 'properties') = 'object' then payload -> 'properties' end as properties,
 
+        ---------- passthroughs (dbt_project.yml, event_passthroughs)
+        {{- event_passthrough_reads('payload') }}
+
         ---------- client
         {{ json_text("payload -> 'userAgent'") }} as user_agent,
         {{ json_text("payload -> 'device' -> 'type'") }} as device_type,
@@ -203,7 +219,7 @@ candidates as (
     select {{ columns | join(', ') }} from keyed
     {% if is_incremental() %}
         union all
-        select {{ columns | join(', ') }}
+        select {{ staged_columns | join(', ') }}
         from {{ this }}
         where event_id in (select keyed.event_id from keyed)
     {% endif %}

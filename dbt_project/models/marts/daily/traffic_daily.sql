@@ -1,14 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        pre_hook="{{ delete_touched_days('session_date') }}",
-        indexes=[
-            {'columns': ['session_date'], 'unique': True},
-        ],
-    )
-}}
-
--- depends_on: {{ ref('int_periods_touched') }}
+{{ config(indexes=[{'columns': ['session_date'], 'unique': True}]) }}
 
 -- One row per reporting day (reporting_timezone; a session counts on the day it started, once, even when it runs
 -- past midnight): sessions, users (distinct visitors), new vs returning (is_first_visit), page views, bounces,

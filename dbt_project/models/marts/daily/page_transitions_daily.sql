@@ -1,14 +1,4 @@
-{{
-    config(
-        materialized='incremental',
-        pre_hook="{{ delete_touched_days('session_date') }}",
-        indexes=[
-            {'columns': ['session_date', 'from_page_path', 'to_page_path'], 'unique': True},
-        ],
-    )
-}}
-
--- depends_on: {{ ref('int_periods_touched') }}
+{{ config(indexes=[{'columns': ['session_date', 'from_page_path', 'to_page_path'], 'unique': True}]) }}
 
 -- One row per reporting day (reporting_timezone, the session's start) × from page path × to page path: how often
 -- a session's page views went from one page to the next, for a Sankey diagram. Page views are page_view and

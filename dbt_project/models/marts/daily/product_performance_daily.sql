@@ -1,14 +1,9 @@
 {{
     config(
-        materialized='incremental',
-        pre_hook="{{ delete_touched_days('event_date') }}",
-        indexes=[
-            {'columns': ['event_date', 'product_id'], 'unique': True},
-        ],
+        meta={'touched_day_column': 'event_date'},
+        indexes=[{'columns': ['event_date', 'product_id'], 'unique': True}],
     )
 }}
-
--- depends_on: {{ ref('int_periods_touched') }}
 
 -- One row per reporting day (reporting_timezone, the day the event happened) × product: product views
 -- (view_product events) and the distinct visitors behind them, add_to_cart events, and from the deduplicated

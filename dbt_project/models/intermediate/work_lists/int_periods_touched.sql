@@ -21,25 +21,13 @@
 
 with
 
-touched as (
-
-    select
-        visitor_id,
-        window_start
-    from {{ ref('int_visitors_touched') }}
-
-),
-
 current_events as (
 
     select
         sessionized.event_timestamp,
         sessionized.received_at
     from {{ ref('int_events_sessionized') }} as sessionized
-    inner join touched
-        on
-            sessionized.visitor_id = touched.visitor_id
-            and sessionized.event_timestamp >= touched.window_start
+    {{ join_touched_window('sessionized') }}
 
 ),
 
@@ -56,10 +44,7 @@ previous_events as (
             published.event_timestamp,
             published.received_at
         from {{ published }} as published
-        inner join touched
-            on
-                published.visitor_id = touched.visitor_id
-                and published.event_timestamp >= touched.window_start
+        {{ join_touched_window('published') }}
     {% endif %}
 
 ),

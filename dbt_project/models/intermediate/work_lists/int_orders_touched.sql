@@ -8,25 +8,13 @@
 
 with
 
-touched as (
-
-    select
-        visitor_id,
-        window_start
-    from {{ ref('int_visitors_touched') }}
-
-),
-
 -- Read from the events table twice, not through a shared CTE: PostgreSQL materializes a CTE used twice, which would
 -- mean every purchase in the history; each read here is an index scan (visitor, then order id).
 touched_orders as (
 
     select distinct sessionized.order_id
     from {{ ref('int_events_sessionized') }} as sessionized
-    inner join touched
-        on
-            sessionized.visitor_id = touched.visitor_id
-            and sessionized.event_timestamp >= touched.window_start
+    {{ join_touched_window('sessionized') }}
     where sessionized.event_name = 'purchase' and sessionized.order_id is not null
 
 ),

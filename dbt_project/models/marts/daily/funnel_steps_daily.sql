@@ -1,15 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        pre_hook="{{ delete_touched_days('session_date') }}",
-        indexes=[
-            {'columns': ['session_date']},
-        ],
-    )
-}}
-
--- depends_on: {{ ref('int_periods_touched') }}
-
 {% set steps = var('funnel_steps') %}
 
 -- One row per reporting day (reporting_timezone, the session's start) × device type × channel × funnel step: the

@@ -1,0 +1,51 @@
+"""``clickstream generate-files``: write (or ``--check``) every file generated from another.
+
+The event contract's JSON Schema (docs/schema/event-v1.schema.json, from the ingest's model) and the event
+passthroughs' contract columns of the marts (from dbt_project.yml's vars). One command, so a change to either
+source is one regeneration; ``make generate`` and ``make generate-check`` run it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from local_only.event_passthroughs import PassthroughError, passthrough_contracts
+from clickstream.schema_command import DEFAULT_SCHEMA_PATH, render_schema
+
+
+def generated_files(project_dir: Path) -> dict[Path, str]:
+    """Every generated file under `project_dir` with the text its source says it should have."""
+    try:
+        contracts = passthrough_contracts(project_dir)
+    except PassthroughError as error:
+        raise click.ClickException(str(error)) from error
+    return {project_dir / DEFAULT_SCHEMA_PATH: render_schema(), **contracts}
+
+
+@click.command("generate-files")
+@click.option(
+    "--project-dir",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The repository root (where dbt_project.yml is).",
+)
+@click.option("--check", is_flag=True, help="Exit non-zero if a file differs from its source instead of writing.")
+def generate_files_command(project_dir: Path, check: bool) -> None:
+    """Regenerate the event JSON Schema and the marts' passthrough contract columns."""
+    stale = []
+    for path, text in generated_files(project_dir).items():
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current == text:
+            continue
+        if check:
+            stale.append(str(path))
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {path}")
+    if stale:
+        raise click.ClickException(f"out of date: {', '.join(stale)}: run `make generate`")
+    click.echo("generated files are up to date" if check else "generate-files: done")
