@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from local_only.event_passthroughs import PassthroughError, passthrough_contracts
 from clickstream.schema_command import DEFAULT_SCHEMA_PATH, render_schema
+from local_only.event_passthroughs import PassthroughError, passthrough_contracts
 
 
 def generated_files(project_dir: Path) -> dict[Path, str]:

@@ -25,8 +25,8 @@ from support.loader_kit import iso_ms
 from support.warehouse_copies import Warehouse, loader_run
 
 from clickstream.generate_files_command import generate_files_command
-from clickstream.local_postgres import Connection
 from ingest_lambda.handler import handler
+from local_only.postgres import Connection
 
 pytestmark = pytest.mark.integration
 

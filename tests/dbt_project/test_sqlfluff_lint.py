@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support.dbt_invoke import Dbt, prepare_warehouse
+from support.dbt_invoke import REPO, Dbt, prepare_warehouse
 
 from local_only.postgres import Connection
 from local_only.sql_lint import violations

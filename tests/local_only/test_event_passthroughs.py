@@ -9,8 +9,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from local_only.event_passthroughs import PassthroughError, passthrough_contracts
 from clickstream.generate_files_command import generate_files_command
+from local_only.event_passthroughs import PassthroughError, passthrough_contracts
 
 pytestmark = pytest.mark.unit
 
