@@ -1,8 +1,9 @@
 """``clickstream generate-files``: write (or ``--check``) every file generated from another.
 
-The event contract's JSON Schema (docs/schema/event-v1.schema.json, from the ingest's model) and the event
-passthroughs' contract columns of the marts (from dbt_project.yml's vars). One command, so a change to either
-source is one regeneration; ``make generate`` and ``make generate-check`` run it.
+The event contract's JSON Schema (docs/schema/event-v1.schema.json, from the ingest's model), the event
+passthroughs' contract columns of the marts (from dbt_project.yml's vars) and the ingest's copy of the bot rules
+(ingest_lambda/bot_rules.py, from the bot_user_agents seed). One command, so a change to any source is one
+regeneration; ``make generate`` and ``make generate-check`` run it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 import click
 
 from clickstream.schema_command import DEFAULT_SCHEMA_PATH, render_schema
+from local_only.bot_rules_module import BOT_RULES_MODULE, BotRulesError, render_bot_rules
 from local_only.event_passthroughs import PassthroughError, passthrough_contracts
 
 
@@ -19,9 +21,14 @@ def generated_files(project_dir: Path) -> dict[Path, str]:
     """Every generated file under `project_dir` with the text its source says it should have."""
     try:
         contracts = passthrough_contracts(project_dir)
-    except PassthroughError as error:
+        bot_rules = render_bot_rules(project_dir)
+    except (PassthroughError, BotRulesError) as error:
         raise click.ClickException(str(error)) from error
-    return {project_dir / DEFAULT_SCHEMA_PATH: render_schema(), **contracts}
+    return {
+        project_dir / DEFAULT_SCHEMA_PATH: render_schema(),
+        **contracts,
+        project_dir / BOT_RULES_MODULE: bot_rules,
+    }
 
 
 @click.command("generate-files")
@@ -34,7 +41,7 @@ def generated_files(project_dir: Path) -> dict[Path, str]:
 )
 @click.option("--check", is_flag=True, help="Exit non-zero if a file differs from its source instead of writing.")
 def generate_files_command(project_dir: Path, check: bool) -> None:
-    """Regenerate the event JSON Schema and the marts' passthrough contract columns."""
+    """Regenerate the event JSON Schema, the marts' passthrough contract columns and the ingest's bot rules."""
     stale = []
     for path, text in generated_files(project_dir).items():
         current = path.read_text(encoding="utf-8") if path.exists() else None

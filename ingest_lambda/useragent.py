@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Any
 
 import ua_parser
 
+from ingest_lambda.bot_rules import BOT_PATTERNS
+
 _TABLET_HINTS = ("ipad", "tablet", "kindle", "silk/", "playbook", "sm-t", "tab ")
-# "bot" alone would also match phone brands such as CUBOT; crawlers name themselves "xbot/1.0" or "xbot;".
-_BOT_HINTS = (
-    "bot/",
-    "bot;",
-    "bot)",
-    "crawler",
-    "spider",
-    "scraper",
-    "headless",
-    "python-requests",
-    "curl/",
-    "wget/",
-    "httpclient",
-    "+http",
-)
+# The sessions mart's rules (its bot_user_agents seed, generated into bot_rules.py), so a request typed as a bot here
+# is a bot there too.
+_BOT = re.compile("|".join(f"(?:{pattern})" for pattern, _ in BOT_PATTERNS), re.IGNORECASE)
 
 
 @lru_cache(maxsize=8192)
@@ -45,7 +36,7 @@ def parse_user_agent(user_agent: str) -> dict[str, Any]:
 
 
 def _device_type(ua: str, device_family: str | None, os_family: str | None) -> str:
-    if device_family == "Spider" or any(hint in ua for hint in _BOT_HINTS):
+    if device_family == "Spider" or _BOT.search(ua):
         return "bot"
     if any(hint in ua for hint in _TABLET_HINTS) or (os_family == "Android" and "mobile" not in ua):
         return "tablet"

@@ -88,12 +88,14 @@ def _event(name: str, event_id: str, visitor: str, at: datetime, **properties: s
 
 
 def _copy_project(destination: Path) -> Path:
-    """The parts of the repository dbt and the generator read, without dbt's own output."""
+    """The parts of the repository dbt and the generator read and write, without dbt's own output."""
     destination.mkdir()
     shutil.copy2(REPO / "dbt_project.yml", destination / "dbt_project.yml")
     ignore = shutil.ignore_patterns("target", "logs", "dbt_packages", ".user.yml")
     shutil.copytree(REPO / "dbt_project", destination / "dbt_project", ignore=ignore)
     shutil.copytree(REPO / "docs" / "schema", destination / "docs" / "schema")
+    (destination / "ingest_lambda").mkdir()
+    shutil.copy2(REPO / "ingest_lambda" / "bot_rules.py", destination / "ingest_lambda" / "bot_rules.py")
     return destination
 
 

@@ -51,9 +51,18 @@ def test_make_lint_runs_ruff_mypy_the_import_layers_generated_files_and_the_lock
 
 
 def test_the_generated_files_check_checks_what_make_generate_writes() -> None:
-    # Other generators join both lists; the JSON Schema's is the first.
-    assert "$(BIN)/clickstream schema" in recipe("generate")
-    assert "$(BIN)/clickstream schema --check" in recipe("generate-check")
+    from clickstream.generate_files_command import generated_files
+
+    assert recipe("generate") == ["$(BIN)/clickstream generate-files"]
+    assert recipe("generate-check") == ["$(BIN)/clickstream generate-files --check"]
+    # One command for every file written from another: the event JSON Schema, the marts' passthrough columns and
+    # the ingest's bot rules.
+    assert {path.relative_to(REPO).as_posix() for path in generated_files(REPO)} == {
+        "docs/schema/event-v1.schema.json",
+        "dbt_project/models/marts/clickstream_events.yml",
+        "dbt_project/models/marts/sessions.yml",
+        "ingest_lambda/bot_rules.py",
+    }
 
 
 def test_make_lint_sql_needs_no_demo_nor_a_warehouse_of_its_own() -> None:

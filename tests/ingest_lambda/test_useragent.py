@@ -73,6 +73,11 @@ HEADLESS_CHROME = (
         pytest.param(PYTHON_REQUESTS, "bot", id="python-requests"),
         pytest.param(CURL, "bot", id="curl"),
         pytest.param(HEADLESS_CHROME, "bot", id="headless-chrome"),
+        # The rules the sessions mart applies (the bot_user_agents seed): these were bots there but not here.
+        pytest.param("AdsBot-Google (+http://www.google.com/adsbot.html)", "bot", id="adsbot-google"),
+        pytest.param("okhttp/4.12.0", "bot", id="okhttp"),
+        pytest.param("Go-http-client/1.1", "bot", id="go-http-client"),
+        pytest.param("Java/17.0.2", "bot", id="java"),
         pytest.param("", "other", id="empty"),
         pytest.param("SomethingUnknown/1.0", "other", id="unknown"),
     ],
