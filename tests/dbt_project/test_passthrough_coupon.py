@@ -53,7 +53,7 @@ class Exercise:
 
     def send(self, *events: dict[str, Any]) -> None:
         """POST the events as one batch to the ingest handler, as the SDK would."""
-        request = load_event("apigw_v2_seed_001_section7.json")
+        request = load_event("apigw_v2_sample_request.json")
         request["headers"] = {"content-type": "application/json", "user-agent": "Mozilla/5.0 (X11; Linux x86_64)"}
         request["body"], request["isBase64Encoded"] = json.dumps({"events": list(events)}), False
         response = handler(request, self.lambda_context)

@@ -18,7 +18,6 @@ from ingest_lambda.handler import handler
 
 pytestmark = pytest.mark.unit
 
-SEED_SOURCE = Path(__file__).parents[3] / "shared" / "seeds" / "001_226ea2006f08d5cd.txt"
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 CHROME = (
@@ -27,7 +26,7 @@ CHROME = (
 
 
 def api_event(body: str | bytes | None, *, headers: dict[str, str] | None = None, **overrides: Any) -> dict[str, Any]:
-    event = load_event("apigw_v2_seed_001_section7.json")
+    event = load_event("apigw_v2_sample_request.json")
     event["headers"] = {"content-type": "application/json", "user-agent": CHROME, **(headers or {})}
     if isinstance(body, bytes):
         event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode(), True
@@ -65,7 +64,7 @@ def stored_objects(root: Path, kind: str) -> list[Path]:
 
 def test_seed_event_verbatim_is_stored_with_all_enrichment(file_store_env: Path, lambda_context: Any) -> None:
     # GIVEN the sample API Gateway event (tests/events), byte for byte
-    event = load_event("apigw_v2_seed_001_section7.json")
+    event = load_event("apigw_v2_sample_request.json")
     before = datetime.now(UTC).replace(microsecond=0)
 
     # WHEN the handler receives it
@@ -93,18 +92,6 @@ def test_seed_event_verbatim_is_stored_with_all_enrichment(file_store_env: Path,
     assert line["schemaVersion"] == "1.0"
     assert b"203.0.113.1" not in raw
     assert not stored_objects(file_store_env, "rejected")
-
-
-def test_seed_fixture_is_the_seed_text(file_store_env: Path) -> None:
-    if not SEED_SOURCE.exists():
-        pytest.skip("../shared/seeds is not beside this checkout")
-    text = SEED_SOURCE.read_text(encoding="utf-8")
-    section = text[text.index("## 7. Test the Lambda") :]
-    block = section[section.index("```json\n") + 8 :]
-    assert (
-        block[: block.index("```")]
-        == (Path(__file__).parents[1] / "events/apigw_v2_seed_001_section7.json").read_text()
-    )
 
 
 def test_country_identity_and_skew_are_enriched(memory_store: MemoryStore, lambda_context: Any) -> None:
