@@ -10,6 +10,7 @@ import yaml
 from click.testing import CliRunner
 
 from clickstream.generate_files_command import generate_files_command
+from local_only.bot_rules_module import BOT_RULES_MODULE, BOT_SEED
 from local_only.event_passthroughs import PassthroughError, passthrough_contracts
 
 pytestmark = pytest.mark.unit
@@ -27,6 +28,10 @@ def project(tmp_path: Path) -> Path:
         shutil.copy2(REPO / MARTS / f"{model}.yml", tmp_path / MARTS / f"{model}.yml")
     (tmp_path / "docs" / "schema").mkdir(parents=True)
     shutil.copy2(REPO / "docs/schema/event-v1.schema.json", tmp_path / "docs/schema/event-v1.schema.json")
+    # The other generated file generate-files writes, and its source.
+    for generated in (BOT_SEED, BOT_RULES_MODULE):
+        (tmp_path / generated).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / generated, tmp_path / generated)
     return tmp_path
 
 
