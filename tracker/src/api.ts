@@ -9,17 +9,15 @@ import type { Env, Options } from './types';
 export const guard = <T extends object>(target: () => Tracker | null, own = {} as T): Tracker & T =>
   new Proxy(own, {
     get: (_, name: string) =>
-      name in own
-        ? own[name as keyof T]
-        : // not a thenable: `await` on the API must not wait for ever
-          name != 'then' &&
-          ((...args: unknown[]): unknown => {
-            try {
-              return (target() as unknown as Record<string, (...a: unknown[]) => unknown>)[name](...args);
-            } catch {
-              return name == 'flush' ? Promise.resolve() : undefined;
-            }
-          }),
+      // not a thenable: `await` on the API must not wait for ever
+      name != 'then' &&
+      ((...args: unknown[]): unknown => {
+        try {
+          return ((name in own ? own : target()) as Record<string, (...a: unknown[]) => unknown>)[name](...args);
+        } catch {
+          return name == 'flush' ? Promise.resolve() : undefined;
+        }
+      }),
   }) as Tracker & T;
 
 /** A tracker over `env`, guarded. */

@@ -129,9 +129,10 @@ export const createCore = (options: Options, env: Env): Tracker => {
     }
     const at = now();
     const pageUrl = here().slice(0, 2048);
-    // the anonymous id survives in either copy (localStorage, cookie); save() writes both back
-    cid = cid || store.get(CLIENT_KEY) || make();
-    session = touch(session || readSession(store.get(SESSION_KEY)), at, timeoutMs, campaignOf(pageUrl), make);
+    // The device's copies first (another tab may have moved the session on), memory when there are none (consent
+    // pending, storage failing). The id survives in either copy (localStorage, cookie); save() writes both back.
+    cid = store.get(CLIENT_KEY) || cid || make();
+    session = touch(readSession(store.get(SESSION_KEY)) || session, at, timeoutMs, campaignOf(pageUrl), make);
     const event: WireEvent = {
       eventName,
       eventId: make(),

@@ -78,3 +78,14 @@ test('a host page whose getters throw: nothing is thrown', async () => {
   await everything(t);
   await t.flush();
 });
+
+test('the page-wide Clickstream: calls before init, an init that fails, and await on it neither throw nor hang', async () => {
+  const { Clickstream } = await import('../src/index');
+  // no window in node: init fails inside, and the API stays harmless
+  Clickstream.track('click');
+  Clickstream.init({ endpoint: 'https://collect.example.com/clickstream' });
+  Clickstream.page();
+  assert.equal(Clickstream.stats(), undefined);
+  assert.ok(Clickstream.flush() instanceof Promise);
+  assert.equal(await Clickstream, Clickstream);
+});

@@ -75,3 +75,23 @@ test('a new campaign in the URL starts a new session; the session survives a rel
   assert.equal(again.events()[0].sessionId, campaign.sessionId);
   assert.equal(again.events()[0].isFirstVisit, false);
 });
+
+test('two tabs share one session: what one tab moved on, the other sees', async () => {
+  const a = new FakeBrowser();
+  const ta = a.tracker();
+  const b = new FakeBrowser();
+  b.storage = a.storage;
+  b.cookies = a.cookies;
+  const tb = b.tracker();
+  // tab a comes back after an hour and starts session 2; tab b's next event belongs to it, not a session 3
+  a.time = b.time = a.time + 60 * MIN;
+  ta.track('click');
+  b.time += 1000;
+  tb.track('click');
+  await ta.flush();
+  await tb.flush();
+  const click = (tab: FakeBrowser) => tab.events().filter((e) => e.eventName == 'click')[0];
+  assert.equal(click(b).sessionId, click(a).sessionId);
+  assert.equal(click(b).properties?.sessionIndex, 2);
+  assert.equal(a.events()[0].sessionId, b.events()[0].sessionId);
+});
