@@ -29,8 +29,10 @@ def npm_ok(*args: str) -> str:
 
 @pytest.fixture(scope="session")
 def tracker_dir() -> Path:
-    """tracker/ with its node_modules installed from package-lock.json (`npm ci`) when they are missing."""
-    if not (TRACKER_DIR / "node_modules" / ".package-lock.json").exists():
+    """tracker/ with its node_modules installed from package-lock.json (`npm ci`) when missing or older than it."""
+    installed = TRACKER_DIR / "node_modules" / ".package-lock.json"
+    lock = TRACKER_DIR / "package-lock.json"
+    if not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime:
         npm_ok("ci", "--no-audit", "--no-fund")
     return TRACKER_DIR
 
