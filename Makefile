@@ -15,7 +15,7 @@ UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --generate-hashes --pytho
 	--custom-compile-command 'make lock' pyproject.toml requirements/tools.in
 
 .PHONY: help install lock lock-check test test-unit test-integration lint lint-sql format generate generate-check schema demo \
-	demo-down bench package clean
+	demo-down bench package clean tracker
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -104,5 +104,12 @@ bench: $(STAMP) ## Run the benchmarks (docs/benchmarks.md has the figures and th
 	$(BIN)/python -m bench.bench_email_scan
 	$(BIN)/python -m bench.bench_loader
 
+# The browser tracker (docs/tracker.md): Node's packages exactly as tracker/package-lock.json pins them, the type
+# check, then dist/clickstream.js (minified IIFE, for a <script> tag) and dist/clickstream.mjs (ES module). make test
+# runs its unit tests, size budget and wire check (tests/tracker/).
+tracker: ## Build the browser tracker into tracker/dist/ (npm ci from the lock, tsc --noEmit, esbuild)
+	cd tracker && npm ci --no-audit --no-fund && npx tsc --noEmit && npm run build
+
 clean: ## Remove the venv, caches and local data
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .hypothesis .data
+	rm -rf tracker/node_modules tracker/dist

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { backoffMs } from '../src/transport';
+import { FakeBrowser, settle } from './fake';
+
+test('backoff doubles from 1 s, is capped at a minute, and is jittered between 50 and 100%', () => {
+  assert.deepEqual(
+    [0, 1, 2, 3].map((n) => backoffMs(n, 1)),
+    [1000, 2000, 4000, 8000],
+  );
+  assert.equal(backoffMs(6, 1), 60000);
+  assert.equal(backoffMs(1000, 1), 60000);
+  assert.equal(backoffMs(3, 0), 4000);
+  assert.equal(backoffMs(3, 0.5), 6000);
+});
+
+for (const failure of ['network-error', 429, 503] as const) {
+  test(`a request that fails with ${failure} is retried with backoff, then sent`, async () => {
+    const b = new FakeBrowser();
+    b.replies = [failure, failure];
+    const t = b.tracker();
+    await t.flush();
+    assert.equal(b.sent.length, failure == 'network-error' ? 0 : 1);
+    // jitter 0.5 (the fake's random): 750 ms, then 1500 ms
+    assert.deepEqual(b.pendingTimers(), [750]);
+    await b.advance(749);
+    assert.equal(b.replies.length, 1);
+    await b.advance(1);
+    assert.equal(b.replies.length, 0);
+    await b.advance(1500);
+    const ok = b.sent.filter((_, i) => failure == 'network-error' || i == 2);
+    assert.equal(ok.at(-1)?.events[0].eventName, 'page_view');
+    assert.deepEqual(t.stats().queued, 0);
+    // the same event each time: its eventId is the ingest's dedup key
+    assert.equal(new Set(b.events().map((e) => e.eventId)).size, 1);
+  });
+}
+
+test('backoff is bounded: after many failures the tracker still tries once a minute at most', async () => {
+  const b = new FakeBrowser();
+  b.replies = Array(30).fill(503);
+  b.tracker();
+  await b.advance(30 * 60000);
+  const tries = b.sent.length;
+  assert.ok(tries >= 30, `${tries} tries in 30 minutes`);
+  assert.ok(Math.max(...b.pendingTimers(), 0) <= 60000);
+});
+
+for (const status of [400, 413, 500, 403]) {
+  test(`a request refused with ${status} is never retried`, async () => {
+    const b = new FakeBrowser();
+    b.replies = [status];
+    const t = b.tracker();
+    await t.flush();
+    await b.advance(10 * 60000);
+    assert.equal(b.sent.length, 1);
+    assert.equal(t.stats().queued, 0);
+  });
+}
+
+test('requests are text/plain fetches with keepalive (no CORS preflight)', async () => {
+  const b = new FakeBrowser();
+  await b.tracker().flush();
+  assert.equal(b.sent[0].via, 'fetch');
+  assert.deepEqual(b.sent[0].headers, { 'content-type': 'text/plain' });
+  assert.equal(b.sent[0].url, 'https://collect.example.com/clickstream');
+});
+
+test('hiding the page flushes by sendBeacon; pagehide too', async () => {
+  const b = new FakeBrowser();
+  const t = b.tracker();
+  t.track('click');
+  b.document.visibilityState = 'hidden';
+  b.fire('visibilitychange');
+  assert.deepEqual(
+    b.sent.map((s) => [s.via, s.events.length]),
+    [['beacon', 2]],
+  );
+  await settle();
+  t.track('click');
+  b.fire('pagehide');
+  assert.deepEqual(
+    b.sent.map((s) => s.via),
+    ['beacon', 'beacon'],
+  );
+  await b.advance(10000);
+  assert.equal(b.sent.length, 2);
+});
+
+test('a beacon the browser refuses falls back to a keepalive fetch', async () => {
+  const b = new FakeBrowser();
+  b.beaconAccepts = false;
+  b.tracker();
+  b.fire('pagehide');
+  await b.advance(0);
+  assert.deepEqual(
+    b.sent.map((s) => s.via),
+    ['fetch'],
+  );
+});
+
+test('identify with a Cognito id token sends to the authenticated route; earlier events stay anonymous', async () => {
+  const b = new FakeBrowser();
+  const t = b.tracker();
+  t.identify('u-42', { idToken: 'header.payload.signature' });
+  t.track('login');
+  await b.advance(0);
+  assert.deepEqual(
+    b.sent.map((s) => [s.url, s.headers.authorization, s.events.map((e) => e.userId)]),
+    [
+      ['https://collect.example.com/clickstream', undefined, [undefined]],
+      ['https://collect.example.com/clickstream/auth', 'Bearer header.payload.signature', ['u-42']],
+    ],
+  );
+  // without a token, the userId goes on the anonymous route
+  t.identify('u-43');
+  t.track('login');
+  await b.advance(0);
+  assert.equal(b.sent.at(-1)?.url, 'https://collect.example.com/clickstream');
+  assert.equal(b.sent.at(-1)?.events[0].userId, 'u-43');
+});
