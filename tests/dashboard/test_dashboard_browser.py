@@ -111,6 +111,24 @@ def test_every_page_renders_with_data_and_no_console_error(dashboard_url: str, p
     assert page.console_problems == []
 
 
+def test_a_reload_and_a_second_tab_show_the_same_numbers(dashboard_url: str, page: Any, marts: Marts) -> None:
+    """With the production query cache on, a reload and another tab answer from it and still show the marts."""
+    _open(page, dashboard_url)
+    start, end = _date_range(page)
+    (sessions,) = marts.row(
+        "select sum(sessions) from marts.traffic_daily where session_date between %s and %s", (start, end)
+    )
+    first = _count(_text(page, "[data-kpi=sessions]"))
+    page.reload()
+    _open(page, dashboard_url)
+    reloaded = _count(_text(page, "[data-kpi=sessions]"))
+    second = page.context.new_page()
+    _open(second, dashboard_url)
+    other_tab = _count(_text(second, "[data-kpi=sessions]"))
+    assert first == reloaded == other_tab == sessions
+    assert _date_range(second) == (start, end)
+
+
 def test_overview_numbers_are_the_marts_numbers(dashboard_url: str, page: Any, marts: Marts) -> None:
     _open(page, dashboard_url)
     start, end = _date_range(page)

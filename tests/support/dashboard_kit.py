@@ -100,12 +100,12 @@ def build_marts(built: RoleWarehouse, work: Path) -> None:
 
 
 def dashboard_env(built: RoleWarehouse) -> dict[str, str]:
-    """The environment `clickstream dashboard` runs with: the `dashboard` role, caching off."""
-    return {
-        **os.environ,
-        **built.connection("dashboard").env(),
-        "DASHBOARD_CACHE_TTL_SECONDS": "0",
-    }
+    """The environment `clickstream dashboard` runs with in production: the `dashboard` role and the default
+    settings (the query cache on), so browser tests see what the shop owner sees."""
+    env = {**os.environ, **built.connection("dashboard").env()}
+    for name in [name for name in env if name.startswith("DASHBOARD_")]:
+        del env[name]
+    return env
 
 
 CLICKSTREAM = Path(sys.executable).parent / "clickstream"
