@@ -1,7 +1,8 @@
-"""A raw store that fails reads on purpose: every n-th read, every read of some keys, or the first reads of some.
+"""A raw store that fails on purpose: every n-th read, every read of some keys, the first reads of some, or the
+first writes.
 
 The error is a plain StorageError, as a store raises for an error its SDK does not retry (a 500 after the SDK's
-own attempts, a connection reset mid-body). Listing and writing pass through untouched.
+own attempts, a connection reset mid-body). Listing passes through untouched.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class FaultyStore:
     every: int = 0  # fail every n-th read (0: never), counted over all keys
     always: frozenset[str] = frozenset()  # keys that can never be read
     first: dict[str, int] = field(default_factory=dict)  # key -> how many of its first reads fail
+    failing_puts: int = 0  # how many of the first writes fail (the ingest answers those requests 503)
     reads: int = 0
     failed: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -39,6 +41,11 @@ class FaultyStore:
                 raise StorageError(f"cannot read {key}: injected InternalError (read {self.reads})")
 
     def put(self, key: str, data: bytes, content_type: str = "application/x-ndjson") -> ObjectInfo:
+        with self._lock:
+            if self.failing_puts > 0:
+                self.failing_puts -= 1
+                self.failed += 1
+                raise StorageError(f"cannot write {key}: injected InternalError")
         return self.inner.put(key, data, content_type)
 
     def get(self, key: str) -> bytes:

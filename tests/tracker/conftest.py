@@ -41,3 +41,10 @@ def tracker_dir() -> Path:
 def npm(tracker_dir: Path) -> Callable[..., str]:
     """`npm_ok` in the installed tracker/."""
     return npm_ok
+
+
+@pytest.fixture(scope="session")
+def built_tracker(tracker_dir: Path) -> Path:
+    """The script-tag build (dist/clickstream.js), built once for the run from the current sources."""
+    npm_ok("run", "build")
+    return tracker_dir / "dist" / "clickstream.js"

@@ -25,6 +25,9 @@ export const post = async (env: Env, url: string, body: string, token: string | 
     const headers: Record<string, string> = { 'content-type': 'text/plain' };
     if (token) headers.authorization = 'Bearer ' + token;
     const reply = await env.w.fetch(url, { method: 'POST', body, headers, keepalive: true });
+    // Read to its end: until then Chrome counts this body against the 64 KB that keepalive requests in flight may
+    // hold, and fails the next big one as a network error.
+    await reply.text();
     // retried only when the server asks for it (429, 503) or nothing came back at all (the catch below)
     return reply.ok ? SENT : reply.status == 429 || reply.status == 503 ? RETRY : DROP;
   } catch {

@@ -27,6 +27,8 @@ export class FakeBrowser {
   replies: Reply[] = [];
   beaconAccepts = true;
   fetchThrows = false;
+  /** bytes of keepalive request bodies in flight (answers not read yet) */
+  keepaliveBytes = 0;
   href = 'https://shop.example.com/';
   listeners = new Map<string, (() => void)[]>();
   navigator: Record<string, unknown> = {};
@@ -91,10 +93,22 @@ export class FakeBrowser {
       fetch: async (url: string, init: { body: string; headers: Record<string, string>; keepalive: boolean }) => {
         if (self.fetchThrows) throw new TypeError('Failed to fetch');
         if (!init.keepalive) throw new Error('the tracker always asks for keepalive');
+        // Chrome's quota: the bodies of keepalive requests in flight hold at most 64 KB together, and a request is
+        // in flight until its answer has been read to the end.
+        const size = new TextEncoder().encode(init.body).length;
+        if (self.keepaliveBytes + size > 65536) throw new TypeError('Failed to fetch');
         const reply = self.replies.shift() ?? 200;
         if (reply == 'network-error') throw new TypeError('Failed to fetch');
         self.record('fetch', url, init.body, init.headers);
-        return { ok: reply >= 200 && reply < 300, status: reply };
+        self.keepaliveBytes += size;
+        return {
+          ok: reply >= 200 && reply < 300,
+          status: reply,
+          text: async () => {
+            self.keepaliveBytes -= size;
+            return '{}';
+          },
+        };
       },
     };
     Object.defineProperty(this.window, 'location', {

@@ -119,3 +119,17 @@ test('identify with a Cognito id token sends to the authenticated route; earlier
   assert.equal(b.sent.at(-1)?.url, 'https://collect.example.com/clickstream');
   assert.equal(b.sent.at(-1)?.events[0].userId, 'u-43');
 });
+
+test('full requests go back to back without a failure: each answer is read, freeing keepalive quota', async () => {
+  // Chrome refuses a keepalive fetch while the bodies in flight (answers unread) would pass 64 KB together.
+  const b = new FakeBrowser();
+  const t = b.tracker({ autoPageViews: false });
+  for (let n = 0; n < 300; n++) t.track('list_scroll', { n, note: 'x'.repeat(400) });
+  await t.flush();
+  await settle();
+  assert.deepEqual(b.pendingTimers(), [], 'no retry was needed');
+  assert.equal(t.stats().queued, 0);
+  assert.ok(b.sent.length >= 3, `${b.sent.length} requests`);
+  assert.equal(b.events().length, 300);
+  assert.equal(b.keepaliveBytes, 0);
+});
