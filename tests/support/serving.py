@@ -44,6 +44,7 @@ def running_server(
     log_stream: TextIO | None = None,
     limits: ServerLimits | None = None,
     hash_salt: str | None = "test-salt",
+    tracker_script: Path | None = None,
 ) -> Iterator[RunningServer]:
     """make_server on port 0 in a daemon thread; the ingest services installed before are restored afterwards.
 
@@ -62,6 +63,7 @@ def running_server(
             log_stream=log_stream,
             limits=limits,
             hash_salt=hash_salt,
+            tracker_script=tracker_script,
         )
         thread = threading.Thread(target=server.serve_forever, name="clickstream-serve", daemon=True)
         thread.start()
