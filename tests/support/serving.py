@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,12 +43,14 @@ def running_server(
     quiet: bool = False,
     log_stream: TextIO | None = None,
     limits: ServerLimits | None = None,
-    hash_salt: str | None = "test-salt",
     tracker_script: Path | None = None,
+    hash_salt: str | None = "test-salt",
+    allow_origins: Iterable[str] = (SHOP_ORIGIN,),
 ) -> Iterator[RunningServer]:
     """make_server on port 0 in a daemon thread; the ingest services installed before are restored afterwards.
 
     `hash_salt` None leaves it to the server, which falls back to ``HASH_SALT``, else the local default.
+    `allow_origins` are the page origins allowed by CORS (``--allow-origin``).
     """
     from ingest_lambda.services import override_services
 
@@ -57,13 +59,13 @@ def running_server(
         server = make_server(
             "127.0.0.1",
             0,
-            [SHOP_ORIGIN],
+            allow_origins,
             store.as_uri(),
             quiet=quiet,
             log_stream=log_stream,
             limits=limits,
-            hash_salt=hash_salt,
             tracker_script=tracker_script,
+            hash_salt=hash_salt,
         )
         thread = threading.Thread(target=server.serve_forever, name="clickstream-serve", daemon=True)
         thread.start()
