@@ -316,9 +316,9 @@ class _RequestHandler(BoundedRequestHandler):
             self.headers.get("origin"), self.headers.get("access-control-request-headers"), methods
         )
         if preflight.refusal is None:
-            self._send(preflight.status, preflight.headers, b"", cors=preflight.headers)
+            self._send(preflight.status, {}, b"", cors=preflight.headers)
         else:
-            self._send_json(preflight.status, {"error": preflight.refusal}, preflight.headers, cors=preflight.headers)
+            self._send_json(preflight.status, {"error": preflight.refusal}, cors=preflight.headers)
 
     def _script(self) -> None:
         """The tracker for a ``<script>`` tag, with the same CORS headers (a module script is fetched with CORS)."""
@@ -524,7 +524,7 @@ def serve_command(
     workers: int,
     tracker_script: Path,
 ) -> None:
-    """Serve POST /clickstream locally with the ingest Lambda's own handler, as API Gateway calls it."""
+    """Serve POST /clickstream with the ingest Lambda's own handler, as API Gateway calls it, and /clickstream.js."""
     store_url = store or default_store_url()
     try:
         server = make_server(

@@ -50,6 +50,9 @@ def connect(running: RunningServer) -> socket.socket:
 def read_answer(sock: socket.socket, method: str = "POST") -> Answer:
     response = http.client.HTTPResponse(sock, method=method)
     response.begin()
+    names = [name.lower() for name, _ in response.getheaders()]
+    # Each header once: a repeated one would be joined by a browser (or refused, for the CORS ones).
+    assert len(names) == len(set(names)), response.getheaders()
     return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
 
 
