@@ -1,43 +1,27 @@
 """CORS as a real browser enforces it (Debian's chromium): a shop page on one origin, `clickstream serve` on another.
 
-The page (a tiny http.server on its own port) calls serve with ``fetch``: refusals are readable by its script (a
-status, not a TypeError), a request with ``Authorization`` passes its preflight, the tracker loads from
+The page (tests/support/shop_page.py, bare: no tracker) calls serve with ``fetch``: refusals are readable by its
+script (a status, not a TypeError), a request with ``Authorization`` passes its preflight, the tracker loads from
 ``/clickstream.js`` with credentials, and a page on an origin that is not allowed gets nothing back.
 """
 
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from support.serving import RunningServer, running_server, wait_until
+from support.shop_page import serving_shop_page
 
 from ingest_lambda.contract import MAX_BODY_BYTES
 
 pytestmark = pytest.mark.e2e
 
 SCRIPT = b"window.Clickstream = { loadedFrom: document.currentScript.src };\n"
-PAGE = b"<!doctype html><html><head><title>shop</title></head><body><h1>shop</h1></body></html>"
 EVENT = '{"eventName":"page_view","clientId":"c-browser","pageUrl":"https://shop.example/"}'
-
-
-class _ShopPage(BaseHTTPRequestHandler):
-    """The shop's page: one HTML document at every path."""
-
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(PAGE)))
-        self.end_headers()
-        self.wfile.write(PAGE)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the test says what went wrong."""
 
 
 @dataclass(frozen=True)
@@ -50,23 +34,16 @@ class Origins:
 
 @pytest.fixture(scope="module")
 def origins(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Origins]:
-    shop = ThreadingHTTPServer(("127.0.0.1", 0), _ShopPage)
-    thread = threading.Thread(target=shop.serve_forever, name="shop-page", daemon=True)
-    thread.start()
-    port = shop.server_address[1]
     script = tmp_path_factory.mktemp("tracker") / "clickstream.js"
     script.write_bytes(SCRIPT)
     log = io.StringIO()
-    shop_origin = f"http://127.0.0.1:{port}"
-    try:
-        with running_server(
-            tmp_path_factory.mktemp("raw"), log_stream=log, allow_origins=[shop_origin], tracker_script=script
-        ) as served:
-            yield Origins(shop=shop_origin, other=f"http://localhost:{port}", serve=served, log=log)
-    finally:
-        shop.shutdown()
-        shop.server_close()
-        thread.join(timeout=10)
+    with (
+        serving_shop_page() as shop,
+        running_server(
+            tmp_path_factory.mktemp("raw"), log_stream=log, allow_origins=[shop.origin], tracker_script=script
+        ) as served,
+    ):
+        yield Origins(shop=shop.origin, other=shop.origin.replace("127.0.0.1", "localhost"), serve=served, log=log)
 
 
 @pytest.fixture

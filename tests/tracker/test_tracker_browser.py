@@ -1,8 +1,9 @@
 """The built tracker in real Chromium, on a shop page of one origin, sending to `clickstream serve` on another.
 
-The page (tests/support/tracker_page.py) loads tracker/dist/clickstream.js and calls ``Clickstream.init`` with the
-test's options (``allowAutomation``: the tracker ignores WebDriver-driven browsers otherwise); the collector is the
-real server (``local_only.serve``) over a directory raw store, CORS allowing the page's origin. What a test checks
+The page (tests/support/shop_page.py) is docs/tracker.md's install snippet: it loads the fresh build of
+tracker/dist/clickstream.js from the collector's ``/clickstream.js`` and calls ``Clickstream.init`` with the test's
+options (``allowAutomation``: the tracker ignores WebDriver-driven browsers otherwise). The collector is the real
+server (``local_only.serve``) over a directory raw store, CORS allowing the page's origin. What a test checks
 is what the server stored under ``events/`` (and, for sizes and retries, the requests Chromium made). Timers that
 would take real minutes run on Playwright's clock (``BrowserContext.clock``) instead.
 """
@@ -23,10 +24,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request, Response, Route
 from support.faulty_store import FaultyStore
-from support.serving import RunningServer, running_server
-from support.tracker_page import serving_tracker_page
+from support.serving import RunningServer, running_server, wait_until
+from support.shop_page import ShopPage, serving_shop_page
 
 from local_only.api_gateway import ROUTE_PATH
+from local_only.tracker_script import SCRIPT_PATH
 
 pytestmark = pytest.mark.e2e
 
@@ -59,20 +61,16 @@ class Collector:
 
     def wait_for(self, count: int, what: str = "events") -> list[dict[str, Any]]:
         """The stored events once there are at least `count` of them (a failure after STORED_WITHIN_S)."""
-        deadline = time.monotonic() + STORED_WITHIN_S
-        while True:
-            events = self.events()
-            if len(events) >= count:
-                return events
-            if time.monotonic() > deadline:
-                names = [e["eventName"] for e in events]
-                raise AssertionError(
-                    f"{what}: {len(events)} of {count} events stored within {STORED_WITHIN_S}s: {names}"
-                )
-            time.sleep(0.05)
+        wait_until(lambda: len(self.events()) >= count, f"{count} events stored ({what})", STORED_WITHIN_S)
+        return self.events()
 
-    def statuses(self) -> list[int]:
-        """The status of every POST to the route, in the order served."""
+    def statuses(self, count: int) -> list[int]:
+        """The status of every POST to the route, in the order served, once `count` are logged (serve logs a
+        request after answering it, so the browser can have the answer first)."""
+        wait_until(lambda: len(self._logged()) >= count, f"{count} requests logged")
+        return self._logged()
+
+    def _logged(self) -> list[int]:
         return [int(status) for status in LOGGED_POST.findall(self.log.getvalue())]
 
 
@@ -120,17 +118,26 @@ class Posts:
 
 
 @pytest.fixture(scope="module")
-def shop(built_tracker: Path) -> Iterator[str]:
-    """The shop page's origin, http://127.0.0.1:<port>."""
-    with serving_tracker_page(built_tracker) as origin:
-        yield origin
+def shop_page() -> Iterator[ShopPage]:
+    with serving_shop_page() as page:
+        yield page
 
 
 @pytest.fixture
-def collector(shop: str, tmp_path: Path) -> Iterator[Collector]:
-    """A fresh `clickstream serve` over a directory store, allowing the shop's origin (another origin, as live)."""
+def shop(shop_page: ShopPage) -> str:
+    """The shop page's origin, http://127.0.0.1:<port>."""
+    return shop_page.origin
+
+
+@pytest.fixture
+def collector(shop_page: ShopPage, built_tracker: Path, tmp_path: Path) -> Iterator[Collector]:
+    """A fresh `clickstream serve` over a directory store, allowing the shop's origin (another origin, as live),
+    serving the tracker the shop's page loads."""
     log = io.StringIO()
-    with running_server(tmp_path / "raw", log_stream=log, allow_origins=[shop]) as running:
+    with running_server(
+        tmp_path / "raw", log_stream=log, allow_origins=[shop_page.origin], tracker_script=built_tracker
+    ) as running:
+        shop_page.script_url = running.url + SCRIPT_PATH
         yield Collector(running, log)
 
 
@@ -240,7 +247,7 @@ def test_a_visit_lands_every_event_once_in_one_session(
     assert purchase["order"]["id"] == "order-1"
     assert purchase["order"]["revenue"] == 1998
     assert purchase["order"]["items"] == [{"productId": "42", "quantity": 2, "price": 999}]
-    assert collector.statuses() == [200, 200]
+    assert collector.statuses(2) == [200, 200]
 
 
 def test_closing_the_page_mid_batch_still_delivers_by_beacon(
@@ -260,7 +267,7 @@ def test_closing_the_page_mid_batch_still_delivers_by_beacon(
     events = collector.wait_for(3, "after the page closed")
     once_each(events)
     assert sorted(e["eventName"] for e in events) == ["add_to_cart", "page_view", "view_product"]
-    assert collector.statuses() == [200], "one request: the beacon"
+    assert collector.statuses(1) == [200], "one request: the beacon"
 
 
 def test_offline_for_a_minute_then_every_event_arrives(
@@ -295,12 +302,14 @@ def test_offline_for_a_minute_then_every_event_arrives(
     # A reload while offline: Chromium would show its offline page, so the test hands the page and the script over
     # itself, as a browser cache would. (A page that came from no address counts as public to Chromium's local
     # network access checks, which would then refuse its fetches to 127.0.0.1: the context allows them.)
-    def from_shop(route: Route) -> None:
+    def from_servers(route: Route) -> None:
         with urllib.request.urlopen(route.request.url, timeout=10) as answer:
             route.fulfill(status=200, body=answer.read(), content_type=answer.headers["content-type"])
 
+    cached = [f"{shop}/**", collector.running.url + SCRIPT_PATH]
     context.grant_permissions(["local-network-access"])
-    context.route(f"{shop}/**", from_shop)
+    for url in cached:
+        context.route(url, from_servers)
     page.reload()
     queued = [e["eventId"] for e in json.loads(page.evaluate("localStorage.getItem('_cs_q')"))]
     assert queued[:3] == offline_ids, "the queue survived the reload"
@@ -309,7 +318,8 @@ def test_offline_for_a_minute_then_every_event_arrives(
     while page.evaluate("Date.now()") - started < 65_000:
         run_for(5_000)
     assert len(collector.events()) == 1, "nothing arrived while offline"
-    context.unroute(f"{shop}/**")
+    for url in cached:
+        context.unroute(url)
     context.set_offline(False)
 
     deadline = time.monotonic() + STORED_WITHIN_S
@@ -337,7 +347,7 @@ def test_a_503_is_retried_until_the_events_land(open_context: OpenContext, shop:
     events = collector.wait_for(2, "after the retry")
     settle(page)
     once_each(collector.events())
-    assert collector.statuses() == [503, 200]
+    assert collector.statuses(2) == [503, 200]
     assert posts.wait_for_answers(page, 2) == [503, 200], "the page read the 503 (CORS let it)"
     first, again = posts.event_ids()
     assert first == again == [e["eventId"] for e in events]
@@ -359,7 +369,7 @@ def test_a_400_is_not_retried(open_context: OpenContext, shop: str, collector: C
 
     events = collector.wait_for(2)
     assert sorted(e["eventName"] for e in events) == ["page_view", "still_tracking"]
-    assert collector.statuses() == [200, 400, 200]
+    assert collector.statuses(3) == [200, 400, 200]
     assert posts.wait_for_answers(page, 3) == [200, 400, 200]
     refused = posts.event_ids()[1]
     assert [ids for ids in posts.event_ids() if set(ids) & set(refused)] == [refused], "the refused event went once"
@@ -463,7 +473,7 @@ def test_500_events_go_in_requests_of_at_most_64_kb_once_each(
     assert len(sizes) >= 5 and sum(sizes) > 5 * MAX_REQUEST_BYTES * 0.8
     assert max(sizes) <= MAX_REQUEST_BYTES, f"request sizes: {sizes}"
     assert sum(len(ids) for ids in posts.event_ids()) == 500, "no event was sent twice"
-    assert collector.statuses() == [200] * len(sizes)
+    assert collector.statuses(len(sizes)) == [200] * len(sizes)
 
 
 def test_a_reload_and_a_second_tab_keep_the_visitor_and_session(
