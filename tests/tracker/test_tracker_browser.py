@@ -498,3 +498,13 @@ def test_a_reload_and_a_second_tab_keep_the_visitor_and_session(
     one_visitor(events)
     by_page = Counter(e["pageUrl"].removeprefix(shop) for e in events)
     assert by_page == {"/": 3, "/products/headset-5": 2}
+
+    # the control: 31 minutes without an event end the session; the browser is the same visitor
+    context.clock.fast_forward("31:00")
+    first.evaluate("Clickstream.track('banner_click')")
+    settle(first)
+    later = [e for e in collector.wait_for(6) if e["eventId"] not in stored]
+    assert len(later) == 1
+    assert later[0]["clientId"] == events[0]["clientId"]
+    assert later[0]["sessionId"] != events[0]["sessionId"]
+    assert (later[0]["properties"]["sessionIndex"], later[0]["isFirstVisit"]) == (2, False)
