@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from support.serving import RunningServer, running_server, wait_until
+from support.serving import RunningServer, running_server
 from support.shop_page import serving_shop_page
+from support.waiting import wait_until
 
 from ingest_lambda.contract import MAX_BODY_BYTES
 

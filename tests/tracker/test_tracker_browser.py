@@ -24,8 +24,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Request, Response, Route
 from support.faulty_store import FaultyStore
-from support.serving import RunningServer, running_server, wait_until
+from support.serving import RunningServer, running_server
 from support.shop_page import ShopPage, serving_shop_page
+from support.waiting import wait_until
 
 from local_only.api_gateway import ROUTE_PATH
 from local_only.tracker_script import SCRIPT_PATH
