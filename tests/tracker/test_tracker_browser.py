@@ -509,3 +509,25 @@ def test_a_reload_and_a_second_tab_keep_the_visitor_and_session(
     assert later[0]["clientId"] == events[0]["clientId"]
     assert later[0]["sessionId"] != events[0]["sessionId"]
     assert (later[0]["properties"]["sessionIndex"], later[0]["isFirstVisit"]) == (2, False)
+
+
+def test_the_client_id_survives_the_loss_of_either_copy(
+    open_context: OpenContext, shop: str, collector: Collector
+) -> None:
+    context, _ = open_context()
+    page = visit(context, f"{shop}/")
+    settle(page)
+    client_id = page.evaluate("localStorage.getItem('_cs_id')")
+    assert {c["name"]: c["value"] for c in context.cookies()}.get("_cs_id") == client_id
+    # localStorage cleared (the cookie is left): the next page has the id from the cookie, and writes it back
+    page.evaluate("localStorage.clear()")
+    page.reload()
+    settle(page)
+    assert page.evaluate("localStorage.getItem('_cs_id')") == client_id
+    # the cookies cleared (localStorage is left)
+    context.clear_cookies()
+    page.reload()
+    settle(page)
+
+    events = collector.wait_for(3)
+    assert [e["clientId"] for e in events] == [client_id] * 3
