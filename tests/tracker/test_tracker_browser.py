@@ -148,12 +148,15 @@ OpenContext = Callable[..., tuple[BrowserContext, Posts]]
 @pytest.fixture
 def open_context(browser: Browser, collector: Collector) -> Iterator[OpenContext]:
     """Opens a browser context (a profile: its own storage, cookies and clock) whose pages init the tracker with
-    the collector's endpoint, `allowAutomation` and the given options; `clock` installs Playwright's fake timers."""
+    the collector's endpoint, `allowAutomation` and the given options; `clock` installs Playwright's fake timers.
+    Whatever a test does to the network or the clock, nothing may be thrown into the page (checked at the end)."""
     opened: list[BrowserContext] = []
+    thrown: list[str] = []
 
     def open_(*, clock: bool = False, **options: Any) -> tuple[BrowserContext, Posts]:
         context = browser.new_context()
         opened.append(context)
+        context.on("weberror", lambda error: thrown.append(str(error.error)))
         if clock:
             context.clock.install()
         init = {"endpoint": collector.endpoint, "allowAutomation": True, **options}
@@ -163,6 +166,7 @@ def open_context(browser: Browser, collector: Collector) -> Iterator[OpenContext
     yield open_
     for context in opened:
         context.close()
+    assert thrown == [], "uncaught in the page"
 
 
 def visit(context: BrowserContext, url: str) -> Page:
