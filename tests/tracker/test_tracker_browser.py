@@ -275,6 +275,29 @@ def test_closing_the_page_mid_batch_still_delivers_by_beacon(
     assert collector.statuses(1) == [200], "one request: the beacon"
 
 
+def test_a_page_closed_with_more_than_a_beacon_holds_sends_the_rest_from_the_next_page(
+    open_context: OpenContext, shop: str, collector: Collector
+) -> None:
+    # Chrome lets keepalive requests in flight (beacons included) hold 64 KB together: a page going away with more
+    # queued sends one beacon's worth, and the rest waits on the device for the next page of the shop.
+    context, _ = open_context(batchSize=1000, flushIntervalMs=600_000)
+    page = visit(context, f"{shop}/search")
+    page.evaluate("for (let n = 0; n < 199; n++) Clickstream.track('list_scroll', {n, note: 'x'.repeat(400)})")
+    assert page.evaluate("Clickstream.stats().queued") == 200
+
+    page.close()
+    first = collector.wait_for(1, "after the page closed")
+    left = 200 - len(first)
+    assert 0 < left < 200, "one beacon's worth went"
+
+    again = visit(context, f"{shop}/search")
+    events = collector.wait_for(201, "from the next page")
+    settle(again)
+    stored = once_each(collector.events())
+    assert len(stored) == 201  # the 200, and the second page's view
+    assert sorted(e["properties"]["n"] for e in events if e["eventName"] == "list_scroll") == list(range(199))
+
+
 def test_offline_for_a_minute_then_every_event_arrives(
     open_context: OpenContext, shop: str, collector: Collector
 ) -> None:
