@@ -167,7 +167,8 @@ class _ShopRequestHandler(BoundedRequestHandler):
             # with unread input does not reset the answer away).
             self.close_connection = True
             self.linger_on_close = True
-        self._send(self.server.site.answer(urlsplit(self.path).path or "/"))
+        # The target as sent, up to its query: never parsed as a URL ("//x" would become a host).
+        self._send(self.server.site.answer(self.path.partition("?")[0].partition("#")[0] or "/"))
 
     def _send(self, answer: Answer, headers: dict[str, str] | None = None) -> None:
         self.send_response(answer.status)

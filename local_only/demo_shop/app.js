@@ -179,12 +179,13 @@
     search(params) {
       const query = (params.get('q') || '').trim();
       const terms = query.toLowerCase().split(/\s+/).filter(Boolean);
-      const found = terms.length
-        ? catalogue.products.filter((p) => {
-            const text = `${p.name} ${p.brand} ${p.category} ${categoryTitle(p.category)}`.toLowerCase();
-            return terms.every((term) => text.includes(term));
-          })
-        : [];
+      // The products matching the most terms, best first: "wireless mouse" still finds mice.
+      const scored = catalogue.products.map((p) => {
+        const text = `${p.name} ${p.brand} ${p.category} ${categoryTitle(p.category)}`.toLowerCase();
+        return [terms.filter((term) => text.includes(term)).length, p];
+      });
+      const best = Math.max(0, ...scored.map(([score]) => score));
+      const found = best ? scored.filter(([score]) => score === best).map(([, p]) => p) : [];
       document.getElementById('search-input').value = query;
       page(`Results for "${query}"`, h('p', { class: 'meta' }, `${found.length} products`), grid(found));
     },

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,10 +43,12 @@ def running_server(
     log_stream: TextIO | None = None,
     limits: ServerLimits | None = None,
     hash_salt: str | None = "test-salt",
+    allow_origins: Iterable[str] = (SHOP_ORIGIN,),
 ) -> Iterator[RunningServer]:
     """make_server on port 0 in a daemon thread; the ingest services installed before are restored afterwards.
 
     `hash_salt` None leaves it to the server, which falls back to ``HASH_SALT``, else the local default.
+    `allow_origins` are the page origins allowed by CORS (``--allow-origin``).
     """
     from ingest_lambda.services import override_services
 
@@ -55,7 +57,7 @@ def running_server(
         server = make_server(
             "127.0.0.1",
             0,
-            [SHOP_ORIGIN],
+            allow_origins,
             store.as_uri(),
             quiet=quiet,
             log_stream=log_stream,

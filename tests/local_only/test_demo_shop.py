@@ -1,0 +1,185 @@
+"""The demo shop end to end: a scripted visit in real Chromium (home, category, product, search, cart, checkout,
+login, purchase) on the shop's origin, its tracker posting to `clickstream serve` on another origin, then the hourly
+cycle on a real PostgreSQL and dbt: the visit is a session in marts.sessions with its order, every event type of it
+is in marts.clickstream_events, and the funnel mart counts it at every step."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.loader_kit import Probe
+from support.serving import running_server
+from support.tracker_build import built_tracker_script
+from support.transform_kit import hourly_cycle, migrated
+
+from local_only.api_gateway import ROUTE_PATH
+from local_only.postgres import Connection, free_port
+from local_only.shop_server import ShopSettings, make_shop_server, running_shop
+
+pytestmark = pytest.mark.e2e
+
+# A desktop Chrome's user agent: headless Chromium says "HeadlessChrome", which the marts flag as a bot and leave out
+# of the funnel, while the demo is about a person's visit.
+DESKTOP_CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+# What the script below does, as the tracker reports it.
+VISIT_EVENTS = Counter(
+    {
+        "page_view": 10,  # home, category, product, results, product, cart, checkout, login, checkout, confirmation
+        "view_product": 2,
+        "add_to_cart": 2,
+        "search": 1,
+        "begin_checkout": 1,
+        "login": 1,
+        "purchase": 1,
+    }
+)
+WAIT_MS = 15_000
+
+
+@pytest.fixture(scope="module")
+def tracker_script() -> Path:
+    return built_tracker_script()
+
+
+@pytest.fixture
+def shop_and_collector(tracker_script: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """The shop on one origin, `clickstream serve` (allowing it) on another, writing into a directory store."""
+    shop_port = free_port()
+    shop_origin = f"http://127.0.0.1:{shop_port}"
+    with running_server(tmp_path / "raw", quiet=True, allow_origins=[shop_origin]) as collector:
+        settings = ShopSettings(
+            endpoint=collector.url + ROUTE_PATH, tracker_script=tracker_script, allow_automation=True
+        )
+        with running_shop(make_shop_server(settings, port=shop_port, quiet=True)):
+            yield shop_origin, collector.store
+
+
+def _purchase(browser: Any, shop: str) -> dict[str, Any]:
+    """The scripted visit; what the page knows afterwards (the tracker's ids, the order, the signed-in user)."""
+    context = browser.new_context(user_agent=DESKTOP_CHROME)
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(shop + "/")
+        page.get_by_role("button", name="Accept").click()
+        page.locator("nav.categories").get_by_role("link", name="Laptops").click()
+        page.wait_for_url("**/category/laptops")
+        page.locator(".grid .product-link").first.click()
+        page.wait_for_url("**/product/**")
+        page.locator("#add-to-cart").click()
+        page.wait_for_selector("#added:has-text('Added 1')")
+        page.locator("#search-input").fill("wireless mouse")
+        page.locator("#search-input").press("Enter")
+        page.wait_for_url("**/search?q=wireless%20mouse")
+        page.locator(".grid .product-link").first.click()
+        page.wait_for_url("**/product/**")
+        page.locator("#add-to-cart").click()
+        page.wait_for_selector("#added:has-text('Added 1')")
+        page.locator("#cart-link").click()
+        page.wait_for_url("**/cart")
+        page.locator("#checkout").click()
+        page.wait_for_url("**/checkout")
+        page.locator("#checkout-sign-in").click()
+        page.wait_for_url("**/login?next=/checkout")
+        page.locator("input[name=email]").fill("ada@example.com")
+        page.locator("input[name=password]").fill("correct horse")
+        page.locator("#sign-in").click()
+        page.wait_for_url("**/checkout")
+        page.locator("#place-order").click()
+        page.wait_for_url("**/checkout/confirmation?order=*")
+        order_id = page.locator("#order-id").inner_text()
+        # Every event delivered: the tracker empties its queue only once the collector accepted a request.
+        page.wait_for_function("() => Clickstream.stats().queued === 0")
+        known = page.evaluate(
+            """() => ({
+                clientId: localStorage.getItem('_cs_id'),
+                session: JSON.parse(localStorage.getItem('_cs_s')),
+                orders: JSON.parse(localStorage.getItem('shop_orders')),
+                user: JSON.parse(localStorage.getItem('shop_user')),
+                stats: Clickstream.stats(),
+            })"""
+        )
+    finally:
+        context.close()
+    assert errors == []
+    assert known["orders"][0]["id"] == order_id
+    assert known["stats"] == {"queued": 0, "dropped": 0, "oversize": 0}
+    return known
+
+
+def _stored_events(store: Path) -> list[dict[str, Any]]:
+    return [
+        json.loads(line)
+        for path in sorted((store / "events").rglob("*.json"))
+        for line in path.read_text().splitlines()
+        if line.strip()
+    ]
+
+
+def test_a_scripted_purchase_in_the_shop_lands_in_the_marts(
+    browser: Any, warehouse: Connection, shop_and_collector: tuple[str, Path], tmp_path: Path
+) -> None:
+    roles = migrated(warehouse)
+    shop, store = shop_and_collector
+
+    known = _purchase(browser, shop)
+
+    client_id, session_id = known["clientId"], known["session"]["i"]
+    order = known["orders"][0]
+    user_id = known["user"]["id"]
+    events = _stored_events(store)
+    # Every event exactly once, all of this visit's one session.
+    assert Counter(event["eventName"] for event in events) == VISIT_EVENTS
+    assert len({event["eventId"] for event in events}) == len(events)
+    assert {(event["clientId"], event["sessionId"]) for event in events} == {(client_id, session_id)}
+    purchase = next(event for event in events if event["eventName"] == "purchase")
+    assert purchase["order"]["id"] == order["id"] and purchase["userId"] == user_id
+    assert purchase["order"]["revenue"] == order["revenue"] > 0
+    assert not (store / "rejected").exists() or not any((store / "rejected").rglob("*.json"))
+
+    # `clickstream hourly` as it runs just after this hour: load it (and the lookback hours before), then build.
+    outcome = hourly_cycle(roles, store, datetime.now(UTC), tmp_path)
+    assert outcome.exit_code == 0, outcome.describe()
+
+    probe = Probe(roles.admin.dsn())
+    sessions = probe.rows(
+        "select client_id, user_id, stitched_user_id, events, products_viewed, add_to_carts, searches, "
+        "funnel_step_reached, orders, revenue, is_bot, landing_page_path, session_date "
+        "from marts.sessions where client_session_id = %s",
+        (session_id,),
+    )
+    assert len(sessions) == 1
+    (cid, uid, stitched, count, viewed, carts, searches, step, orders, revenue, is_bot, landing, day) = sessions[0]
+    assert (cid, uid, stitched) == (client_id, user_id, user_id)
+    assert (count, viewed, carts, searches) == (VISIT_EVENTS.total(), 2, 2, 1)
+    assert (step, orders, float(revenue), is_bot) == (4, 1, order["revenue"], False)
+    assert landing == "/"
+
+    in_marts = Counter(
+        dict(
+            probe.rows(
+                "select event_name, count(*) from marts.clickstream_events where session_id = %s group by 1",
+                (session_id,),
+            )
+        )
+    )
+    assert in_marts == VISIT_EVENTS
+    assert probe.rows(
+        "select order_id, order_revenue::float from marts.clickstream_events where event_name = 'purchase'"
+    ) == [(order["id"], order["revenue"])]
+
+    funnel = dict(
+        probe.rows(
+            "select step_name, sum(sessions)::int from marts.funnel_steps_daily where session_date = %s group by 1",
+            (day,),
+        )
+    )
+    assert funnel == {"view_product": 1, "add_to_cart": 1, "begin_checkout": 1, "purchase": 1}
