@@ -11,6 +11,9 @@ trickles one byte at a time holds its thread for ever) and reads up to 100 heade
 - a connection has `idle_timeout` seconds to start a request and, from its first byte, `request_timeout` seconds
   to deliver all of it (request line, headers and body): a deadline for the whole request, not for each read;
 - the request line and headers together are capped at `max_head_bytes` (``431`` past that);
+- answers written before the request was parsed (``503``, ``408``, ``431``, ...) carry the headers the subclass's
+  ``refusal_headers`` derives from the raw head read so far (``clickstream serve``'s CORS headers, from its
+  Origin): the ``503`` waits up to `REFUSAL_WAIT_SECONDS` for the client's head to arrive, peeked at, never read;
 - a connection refused with unread input is half-closed and only closed later by the accepting thread, after
   draining what arrived, so the client reads the refusal instead of a reset, and no worker waits for that.
 """
@@ -49,6 +52,8 @@ SEND_TIMEOUT_SECONDS = 10.0
 MAX_HEAD_BYTES = 10240
 # A refused connection is closed this long after its refusal, time for the client to read it.
 LINGER_SECONDS = 1.0
+# How long a connection refused as busy may take to send its head (peeked at for its headers) before the 503.
+REFUSAL_WAIT_SECONDS = 0.5
 MAX_LINGERING = 256
 _DRAIN_CHUNK = 65536
 _READ_BUFFER = 8192
@@ -85,6 +90,8 @@ class BoundedHTTPServer(HTTPServer):
         self._waiting: queue.Queue[tuple[socket.socket, Any] | None] = queue.Queue()
         self._lingering: collections.deque[tuple[float, socket.socket]] = collections.deque()
         self._linger_lock = threading.Lock()
+        # Connections refused as busy, waiting for their head to arrive: only the accepting thread touches it.
+        self._refusing: collections.deque[tuple[float, socket.socket]] = collections.deque()
         self._stopping = threading.Event()
         self._active = 0
         self._active_lock = threading.Lock()
@@ -117,25 +124,62 @@ class BoundedHTTPServer(HTTPServer):
             self._waiting.put((request, client_address))
 
     def refuse_busy(self, request: socket.socket, client_address: Any) -> None:
-        """A 503 without reading the request: small enough for the socket buffer, so the send cannot block."""
+        """Answer 503 without reading the request, as soon as its head has arrived (or was not sent in time).
+
+        The accepting thread never waits on a client: the connection is set aside, and looked at again now and
+        whenever the accepting thread comes round (``service_actions``), at least every poll interval.
+        """
+        with contextlib.suppress(OSError):
+            request.setblocking(False)
+        self._refusing.append((time.monotonic() + REFUSAL_WAIT_SECONDS, request))
+        if len(self._refusing) > MAX_LINGERING:
+            _, oldest = self._refusing.popleft()
+            self._send_busy(oldest, self._peek_head(oldest) or b"")
+        self._answer_refusals()
+
+    def _answer_refusals(self) -> None:
+        now = time.monotonic()
+        for item in list(self._refusing):
+            deadline, request = item
+            head = self._peek_head(request)
+            if head is None and now < deadline:
+                continue
+            self._refusing.remove(item)
+            self._send_busy(request, head or b"")
+
+    def _peek_head(self, request: socket.socket) -> bytes | None:
+        """What the client sent, left unread, once it holds the whole head (or as much as the cap); else None."""
+        try:
+            data = request.recv(self.limits.max_head_bytes + 1, socket.MSG_PEEK)
+        except BlockingIOError:
+            return None
+        except OSError:
+            return b""
+        if not data or b"\r\n\r\n" in data or b"\n\n" in data or len(data) > self.limits.max_head_bytes:
+            return data
+        return None
+
+    def _send_busy(self, request: socket.socket, head: bytes) -> None:
+        """The 503: small enough for the socket buffer, so the send cannot block."""
         body = orjson.dumps({"error": "the server is busy: retry in a moment"})
-        head = [
+        lines = [
             "HTTP/1.1 503 Service Unavailable",
             "Content-Type: application/json",
             f"Content-Length: {len(body)}",
             "Retry-After: 1",
             "Connection: close",
-            *(f"{name}: {value}" for name, value in self.refusal_headers().items()),
+            *(f"{name}: {value}" for name, value in self.refusal_headers(head).items()),
         ]
-        try:
-            request.setblocking(False)
-            request.send(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):
+            request.send(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
         self.linger(request)
 
-    def refusal_headers(self) -> dict[str, str]:
-        """Headers for answers written before the request is read (subclasses add CORS)."""
+    def refusal_headers(self, head: bytes) -> dict[str, str]:
+        """Headers for answers written before the request was parsed, from its raw head as far as it was read.
+
+        `head` is the request line and the header lines read so far (possibly none, or cut short); subclasses
+        add what depends on it, e.g. CORS headers for its Origin.
+        """
         return {}
 
     def finish_request(self, request: Any, client_address: Any) -> BoundedRequestHandler:  # type: ignore[override]
@@ -174,6 +218,7 @@ class BoundedHTTPServer(HTTPServer):
 
     def service_actions(self) -> None:
         """Runs in the accepting thread between requests and at least every poll interval."""
+        self._answer_refusals()
         self._close_lingering()
 
     def _close_lingering(self, *, force: bool = False) -> None:
@@ -199,6 +244,8 @@ class BoundedHTTPServer(HTTPServer):
                 self.shutdown_request(item[0])
         for _ in self._workers:
             self._waiting.put(None)
+        while self._refusing:
+            self.close_request(self._refusing.popleft()[1])
         with self._linger_lock:
             lingering, self._lingering = list(self._lingering), collections.deque()
         for _, request in lingering:
@@ -245,10 +292,13 @@ class _HeadReader:
     def __init__(self, rfile: io.BufferedReader[_DeadlineSocketReader], budget: int) -> None:
         self._rfile = rfile
         self.remaining = budget
+        # The lines read, kept for an answer written before they were parsed (BoundedHTTPServer.refusal_headers).
+        self.lines: list[bytes] = []
 
     def readline(self, limit: int = -1) -> bytes:
         cap = self.remaining + 1 if limit < 0 else min(limit, self.remaining + 1)
         line = self._rfile.readline(cap)
+        self.lines.append(line)
         self.remaining -= len(line)
         if self.remaining < 0:
             raise HeadTooLarge("request line and headers")
@@ -277,6 +327,7 @@ class BoundedRequestHandler(BaseHTTPRequestHandler):
         limits = self.server.limits
         self._answered = False
         self.raw_requestline = b""
+        self._head_reader: _HeadReader | None = None
         if not self._request_started(limits):
             # Closed by the client, or idle: closed without an answer, as HTTP allows between requests.
             self.close_connection = True
@@ -314,7 +365,8 @@ class BoundedRequestHandler(BaseHTTPRequestHandler):
             self.linger_on_close = True
             self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
             return
-        self.rfile = _HeadReader(self._buffered, limits.max_head_bytes - len(self.raw_requestline))  # type: ignore[assignment]
+        self._head_reader = _HeadReader(self._buffered, limits.max_head_bytes - len(self.raw_requestline))
+        self.rfile = self._head_reader  # type: ignore[assignment]
         try:
             parsed = self.parse_request()
         finally:
@@ -324,6 +376,11 @@ class BoundedRequestHandler(BaseHTTPRequestHandler):
             return
         getattr(self, "do_" + self.command)()
         self.wfile.flush()
+
+    def head_read(self) -> bytes:
+        """The request line and the header lines read so far (for ``BoundedHTTPServer.refusal_headers``)."""
+        lines = self._head_reader.lines if self._head_reader is not None else []
+        return b"".join([self.raw_requestline, *lines])
 
     def send_response_only(self, code: int, message: str | None = None) -> None:
         self._answered = True

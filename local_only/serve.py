@@ -2,8 +2,9 @@
 
 Each real HTTP request becomes an API Gateway HTTP API payload v2 event built the way AWS builds it, and goes to
 the same ``ingest_lambda.handler.handler`` the Lambda runs; its statusCode, headers and body are written back. The
-server itself only does what API Gateway does in front of the Lambda: routing, the CORS preflight and the limits
-on what it reads. Everything about the body (method, media type, JSON, validation) is the handler's answer.
+server itself only does what API Gateway does in front of the Lambda: routing, CORS (``local_only.cors``: the
+preflight, and the CORS headers on every answer, its own refusals included) and the limits on what it reads.
+Everything about the body (method, media type, JSON, validation) is the handler's answer.
 
 It is a local stand-in, but it may end up reachable from other machines, so it holds its limits
 (``local_only.bounded_server``): a fixed pool of workers with a bounded wait (``503`` past it), a deadline for
@@ -38,6 +39,7 @@ from local_only.bounded_server import (
     BoundedRequestHandler,
     ServerLimits,
 )
+from local_only.cors import ORIGINS_ENV, CorsPolicy, InvalidOrigin, origins_from_env, parse_origins
 from local_only.lambda_context import LocalLambdaContext
 from local_only.paths import default_store_url
 from local_only.salt import LOCAL_HASH_SALT, local_salt
@@ -45,9 +47,8 @@ from local_only.salt import LOCAL_HASH_SALT, local_salt
 HEALTH_PATH = "/healthz"
 DEFAULT_PORT = 8080
 
-CORS_ALLOW_METHODS = "POST, OPTIONS"
-CORS_ALLOW_HEADERS = "content-type, content-encoding, authorization"
-CORS_MAX_AGE = "600"
+# What the ingest route answers; OPTIONS is its CORS preflight.
+ROUTE_METHODS = ("POST", "OPTIONS")
 
 
 # Headers the server writes itself, whatever the Lambda's response says.
@@ -55,12 +56,12 @@ _HOP_BY_HOP = frozenset({"content-length", "connection", "transfer-encoding", "k
 
 
 class ClickstreamServer(BoundedHTTPServer):
-    """A bounded HTTP server that knows which shop origins may call it."""
+    """A bounded HTTP server that knows which shop origins may call it (its CORS policy)."""
 
     def __init__(
         self,
         address: tuple[str, int],
-        allow_origins: Iterable[str] = (),
+        cors: CorsPolicy | None = None,
         *,
         quiet: bool = False,
         log_stream: TextIO | None = None,
@@ -68,7 +69,7 @@ class ClickstreamServer(BoundedHTTPServer):
     ) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
-        self.allow_origins = frozenset(origin.rstrip("/") for origin in allow_origins)
+        self.cors = cors or CorsPolicy()
         self.quiet = quiet
         self.log_stream = log_stream
         super().__init__(address, _RequestHandler, limits)
@@ -77,9 +78,8 @@ class ClickstreamServer(BoundedHTTPServer):
         super().refuse_busy(request, client_address)
         self.log(f"- - 503 (all {self.limits.workers} workers busy, {self.limits.waiting} connections waiting)")
 
-    def refusal_headers(self) -> dict[str, str]:
-        # Written before the request (and its Origin) is read: only a wildcard can be answered.
-        return {"Access-Control-Allow-Origin": "*"} if "*" in self.allow_origins else {}
+    def refusal_headers(self, head: bytes) -> dict[str, str]:
+        return self.cors.refusal_headers(head)
 
     @property
     def loopback_only(self) -> bool:
@@ -108,19 +108,11 @@ class ClickstreamServer(BoundedHTTPServer):
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.server_port}"
 
-    def cors_origin(self, origin: str | None) -> str | None:
-        """The Access-Control-Allow-Origin value for a request from `origin`, or None when it is not allowed."""
-        if not origin or not self.allow_origins:
-            return None
-        if "*" in self.allow_origins:
-            return "*"
-        return origin if origin.rstrip("/") in self.allow_origins else None
-
 
 def make_server(
     host: str = "127.0.0.1",
     port: int = DEFAULT_PORT,
-    allow_origins: Iterable[str] = (),
+    allow_origins: Iterable[str] | None = None,
     store_url: str | None = None,
     *,
     quiet: bool = False,
@@ -129,6 +121,9 @@ def make_server(
     hash_salt: str | None = None,
 ) -> ClickstreamServer:
     """A server ready for ``serve_forever()``, with the ingest configured for `store_url` (port 0: any free port).
+
+    `allow_origins` are the shop origins CORS allows (default: ``CORS_ALLOWED_ORIGINS``, else none); an invalid
+    one, or ``*``, raises ``local_only.cors.InvalidOrigin``.
 
     The ingest's services (``ingest_lambda.services``) are built here and installed for the whole process: the
     store `store_url` names (default: ``RAW_STORE_URL``, else ``.data/raw``), opened once so that a bad store URL
@@ -141,8 +136,9 @@ def make_server(
 
     salt = local_salt(hash_salt)
     settings = IngestSettings(raw_store_url=store_url or default_store_url(), hash_salt=salt.value)
+    cors = CorsPolicy(origins_from_env() if allow_origins is None else parse_origins(allow_origins))
     set_services(build_services(settings))
-    server = ClickstreamServer((host, port), allow_origins, quiet=quiet, log_stream=log_stream, limits=limits)
+    server = ClickstreamServer((host, port), cors, quiet=quiet, log_stream=log_stream, limits=limits)
     if salt.public and not server.loopback_only:
         sys.stderr.write(public_salt_warning(server.url))
         sys.stderr.flush()
@@ -208,14 +204,13 @@ class _RequestHandler(BoundedRequestHandler):
 
     def _route(self) -> None:
         path, query = _split_target(self.path)
-        origin = self.headers.get("origin")
         try:
             body = self._read_body()
         except _Refused as refused:
             if refused.close:
                 self.close_connection = True
                 self.linger_on_close = True
-            self._send_json(refused.status, {"error": refused.message}, self._cors_headers(origin))
+            self._send_json(refused.status, {"error": refused.message})
             return
         if path == HEALTH_PATH:
             if self.command in ("GET", "HEAD"):
@@ -231,12 +226,10 @@ class _RequestHandler(BoundedRequestHandler):
             self._send_json(HTTPStatus.NOT_FOUND, {"error": f"no route for {path}: send events to POST {ROUTE_PATH}"})
             return
         if self.command == "OPTIONS":
-            self._preflight(origin)
+            self._options(ROUTE_METHODS)
             return
         if self.command == "POST" and body is None:
-            self._send_json(
-                HTTPStatus.LENGTH_REQUIRED, {"error": "Content-Length is required"}, self._cors_headers(origin)
-            )
+            self._send_json(HTTPStatus.LENGTH_REQUIRED, {"error": "Content-Length is required"})
             return
         event = event_from_http(
             method=self.command,
@@ -249,7 +242,7 @@ class _RequestHandler(BoundedRequestHandler):
             domain_name=self.headers.get("host") or f"{self.server.host}:{self.server.server_port}",
             port=self.server.server_port,
         )
-        self._invoke(event, origin)
+        self._invoke(event)
 
     def _body_length(self) -> int | None:
         """The Content-Length of the body, None without one; refused when invalid, chunked or over the limit."""
@@ -293,32 +286,29 @@ class _RequestHandler(BoundedRequestHandler):
             self._status = 0
             self.close_connection = True
             self.linger_on_close = True
-            self._send_json(refused.status, {"error": refused.message}, self._cors_headers(self.headers.get("origin")))
+            self._send_json(refused.status, {"error": refused.message})
             self._log_request(started)
             return False
         return super().handle_expect_100()
 
-    def _preflight(self, origin: str | None) -> None:
-        """API Gateway's CORS configuration answers preflights itself; the Lambda never sees them."""
-        headers = {
-            "Allow": CORS_ALLOW_METHODS,
-            "Access-Control-Allow-Methods": CORS_ALLOW_METHODS,
-            "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
-            "Access-Control-Max-Age": CORS_MAX_AGE,
-        }
-        headers.update(self._cors_headers(origin))
-        self._send(HTTPStatus.NO_CONTENT, headers, b"")
+    def _options(self, methods: tuple[str, ...]) -> None:
+        """API Gateway's CORS configuration answers preflights itself; the Lambda never sees them.
 
-    def _cors_headers(self, origin: str | None) -> dict[str, str]:
-        headers = {}
-        if self.server.allow_origins and "*" not in self.server.allow_origins:
-            headers["Vary"] = "Origin"
-        allowed = self.server.cors_origin(origin)
-        if allowed is not None:
-            headers["Access-Control-Allow-Origin"] = allowed
-        return headers
+        An OPTIONS without ``Access-Control-Request-Method`` is no preflight: it is told the route's methods.
+        """
+        allow = ", ".join(methods)
+        if not self.headers.get("access-control-request-method"):
+            self._send(HTTPStatus.NO_CONTENT, {"Allow": allow}, b"")
+            return
+        preflight = self.server.cors.preflight(
+            self.headers.get("origin"), self.headers.get("access-control-request-headers"), methods
+        )
+        if preflight.refusal is None:
+            self._send(preflight.status, preflight.headers, b"", cors=preflight.headers)
+        else:
+            self._send_json(preflight.status, {"error": preflight.refusal}, preflight.headers, cors=preflight.headers)
 
-    def _invoke(self, event: dict[str, Any], origin: str | None) -> None:
+    def _invoke(self, event: dict[str, Any]) -> None:
         from ingest_lambda.handler import handler
 
         request_id = event["requestContext"]["requestId"]
@@ -330,21 +320,50 @@ class _RequestHandler(BoundedRequestHandler):
             self._send_json(
                 HTTPStatus.INTERNAL_SERVER_ERROR,
                 {"error": "internal error", "requestId": request_id},
-                {"apigw-requestid": request_id, **self._cors_headers(origin)},
+                {"apigw-requestid": request_id},
             )
             return
         status, headers, body = _lambda_response(result)
-        headers = {**headers, "apigw-requestid": request_id, **self._cors_headers(origin)}
+        headers = {**headers, "apigw-requestid": request_id}
         cookies = result.get("cookies") if isinstance(result, dict) else None
         self._send(status, headers, body, [("Set-Cookie", str(cookie)) for cookie in cookies or ()])
 
-    def _send_json(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        self._send(status, {"Content-Type": "application/json", **(headers or {})}, orjson.dumps(body))
+    def _send_json(
+        self,
+        status: int,
+        body: dict[str, Any],
+        headers: dict[str, str] | None = None,
+        *,
+        cors: dict[str, str] | None = None,
+    ) -> None:
+        self._send(status, {"Content-Type": "application/json", **(headers or {})}, orjson.dumps(body), cors=cors)
 
-    def _send(self, status: int, headers: dict[str, str], body: bytes, extra: Iterable[tuple[str, str]] = ()) -> None:
+    def _send(
+        self,
+        status: int,
+        headers: dict[str, str],
+        body: bytes,
+        extra: Iterable[tuple[str, str]] = (),
+        *,
+        cors: dict[str, str] | None = None,
+    ) -> None:
+        """Write an answer, with the CORS headers for the request's Origin (`cors`: a preflight's own instead).
+
+        As API Gateway does, the CORS policy overrides any CORS header the Lambda's response has.
+        """
+        if cors is None:
+            cors = self.server.cors.headers(self.headers.get("origin"))
+        cors = dict(cors)
+        kept: dict[str, str] = {}
+        for name, value in headers.items():
+            if name.lower() == "vary":
+                cors["Vary"] = ", ".join(dict.fromkeys([*_tokens(value), *_tokens(cors.get("Vary", ""))]))
+            elif not name.lower().startswith("access-control-"):
+                kept[name] = value
+        headers = kept
         self._status = int(status)
         self.send_response(status)
-        for name, value in [*headers.items(), *extra]:
+        for name, value in [*headers.items(), *cors.items(), *extra]:
             if name.lower() not in _HOP_BY_HOP:
                 self.send_header(name, value)
         if status not in (HTTPStatus.NO_CONTENT, HTTPStatus.NOT_MODIFIED):
@@ -375,8 +394,8 @@ class _RequestHandler(BoundedRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Connection", "close")
-        # The headers may not have been read: only a wildcard origin can be answered without them.
-        for name, value in self.server.refusal_headers().items():
+        # The headers may not have been parsed: the CORS headers come from those read so far, for their Origin.
+        for name, value in self.server.refusal_headers(self.head_read()).items():
             self.send_header(name, value)
         with_body = getattr(self, "command", None) != "HEAD" and code >= 200 and code not in (204, 304)
         self._end_headers_with(body if with_body else b"")
@@ -415,8 +434,20 @@ def _lambda_response(result: Any) -> tuple[int, dict[str, str], bytes]:
     return int(result["statusCode"]), headers, data
 
 
+def _tokens(value: str) -> list[str]:
+    return [token.strip() for token in value.split(",") if token.strip()]
+
+
 def _stop_on_signal(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
+
+
+def _origins_option(values: tuple[str, ...]) -> tuple[str, ...] | None:
+    """--allow-origin's values, checked; None when none is given, so that CORS_ALLOWED_ORIGINS applies."""
+    try:
+        return parse_origins(values) if values else None
+    except InvalidOrigin as exc:
+        raise click.BadParameter(str(exc), param_hint="--allow-origin") from exc
 
 
 def _split_target(target: str) -> tuple[str, str]:
@@ -435,8 +466,9 @@ def _split_target(target: str) -> tuple[str, str]:
     "allow_origins",
     multiple=True,
     metavar="ORIGIN",
-    help="A shop page origin allowed to call the API from a browser (CORS), e.g. http://localhost:3000. "
-    "Repeatable; '*' allows any. None by default.",
+    callback=lambda ctx, param, values: _origins_option(values),
+    help="A shop page origin allowed to call the API from a browser (CORS, with credentials), e.g. "
+    "http://localhost:3000; exact, never '*'. Repeatable. [default: CORS_ALLOWED_ORIGINS (comma separated), else none]",
 )
 @click.option(
     "--store",
@@ -451,16 +483,20 @@ def _split_target(target: str) -> tuple[str, str]:
     type=click.IntRange(1, 1024),
     help="Connections served at once; more wait in a bounded queue, and past it are answered 503.",
 )
-def serve_command(host: str, port: int, allow_origins: tuple[str, ...], store: str | None, workers: int) -> None:
+def serve_command(host: str, port: int, allow_origins: tuple[str, ...] | None, store: str | None, workers: int) -> None:
     """Serve POST /clickstream locally with the ingest Lambda's own handler, as API Gateway calls it."""
     store_url = store or default_store_url()
     try:
         server = make_server(host, port, allow_origins, store_url, limits=ServerLimits(workers=workers))
+    except InvalidOrigin as exc:
+        raise click.ClickException(f"{ORIGINS_ENV}: {exc}") from exc
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
     except Exception as exc:
         raise click.ClickException(f"cannot start the ingest with store {store_url}: {exc}") from exc
     click.echo(f"clickstream ingest listening on {server.url}{ROUTE_PATH} (store: {store_url}); Ctrl-C stops")
+    origins = ", ".join(server.cors.origins) or f"none (--allow-origin or {ORIGINS_ENV})"
+    click.echo(f"browsers may call it from: {origins}")
     if threading.current_thread() is threading.main_thread():
         # `docker stop` and process managers send SIGTERM: stop as cleanly as on Ctrl-C.
         signal.signal(signal.SIGTERM, _stop_on_signal)

@@ -9,10 +9,9 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from support.serving import RunningServer, running_server
+from support.serving import RunningServer, running_server, wait_until
 
 from ingest_lambda.contract import MAX_BODY_BYTES
 from local_only.api_gateway import event_from_http
@@ -129,13 +128,6 @@ def small_server(tmp_path: Path) -> Iterator[RunningServer]:
     limits = ServerLimits(workers=2, waiting=2, idle_timeout=1.0, request_timeout=1.0, send_timeout=2.0)
     with running_server(tmp_path / "raw", quiet=True, limits=limits) as running:
         yield running
-
-
-def wait_until(condition: Any, what: str, seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"not within {seconds} s: {what}"
-        time.sleep(0.01)
 
 
 def test_connections_beyond_the_pool_wait_or_get_a_quick_503(tmp_path: Path) -> None:
