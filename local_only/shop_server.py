@@ -16,9 +16,6 @@ from __future__ import annotations
 import html
 import json
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
@@ -194,19 +191,6 @@ def make_shop_server(
 ) -> ShopServer:
     """A shop server ready for ``serve_forever()`` (port 0: any free port)."""
     return ShopServer((host, port), ShopSite(settings), quiet=quiet)
-
-
-@contextmanager
-def running_shop(server: ShopServer) -> Iterator[ShopServer]:
-    """`server` answering from a daemon thread until the block ends (the demo runs it beside the dashboard)."""
-    thread = threading.Thread(target=server.serve_forever, name="demo-shop", daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 def shop_origins(server: ShopServer) -> list[str]:

@@ -19,8 +19,9 @@ from support.tracker_build import built_tracker_script
 from support.transform_kit import hourly_cycle, migrated
 
 from local_only.api_gateway import ROUTE_PATH
+from local_only.bounded_server import serving_in_background
 from local_only.postgres import Connection, free_port
-from local_only.shop_server import ShopSettings, make_shop_server, running_shop
+from local_only.shop_server import ShopSettings, make_shop_server
 
 pytestmark = pytest.mark.e2e
 
@@ -56,7 +57,7 @@ def shop_and_collector(tracker_script: Path, tmp_path: Path) -> Iterator[tuple[s
         settings = ShopSettings(
             endpoint=collector.url + ROUTE_PATH, tracker_script=tracker_script, allow_automation=True
         )
-        with running_shop(make_shop_server(settings, port=shop_port, quiet=True)):
+        with serving_in_background(make_shop_server(settings, port=shop_port, quiet=True), "shop"):
             yield shop_origin, collector.store
 
 

@@ -12,13 +12,13 @@ import pytest
 from click.testing import CliRunner
 
 from clickstream.cli import cli
+from local_only.bounded_server import serving_in_background
 from local_only.shop_server import (
     STATIC_DIR,
     ShopServer,
     ShopSettings,
     ShopSite,
     make_shop_server,
-    running_shop,
     shop_origins,
 )
 from local_only.simulator.behaviour import category_page, product_page
@@ -134,7 +134,8 @@ def test_an_endpoint_that_is_not_an_http_url_is_refused(endpoint: str) -> None:
 
 @pytest.fixture
 def shop(site: ShopSite) -> Iterator[ShopServer]:
-    with running_shop(ShopServer(("127.0.0.1", 0), site, quiet=True)) as server:
+    server = ShopServer(("127.0.0.1", 0), site, quiet=True)
+    with serving_in_background(server, "shop"):
         yield server
 
 
