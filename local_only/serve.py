@@ -25,6 +25,7 @@ import time
 import traceback
 from collections.abc import Iterable
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
@@ -43,6 +44,7 @@ from local_only.cors import ORIGINS_ENV, CorsPolicy, InvalidOrigin, origins_from
 from local_only.lambda_context import LocalLambdaContext
 from local_only.paths import default_store_url
 from local_only.salt import LOCAL_HASH_SALT, local_salt
+from local_only.tracker_script import DEFAULT_TRACKER_SCRIPT, SCRIPT_METHODS, SCRIPT_PATH, TrackerScript
 
 HEALTH_PATH = "/healthz"
 DEFAULT_PORT = 8080
@@ -66,10 +68,12 @@ class ClickstreamServer(BoundedHTTPServer):
         quiet: bool = False,
         log_stream: TextIO | None = None,
         limits: ServerLimits | None = None,
+        tracker_script: TrackerScript | None = None,
     ) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.cors = cors or CorsPolicy()
+        self.tracker_script = tracker_script or TrackerScript()
         self.quiet = quiet
         self.log_stream = log_stream
         super().__init__(address, _RequestHandler, limits)
@@ -119,11 +123,13 @@ def make_server(
     log_stream: TextIO | None = None,
     limits: ServerLimits | None = None,
     hash_salt: str | None = None,
+    tracker_script: Path | None = None,
 ) -> ClickstreamServer:
     """A server ready for ``serve_forever()``, with the ingest configured for `store_url` (port 0: any free port).
 
     `allow_origins` are the shop origins CORS allows (default: ``CORS_ALLOWED_ORIGINS``, else none); an invalid
-    one, or ``*``, raises ``local_only.cors.InvalidOrigin``.
+    one, or ``*``, raises ``local_only.cors.InvalidOrigin``. `tracker_script` is the file ``GET /clickstream.js``
+    answers (default: the built tracker, ``tracker/dist/clickstream.js``).
 
     The ingest's services (``ingest_lambda.services``) are built here and installed for the whole process: the
     store `store_url` names (default: ``RAW_STORE_URL``, else ``.data/raw``), opened once so that a bad store URL
@@ -138,7 +144,10 @@ def make_server(
     settings = IngestSettings(raw_store_url=store_url or default_store_url(), hash_salt=salt.value)
     cors = CorsPolicy(origins_from_env() if allow_origins is None else parse_origins(allow_origins))
     set_services(build_services(settings))
-    server = ClickstreamServer((host, port), cors, quiet=quiet, log_stream=log_stream, limits=limits)
+    script = TrackerScript(tracker_script or DEFAULT_TRACKER_SCRIPT)
+    server = ClickstreamServer(
+        (host, port), cors, quiet=quiet, log_stream=log_stream, limits=limits, tracker_script=script
+    )
     if salt.public and not server.loopback_only:
         sys.stderr.write(public_salt_warning(server.url))
         sys.stderr.flush()
@@ -222,6 +231,9 @@ class _RequestHandler(BoundedRequestHandler):
                     {"Allow": "GET, HEAD"},
                 )
             return
+        if path == SCRIPT_PATH:
+            self._script()
+            return
         if path != ROUTE_PATH:
             self._send_json(HTTPStatus.NOT_FOUND, {"error": f"no route for {path}: send events to POST {ROUTE_PATH}"})
             return
@@ -304,9 +316,23 @@ class _RequestHandler(BoundedRequestHandler):
             self.headers.get("origin"), self.headers.get("access-control-request-headers"), methods
         )
         if preflight.refusal is None:
-            self._send(preflight.status, preflight.headers, b"", cors=preflight.headers)
+            self._send(preflight.status, {}, b"", cors=preflight.headers)
         else:
-            self._send_json(preflight.status, {"error": preflight.refusal}, preflight.headers, cors=preflight.headers)
+            self._send_json(preflight.status, {"error": preflight.refusal}, cors=preflight.headers)
+
+    def _script(self) -> None:
+        """The tracker for a ``<script>`` tag, with the same CORS headers (a module script is fetched with CORS)."""
+        if self.command == "OPTIONS":
+            self._options(SCRIPT_METHODS)
+        elif self.command in ("GET", "HEAD"):
+            answer = self.server.tracker_script.answer(self.headers.get("if-none-match"))
+            self._send(answer.status, answer.headers, answer.body)
+        else:
+            self._send_json(
+                HTTPStatus.METHOD_NOT_ALLOWED,
+                {"error": f"method {self.command} is not allowed on {SCRIPT_PATH}: use GET"},
+                {"Allow": ", ".join(SCRIPT_METHODS)},
+            )
 
     def _invoke(self, event: dict[str, Any]) -> None:
         from ingest_lambda.handler import handler
@@ -483,11 +509,27 @@ def _split_target(target: str) -> tuple[str, str]:
     type=click.IntRange(1, 1024),
     help="Connections served at once; more wait in a bounded queue, and past it are answered 503.",
 )
-def serve_command(host: str, port: int, allow_origins: tuple[str, ...] | None, store: str | None, workers: int) -> None:
-    """Serve POST /clickstream locally with the ingest Lambda's own handler, as API Gateway calls it."""
+@click.option(
+    "--tracker-script",
+    default=DEFAULT_TRACKER_SCRIPT,
+    show_default="tracker/dist/clickstream.js",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The built tracker that GET /clickstream.js serves (`make tracker` builds it).",
+)
+def serve_command(
+    host: str,
+    port: int,
+    allow_origins: tuple[str, ...] | None,
+    store: str | None,
+    workers: int,
+    tracker_script: Path,
+) -> None:
+    """Serve POST /clickstream with the ingest Lambda's own handler, as API Gateway calls it, and /clickstream.js."""
     store_url = store or default_store_url()
     try:
-        server = make_server(host, port, allow_origins, store_url, limits=ServerLimits(workers=workers))
+        server = make_server(
+            host, port, allow_origins, store_url, limits=ServerLimits(workers=workers), tracker_script=tracker_script
+        )
     except InvalidOrigin as exc:
         raise click.ClickException(f"{ORIGINS_ENV}: {exc}") from exc
     except OSError as exc:
@@ -497,6 +539,10 @@ def serve_command(host: str, port: int, allow_origins: tuple[str, ...] | None, s
     click.echo(f"clickstream ingest listening on {server.url}{ROUTE_PATH} (store: {store_url}); Ctrl-C stops")
     origins = ", ".join(server.cors.origins) or f"none (--allow-origin or {ORIGINS_ENV})"
     click.echo(f"browsers may call it from: {origins}")
+    if server.tracker_script.path.is_file():
+        click.echo(f'the tracker: <script src="{server.url}{SCRIPT_PATH}" defer></script>')
+    else:
+        click.echo(f"{SCRIPT_PATH} answers 404 until the tracker is built: make tracker")
     if threading.current_thread() is threading.main_thread():
         # `docker stop` and process managers send SIGTERM: stop as cleanly as on Ctrl-C.
         signal.signal(signal.SIGTERM, _stop_on_signal)

@@ -17,6 +17,9 @@ import pytest
 from cfnlint.decode import cfn_yaml
 
 from infra.package import LAMBDA_PYTHON, LAMBDAS
+from local_only.cors import ALLOWED_HEADERS, EXPOSED_HEADERS, MAX_AGE_SECONDS
+from local_only.serve import ROUTE_METHODS
+from local_only.tracker_script import SCRIPT_PATH
 from transform_runner.settings import TransformSettings
 
 pytestmark = pytest.mark.unit
@@ -427,7 +430,7 @@ def test_lambdas_match_what_make_package_builds(template: dict[str, Any]) -> Non
 
 def test_api_anonymous_route_and_cognito_verified_route(template: dict[str, Any]) -> None:
     api = template["Resources"]["Api"]["Properties"]
-    assert api["CorsConfiguration"]["AllowOrigins"] == [{"Ref": "ShopOrigin"}]
+    assert api["CorsConfiguration"]["AllowOrigins"] == {"Ref": "ShopOrigins"}
     assert api["DefaultRouteSettings"]["ThrottlingRateLimit"] == {"Ref": "ApiThrottleRate"}
     assert api["AccessLogSettings"]["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogs", "Arn"]}
     assert "DefaultAuthorizer" not in api["Auth"]
@@ -463,3 +466,95 @@ def test_every_alarm_goes_to_the_topic_and_freshness_watches_the_transform_metri
     failed = template["Resources"]["TransformFailedRule"]["Properties"]
     assert failed["EventPattern"]["detail"]["document-name"] == [{"Ref": "TransformDocument"}]
     assert failed["Targets"][0]["Arn"] == {"Ref": "AlarmTopic"}
+
+
+# ---------- CORS and the tracker script
+
+
+def test_api_cors_is_the_policy_of_clickstream_serve(template: dict[str, Any]) -> None:
+    cors = template["Resources"]["Api"]["Properties"]["CorsConfiguration"]
+    assert cors == {
+        "AllowOrigins": {"Ref": "ShopOrigins"},
+        "AllowCredentials": True,
+        "AllowMethods": list(ROUTE_METHODS),
+        "AllowHeaders": list(ALLOWED_HEADERS),
+        "ExposeHeaders": list(EXPOSED_HEADERS),
+        "MaxAge": MAX_AGE_SECONDS,
+    }
+    assert template["Parameters"]["ShopOrigins"]["Type"] == "CommaDelimitedList"
+    groups = template["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+    assert "ShopOrigins" in [name for group in groups for name in group["Parameters"]]
+
+
+def _evaluate_rule(node: Any, parameters: dict[str, Any]) -> Any:
+    """A rule assertion's value for these parameter values (the few rule functions the template uses)."""
+    if isinstance(node, dict):
+        ((function, argument),) = node.items()
+        if function == "Ref":
+            return parameters[argument]
+        values = [_evaluate_rule(item, parameters) for item in argument]
+        if function == "Fn::Not":
+            return not values[0]
+        if function == "Fn::Contains":
+            return values[1] in values[0]
+        raise AssertionError(f"unexpected rule function {function}")
+    return node
+
+
+@pytest.mark.parametrize(
+    ("origins", "allowed"),
+    [
+        (["https://shop.example.com"], True),
+        (["https://shop.example.com", "https://www.shop.example.com"], True),
+        (["*"], False),
+        (["https://shop.example.com", "*"], False),
+    ],
+)
+def test_a_wildcard_shop_origin_is_refused_before_the_deploy(
+    template: dict[str, Any], origins: list[str], allowed: bool
+) -> None:
+    (assertion,) = template["Rules"]["ShopOriginsAreListed"]["Assertions"]
+    assert _evaluate_rule(assertion["Assert"], {"ShopOrigins": origins}) is allowed
+    assert "*" in assertion["AssertDescription"]
+
+
+def test_the_assets_bucket_makes_only_the_tracker_script_public(template: dict[str, Any]) -> None:
+    props = template["Resources"]["AssetsBucket"]["Properties"]
+    blocks = props["PublicAccessBlockConfiguration"]
+    # No ACL can make an object public; only the policy below does, for one key.
+    assert blocks["BlockPublicAcls"] is True and blocks["IgnorePublicAcls"] is True
+    assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    (rule,) = props["CorsConfiguration"]["CorsRules"]
+    assert rule["AllowedOrigins"] == {"Ref": "ShopOrigins"}
+    assert rule["AllowedMethods"] == ["GET", "HEAD"]
+    (policy,) = [
+        res
+        for res in _resources(template, "AWS::S3::BucketPolicy").values()
+        if res["Properties"]["Bucket"] == {"Ref": "AssetsBucket"}
+    ]
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    allows = [statement for statement in statements if statement["Effect"] == "Allow"]
+    assert allows == [
+        {
+            "Sid": "TrackerScriptIsPublic",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": {"Fn::Sub": "${AssetsBucket.Arn}" + SCRIPT_PATH},
+        }
+    ]
+    (deny,) = [statement for statement in statements if statement["Effect"] == "Deny"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    # No role of the stack may write it: the deployer uploads it (docs/deploy.md).
+    for role in _resources(template, "AWS::IAM::Role"):
+        for kms in (False, True):
+            if "Policies" in template["Resources"][role]["Properties"]:
+                assert "AssetsBucket" not in json.dumps(_statements(template, role, kms))
+    url = template["Outputs"]["TrackerScriptUrl"]["Value"]
+    assert url == {"Fn::Sub": "https://${AssetsBucket.RegionalDomainName}" + SCRIPT_PATH}
+
+
+def test_no_single_shop_origin_is_left_anywhere() -> None:
+    for path in [TEMPLATE, REPO / "docs" / "deploy.md", REPO / "README.md", *sorted((REPO / "infra").rglob("*.sh"))]:
+        text = path.read_text(encoding="utf-8")
+        assert "ShopOrigin" not in text.replace("ShopOrigins", ""), path

@@ -30,7 +30,10 @@ EXAMPLES = os.environ.get("CLICKSTREAM_SCHEMATHESIS_EXAMPLES", "100")
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with running_server(tmp_path_factory.mktemp("raw"), quiet=True) as running:
+    # A tracker script of its own, so that GET /clickstream.js is served whether or not `make tracker` ran.
+    script = tmp_path_factory.mktemp("tracker") / "clickstream.js"
+    script.write_bytes(b"window.Clickstream={};\n")
+    with running_server(tmp_path_factory.mktemp("raw"), quiet=True, tracker_script=script) as running:
         yield running
 
 

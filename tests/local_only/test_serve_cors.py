@@ -8,6 +8,7 @@ other origin it must not; and every answer says ``Vary: Origin``.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import http.client
 import json
 import socket
@@ -49,6 +50,9 @@ def connect(running: RunningServer) -> socket.socket:
 def read_answer(sock: socket.socket, method: str = "POST") -> Answer:
     response = http.client.HTTPResponse(sock, method=method)
     response.begin()
+    names = [name.lower() for name, _ in response.getheaders()]
+    # Each header once: a repeated one would be joined by a browser (or refused, for the CORS ones).
+    assert len(names) == len(set(names)), response.getheaders()
     return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
 
 
@@ -307,3 +311,87 @@ def test_many_clients_all_get_their_own_origin_back(served: RunningServer) -> No
     assert len(results) == 60
     for origin, headers in results:
         assert_cors_for(headers, origin)
+
+
+SCRIPT = b"(()=>{window.Clickstream={init(){}}})();\n"
+
+
+@pytest.fixture
+def script_server(tmp_path: Path) -> Iterator[tuple[RunningServer, Path]]:
+    script = tmp_path / "dist" / "clickstream.js"
+    script.parent.mkdir()
+    script.write_bytes(SCRIPT)
+    with running_server(tmp_path / "raw", quiet=True, tracker_script=script) as running:
+        yield running, script
+
+
+def get_script(running: RunningServer, method: str = "GET", *lines: str, origin: str | None = SHOP_ORIGIN) -> Answer:
+    return exchange(running, head(method, "/clickstream.js", origin, "Connection: close", *lines), method)
+
+
+def test_the_tracker_script_is_served_with_a_content_hash_etag(script_server: tuple[RunningServer, Path]) -> None:
+    running, _ = script_server
+    status, headers, body = get_script(running)
+    assert status == 200
+    assert body == SCRIPT
+    assert headers["content-type"] == "text/javascript; charset=utf-8"
+    assert headers["cache-control"] == "public, max-age=300"
+    assert headers["etag"] == '"' + hashlib.sha256(SCRIPT).hexdigest()[:32] + '"'
+    assert_cors_for(headers, SHOP_ORIGIN)
+    # The tag is cacheable by any page, allowed origin or not.
+    other_status, other_headers, other_body = get_script(running, origin=None)
+    assert (other_status, other_body, other_headers["etag"]) == (200, SCRIPT, headers["etag"])
+    assert_cors_for(other_headers, None)
+
+
+def test_the_tracker_script_revalidates_with_304(script_server: tuple[RunningServer, Path]) -> None:
+    running, _ = script_server
+    etag = get_script(running)[1]["etag"]
+    for condition in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        status, headers, body = get_script(running, "GET", f"If-None-Match: {condition}")
+        assert (status, body) == (304, b""), condition
+        assert headers["etag"] == etag
+        assert headers["cache-control"] == "public, max-age=300"
+        assert_cors_for(headers, SHOP_ORIGIN)
+    assert get_script(running, "GET", 'If-None-Match: "stale"')[0] == 200
+
+
+def test_head_of_the_tracker_script_has_its_length_and_no_body(script_server: tuple[RunningServer, Path]) -> None:
+    running, _ = script_server
+    status, headers, body = get_script(running, "HEAD")
+    assert (status, body) == (200, b"")
+    assert int(headers["content-length"]) == len(SCRIPT)
+    assert headers["etag"] == get_script(running)[1]["etag"]
+
+
+def test_a_rebuilt_tracker_is_served_with_its_new_etag(script_server: tuple[RunningServer, Path]) -> None:
+    running, script = script_server
+    before = get_script(running)[1]["etag"]
+    script.write_bytes(SCRIPT + b"// rebuilt, longer\n")
+    status, headers, body = get_script(running, "GET", f"If-None-Match: {before}")
+    assert status == 200
+    assert body.endswith(b"// rebuilt, longer\n")
+    assert headers["etag"] != before
+
+
+def test_a_missing_tracker_is_a_404_that_says_how_to_build_it(script_server: tuple[RunningServer, Path]) -> None:
+    running, script = script_server
+    script.unlink()
+    status, headers, body = get_script(running)
+    assert status == 404
+    assert "make tracker" in json.loads(body)["error"]
+    assert headers["cache-control"] == "no-store"
+    assert_cors_for(headers, SHOP_ORIGIN)
+
+
+def test_other_methods_on_the_tracker_script(script_server: tuple[RunningServer, Path]) -> None:
+    running, _ = script_server
+    status, headers, body = exchange(running, head("POST", "/clickstream.js", SHOP_ORIGIN, "Content-Length: 0"))
+    assert status == 405
+    assert headers["allow"] == "GET, HEAD, OPTIONS"
+    assert "use GET" in json.loads(body)["error"]
+    assert_cors_for(headers, SHOP_ORIGIN)
+    status, headers, _ = get_script(running, "OPTIONS", "Access-Control-Request-Method: GET")
+    assert status == 204
+    assert headers["access-control-allow-methods"] == "GET, HEAD, OPTIONS"
+    assert_cors_for(headers, SHOP_ORIGIN)

@@ -43,6 +43,7 @@ def running_server(
     quiet: bool = False,
     log_stream: TextIO | None = None,
     limits: ServerLimits | None = None,
+    tracker_script: Path | None = None,
     hash_salt: str | None = "test-salt",
     allow_origins: Iterable[str] = (SHOP_ORIGIN,),
 ) -> Iterator[RunningServer]:
@@ -63,6 +64,7 @@ def running_server(
             quiet=quiet,
             log_stream=log_stream,
             limits=limits,
+            tracker_script=tracker_script,
             hash_salt=hash_salt,
         )
         thread = threading.Thread(target=server.serve_forever, name="clickstream-serve", daemon=True)
