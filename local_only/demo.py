@@ -303,6 +303,7 @@ class Demo:
         from local_only.bounded_server import serving_in_background
         from local_only.serve import make_server
         from local_only.shop_server import ShopSettings, make_shop_server, shop_origins
+        from local_only.tracker_script import DEFAULT_TRACKER_SCRIPT
 
         endpoint = f"http://{host}:{collector_port}{ROUTE_PATH}"
         with ExitStack() as running:
@@ -318,12 +319,15 @@ class Demo:
                     f"cannot serve the collector on {host}:{collector_port} ({exc}): --collector-port"
                 ) from exc
             running.enter_context(serving_in_background(collector, "demo-collector"))
-            if not shop.site.settings.tracker_script.exists():
+            if not DEFAULT_TRACKER_SCRIPT.exists():
                 self.echo(
-                    f"warning: {shop.site.settings.tracker_script} is missing, so the shop sends no events: "
-                    "`make tracker` builds it (Node.js and npm)"
+                    f"warning: {DEFAULT_TRACKER_SCRIPT} is missing, so the shop sends no events: `make tracker` builds "
+                    "it (Node.js and npm), which the collector then serves as /clickstream.js"
                 )
-            self.echo(f"demo shop on {shop.url}/ (its tracker posts to {endpoint}, stored in {self.store_url})")
+            self.echo(
+                f"demo shop on {shop.url}/ (its tracker, from {shop.site.settings.script_src}, posts to {endpoint}, "
+                f"stored in {self.store_url})"
+            )
             self.echo(
                 "  to see your own visit: click through a purchase in the shop, then in another shell run "
                 f"`make hourly` (or: {self.hourly_command()}) and reload the dashboard"

@@ -4,8 +4,11 @@ A single-page app over the simulator's catalogue (``local_only.simulator.catalog
 ``/catalogue.json``, so the shop and the synthetic traffic sell the same products under the same ids and URLs),
 instrumented only through the tracker's public API. The server answers only what the shop is made of: its page
 (for every route of the app, with the collector's endpoint and the tracker's options written in), its two static
-files, the catalogue and the built tracker. No path reaches the file system: every answer is looked up by exact path
-among those prepared at start, so nothing else on the disk can be asked for.
+files and the catalogue. No path reaches the file system: every answer is looked up by exact path among those
+prepared at start, so nothing else on the disk can be asked for.
+
+The page loads the tracker as a shop's pages do, from elsewhere: by default the collector's own ``/clickstream.js``
+(``clickstream serve`` answers it, as the deployed stack's assets bucket does), or any ``--tracker-src``.
 
 It runs on the project's bounded server (``local_only.bounded_server``) like ``clickstream serve``, since it may be
 reachable from other machines too.
@@ -26,10 +29,9 @@ import click
 
 from local_only.bounded_server import BoundedHTTPServer, BoundedRequestHandler, ServerLimits
 from local_only.simulator.catalogue import CATEGORIES, CATEGORY_TITLES, shop_catalogue
+from local_only.tracker_script import SCRIPT_PATH
 
 STATIC_DIR = Path(__file__).with_name("demo_shop")
-# What `make tracker` builds (docs/tracker.md).
-TRACKER_SCRIPT = Path(__file__).resolve().parents[1] / "tracker" / "dist" / "clickstream.js"
 DEFAULT_PORT = 8081
 DEFAULT_ENDPOINT = "http://127.0.0.1:8080/clickstream"
 APP_ID = "demo-shop"
@@ -52,9 +54,8 @@ class ShopSettings:
     """What the shop's page is told: where events go and how the tracker is loaded and configured."""
 
     endpoint: str = DEFAULT_ENDPOINT
-    # The <script src> of the tracker: the shop's own copy by default, or e.g. serve's /clickstream.js.
-    tracker_src: str = "/clickstream.js"
-    tracker_script: Path = TRACKER_SCRIPT
+    # The <script src> of the tracker; None: the endpoint's origin's /clickstream.js (what `clickstream serve` answers).
+    tracker_src: str | None = None
     # Track a browser driven by WebDriver (navigator.webdriver): scripted test runs set it.
     allow_automation: bool = False
 
@@ -62,6 +63,13 @@ class ShopSettings:
         parts = urlsplit(self.endpoint)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"the endpoint must be an http(s) URL, e.g. {DEFAULT_ENDPOINT}: got {self.endpoint!r}")
+
+    @property
+    def script_src(self) -> str:
+        if self.tracker_src:
+            return self.tracker_src
+        parts = urlsplit(self.endpoint)
+        return f"{parts.scheme}://{parts.netloc}{SCRIPT_PATH}"
 
 
 def catalogue_document() -> dict[str, Any]:
@@ -74,8 +82,7 @@ def catalogue_document() -> dict[str, Any]:
 
 
 class ShopSite:
-    """Every answer of the shop, by path; built once, so a request never touches the file system but for the
-    tracker (read on each request, so that `make tracker` while the shop runs is picked up)."""
+    """Every answer of the shop, by path; built once, so a request never touches the file system."""
 
     def __init__(self, settings: ShopSettings) -> None:
         self.settings = settings
@@ -84,7 +91,7 @@ class ShopSite:
         config_json = json.dumps(config).replace("<", "\\u003c")
         template = (STATIC_DIR / "index.html").read_text()
         page = template.replace("{{config}}", config_json).replace(
-            "{{tracker_src}}", html.escape(settings.tracker_src, quote=True)
+            "{{tracker_src}}", html.escape(settings.script_src, quote=True)
         )
         self.page = page.encode()
         document = catalogue_document()
@@ -103,21 +110,11 @@ class ShopSite:
             return self.static[path]
         if path == "/catalogue.json":
             return Answer(HTTPStatus.OK, "application/json", self.catalogue)
-        if path == "/clickstream.js":
-            return self._tracker()
         trimmed = path.rstrip("/") or "/"
         if trimmed in _APP_PATHS or trimmed in self.product_paths or trimmed in self.category_paths:
             return Answer(HTTPStatus.OK, _HTML, self.page)
         # The app shows its "not found" page; the status says it too.
         return Answer(HTTPStatus.NOT_FOUND, _HTML, self.page)
-
-    def _tracker(self) -> Answer:
-        try:
-            script = self.settings.tracker_script.read_bytes()
-        except OSError:
-            message = f"{self.settings.tracker_script} is missing: build the tracker with `make tracker`\n"
-            return Answer(HTTPStatus.NOT_FOUND, "text/plain; charset=utf-8", message.encode())
-        return Answer(HTTPStatus.OK, _STATIC_TYPES[".js"], script)
 
 
 class ShopServer(BoundedHTTPServer):
@@ -215,12 +212,12 @@ def shop_origins(server: ShopServer) -> list[str]:
 )
 @click.option(
     "--tracker-src",
-    default="/clickstream.js",
-    show_default=True,
-    help="The tracker's <script src>: the shop's own copy of tracker/dist/clickstream.js by default.",
+    metavar="URL",
+    help="The tracker's <script src> (e.g. a deployed stack's TrackerScriptUrl). [default: the endpoint's origin's "
+    "/clickstream.js, which clickstream serve answers]",
 )
 @click.option("--allow-automation", is_flag=True, help="Track browsers driven by WebDriver too (scripted runs).")
-def shop_command(host: str, port: int, endpoint: str, tracker_src: str, allow_automation: bool) -> None:
+def shop_command(host: str, port: int, endpoint: str, tracker_src: str | None, allow_automation: bool) -> None:
     """Serve the demo shop: a computer-and-accessories store instrumented only through the tracker."""
     try:
         settings = ShopSettings(endpoint=endpoint, tracker_src=tracker_src, allow_automation=allow_automation)
@@ -230,11 +227,9 @@ def shop_command(host: str, port: int, endpoint: str, tracker_src: str, allow_au
         server = make_shop_server(settings, host, port)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
-    if tracker_src == "/clickstream.js" and not settings.tracker_script.exists():
-        click.echo(f"warning: {settings.tracker_script} is missing, so no event is sent: run `make tracker`", err=True)
     click.echo(
-        f"demo shop on {server.url}/ (events to {endpoint}; the collector must allow its origin: "
-        f"clickstream serve --allow-origin {server.url}); Ctrl-C stops"
+        f"demo shop on {server.url}/ (tracker from {settings.script_src}, events to {endpoint}; the collector must "
+        f"allow its origin: clickstream serve --allow-origin {server.url}); Ctrl-C stops"
     )
     try:
         server.serve_forever()

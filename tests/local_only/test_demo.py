@@ -90,6 +90,7 @@ def test_the_demo_builds_the_marts_and_a_second_run_reuses_everything(warehouse:
     assert probe.scalar("select count(*) from raw.load_manifest") == objects
     assert probe.scalar("select count(*) from ops.transform_runs where status = 'success'") == 5
     assert f'"endpoint": "http://127.0.0.1:{collector_port}/clickstream"' in shop_page
+    assert f'<script src="http://127.0.0.1:{collector_port}/clickstream.js" defer>' in shop_page
     assert f"demo shop on {shop}/" in said_again
 
     _run_the_printed_hourly_command(said_again, cwd=tmp_path)

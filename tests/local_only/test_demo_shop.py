@@ -50,13 +50,13 @@ def tracker_script() -> Path:
 
 @pytest.fixture
 def shop_and_collector(tracker_script: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """The shop on one origin, `clickstream serve` (allowing it) on another, writing into a directory store."""
+    """The shop on one origin, `clickstream serve` (allowing it, serving the built tracker) on another, writing into
+    a directory store."""
     shop_port = free_port()
     shop_origin = f"http://127.0.0.1:{shop_port}"
     with running_server(tmp_path / "raw", quiet=True, allow_origins=[shop_origin]) as collector:
-        settings = ShopSettings(
-            endpoint=collector.url + ROUTE_PATH, tracker_script=tracker_script, allow_automation=True
-        )
+        # The page loads the tracker from the collector's /clickstream.js, which serves the build above.
+        settings = ShopSettings(endpoint=collector.url + ROUTE_PATH, allow_automation=True)
         with serving_in_background(make_shop_server(settings, port=shop_port, quiet=True), "shop"):
             yield shop_origin, collector.store
 

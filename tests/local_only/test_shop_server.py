@@ -6,7 +6,6 @@ import http.client
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -26,15 +25,8 @@ from local_only.simulator.catalogue import CATEGORIES, SHOP_ORIGIN, shop_catalog
 
 
 @pytest.fixture
-def tracker_file(tmp_path: Path) -> Path:
-    script = tmp_path / "clickstream.js"
-    script.write_text("window.Clickstream={};")
-    return script
-
-
-@pytest.fixture
-def site(tracker_file: Path) -> ShopSite:
-    return ShopSite(ShopSettings(endpoint="http://127.0.0.1:9999/clickstream", tracker_script=tracker_file))
+def site() -> ShopSite:
+    return ShopSite(ShopSettings(endpoint="http://127.0.0.1:9999/clickstream"))
 
 
 def _config(page: bytes) -> dict[str, object]:
@@ -59,7 +51,12 @@ def test_every_route_of_the_app_is_its_page_with_the_collector_written_in(site: 
         "appId": "demo-shop",
         "allowAutomation": False,
     }
-    assert b'<script src="/clickstream.js" defer></script>' in site.page
+    # The tracker from the collector, as `clickstream serve` answers it (the deployed stack: its assets bucket).
+    assert b'<script src="http://127.0.0.1:9999/clickstream.js" defer></script>' in site.page
+    other = ShopSite(
+        ShopSettings(endpoint="https://api.example.com/clickstream", tracker_src="https://cdn.example/t.js")
+    )
+    assert b'<script src="https://cdn.example/t.js" defer></script>' in other.page
 
 
 @pytest.mark.unit
@@ -68,6 +65,7 @@ def test_unknown_paths_and_traversal_attempts_are_404_and_never_a_file(site: Sho
         "/product/no-such-thing",
         "/category/no-such-thing",
         "/product/",
+        "/clickstream.js",
         "/index.html",
         "/demo_shop/app.js",
         "/../shop_server.py",
@@ -84,7 +82,7 @@ def test_unknown_paths_and_traversal_attempts_are_404_and_never_a_file(site: Sho
 
 
 @pytest.mark.unit
-def test_static_files_catalogue_and_tracker(site: ShopSite, tracker_file: Path) -> None:
+def test_static_files_and_the_catalogue(site: ShopSite) -> None:
     app = site.answer("/app.js")
     assert (app.status, app.content_type, app.body) == (
         200,
@@ -92,8 +90,6 @@ def test_static_files_catalogue_and_tracker(site: ShopSite, tracker_file: Path) 
         (STATIC_DIR / "app.js").read_bytes(),
     )
     assert site.answer("/shop.css").content_type == "text/css; charset=utf-8"
-    tracker = site.answer("/clickstream.js")
-    assert (tracker.status, tracker.body) == (200, b"window.Clickstream={};")
 
     document = json.loads(site.answer("/catalogue.json").body)
     catalogue = shop_catalogue()
@@ -103,18 +99,13 @@ def test_static_files_catalogue_and_tracker(site: ShopSite, tracker_file: Path) 
         {**product.as_event_product(), "slug": product.slug} for product in catalogue.products
     ]
 
-    tracker_file.unlink()
-    missing = site.answer("/clickstream.js")
-    assert missing.status == 404 and b"make tracker" in missing.body
-
 
 @pytest.mark.unit
-def test_the_page_settings_cannot_break_out_of_their_script_element(tracker_file: Path) -> None:
+def test_the_page_settings_cannot_break_out_of_their_script_element() -> None:
     site = ShopSite(
         ShopSettings(
             endpoint="https://api.example.com/clickstream?x=</script><script>alert(1)</script>",
             tracker_src='https://cdn.example.com/clickstream.js"><script>alert(1)</script>',
-            tracker_script=tracker_file,
             allow_automation=True,
         )
     )
