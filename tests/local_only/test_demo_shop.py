@@ -184,3 +184,42 @@ def test_a_scripted_purchase_in_the_shop_lands_in_the_marts(
         )
     )
     assert funnel == {"view_product": 1, "add_to_cart": 1, "begin_checkout": 1, "purchase": 1}
+
+
+def test_declined_consent_sends_and_stores_nothing_until_accepted(
+    browser: Any, shop_and_collector: tuple[str, Path]
+) -> None:
+    """The shop's banner drives the tracker's consent: declined, nothing is sent nor kept on the device; accepted
+    later (Privacy choices), what follows is sent."""
+    shop, store = shop_and_collector
+    context = browser.new_context(user_agent=DESKTOP_CHROME)
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    try:
+        page.goto(shop + "/")
+        page.get_by_role("button", name="Decline").click()
+        page.locator("nav.categories").get_by_role("link", name="Monitors").click()
+        page.locator(".grid .product-link").first.click()
+        page.locator("#add-to-cart").click()
+        page.wait_for_selector("#added:has-text('Added 1')")
+        page.evaluate("() => Clickstream.flush()")
+        on_device = page.evaluate(
+            "() => [Object.keys(localStorage).filter((key) => key.startsWith('_cs')), document.cookie]"
+        )
+        assert on_device == [[], ""]
+        assert _stored_events(store) == []
+
+        page.get_by_role("link", name="Privacy choices").click()
+        page.get_by_role("button", name="Accept").click()
+        page.locator("nav.categories").get_by_role("link", name="Mice").click()
+        page.wait_for_url("**/category/mice")
+        page.evaluate("() => Clickstream.flush()")
+        client_id, cookie = page.evaluate("() => [localStorage.getItem('_cs_id'), document.cookie]")
+    finally:
+        context.close()
+
+    events = _stored_events(store)
+    assert [(event["eventName"], event["pageUrl"]) for event in events] == [("page_view", f"{shop}/category/mice")]
+    # A new visitor: the ids are made on consent, and kept in both places the tracker keeps them.
+    assert events[0]["clientId"] == client_id
+    assert f"_cs_id={client_id}" in cookie
