@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg2
 import pytest
@@ -19,6 +20,9 @@ from support.fakes import MemoryStore  # noqa: E402
 
 from local_only.lambda_context import LocalLambdaContext  # noqa: E402
 from local_only.postgres import Connection, LocalPostgres  # noqa: E402
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 # Debian's chromium (.ci/run installs it), driven by playwright: the browser tests use the distribution's build.
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,7 +38,7 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     """One headless chromium for the run; each test opens its own context (cookies, storage, clock)."""
     if not CHROMIUM.exists():
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")

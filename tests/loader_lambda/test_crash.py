@@ -18,7 +18,8 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from support.loader_kit import HOUR, Loader, Probe, Raw, cli_env, event_line, iso_ms, start_cli, wait_until
+from support.loader_kit import HOUR, Loader, Probe, Raw, cli_env, event_line, iso_ms, start_cli
+from support.waiting import wait_until
 
 from loader_lambda.ledger import HOUR_LOCK_NAMESPACE
 from local_only.postgres import Connection

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import psycopg2
 import pytest
-from support.loader_kit import HOUR, Loader, Probe, Raw, cli_env, iso_ms, run_cli, start_cli, wait_until
+from support.loader_kit import HOUR, Loader, Probe, Raw, cli_env, iso_ms, run_cli, start_cli
+from support.waiting import wait_until
 
 from loader_lambda.ledger import HOUR_LOCK_NAMESPACE
 from local_only.postgres import Connection, free_port

@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from support.serving import SHOP_ORIGIN, RunningServer, running_server, wait_until
+from support.serving import SHOP_ORIGIN, RunningServer, running_server
+from support.waiting import wait_until
 
 from ingest_lambda.contract import MAX_BODY_BYTES
 from local_only.bounded_server import MAX_HEAD_BYTES, ServerLimits

@@ -15,7 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from support.serving import RunningServer, running_server, wait_until
+from support.serving import RunningServer, running_server
+from support.waiting import wait_until
 
 from ingest_lambda.contract import MAX_BODY_BYTES
 

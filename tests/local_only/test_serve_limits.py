@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.serving import RunningServer, running_server, wait_until
+from support.serving import RunningServer, running_server
+from support.waiting import wait_until
 
 from ingest_lambda.contract import MAX_BODY_BYTES
 from local_only.api_gateway import event_from_http

@@ -11,8 +11,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,7 +18,6 @@ from typing import Any
 
 import orjson
 import psycopg2
-import pytest
 
 from loader_lambda.loader import LoadSummary, run_load
 from loader_lambda.settings import LoaderSettings
@@ -159,15 +156,6 @@ class Probe:
 
     def close(self) -> None:
         self.conn.close()
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 30.0, interval: float = 0.005) -> None:
-    """Poll `condition` (a state of the system, never the clock) until it holds; fail the test if it never does."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
 
 
 def migrated(dsn: str) -> None:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import io
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from local_only.bounded_server import ServerLimits
 from local_only.serve import ClickstreamServer, make_server
@@ -75,11 +74,3 @@ def running_server(
             server.shutdown()
             server.server_close()
             thread.join(timeout=10)
-
-
-def wait_until(condition: Callable[[], Any], what: str, seconds: float = 5.0) -> None:
-    """Poll `condition` until it holds; fail naming `what` after `seconds` (a bound, never a pause to tune)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"not within {seconds} s: {what}"
-        time.sleep(0.01)
