@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from support.loader_kit import Probe
@@ -22,6 +22,9 @@ from local_only.api_gateway import ROUTE_PATH
 from local_only.bounded_server import serving_in_background
 from local_only.postgres import Connection, free_port
 from local_only.shop_server import ShopSettings, make_shop_server
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 pytestmark = pytest.mark.e2e
 
@@ -61,7 +64,7 @@ def shop_and_collector(tracker_script: Path, tmp_path: Path) -> Iterator[tuple[s
             yield shop_origin, collector.store
 
 
-def _purchase(browser: Any, shop: str) -> dict[str, Any]:
+def _purchase(browser: Browser, shop: str) -> dict[str, Any]:
     """The scripted visit; what the page knows afterwards (the tracker's ids, the order, the signed-in user)."""
     context = browser.new_context(user_agent=DESKTOP_CHROME)
     page = context.new_page()
@@ -126,7 +129,7 @@ def _stored_events(store: Path) -> list[dict[str, Any]]:
 
 
 def test_a_scripted_purchase_in_the_shop_lands_in_the_marts(
-    browser: Any, warehouse: Connection, shop_and_collector: tuple[str, Path], tmp_path: Path
+    browser: Browser, warehouse: Connection, shop_and_collector: tuple[str, Path], tmp_path: Path
 ) -> None:
     roles = migrated(warehouse)
     shop, store = shop_and_collector
@@ -187,7 +190,7 @@ def test_a_scripted_purchase_in_the_shop_lands_in_the_marts(
 
 
 def test_declined_consent_sends_and_stores_nothing_until_accepted(
-    browser: Any, shop_and_collector: tuple[str, Path]
+    browser: Browser, shop_and_collector: tuple[str, Path]
 ) -> None:
     """The shop's banner drives the tracker's consent: declined, nothing is sent nor kept on the device; accepted
     later (Privacy choices), what follows is sent."""
