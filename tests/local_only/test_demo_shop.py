@@ -17,6 +17,7 @@ from support.loader_kit import Probe
 from support.serving import running_server
 from support.tracker_build import built_tracker_script
 from support.transform_kit import hourly_cycle, migrated
+from support.waiting import wait_until
 
 from local_only.api_gateway import ROUTE_PATH
 from local_only.bounded_server import serving_in_background
@@ -226,3 +227,41 @@ def test_declined_consent_sends_and_stores_nothing_until_accepted(
     # A new visitor: the ids are made on consent, and kept in both places the tracker keeps them.
     assert events[0]["clientId"] == client_id
     assert f"_cs_id={client_id}" in cookie
+
+
+def test_each_page_view_carries_its_own_page_title_back_and_forward_too(
+    browser: Browser, shop_and_collector: tuple[str, Path]
+) -> None:
+    """The app renders a page before the history changes (pushState; its popstate listener runs before the
+    tracker's), so the tracker's automatic page views name the page they are about."""
+    shop, store = shop_and_collector
+    context = browser.new_context(user_agent=DESKTOP_CHROME)
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    try:
+        page.goto(shop + "/")
+        page.get_by_role("button", name="Accept").click()
+        page.locator("nav.categories").get_by_role("link", name="Storage").click()
+        page.wait_for_url("**/category/storage")
+        page.locator("nav.categories").get_by_role("link", name="Deals").click()
+        page.wait_for_url("**/deals")
+        page.go_back()
+        page.wait_for_url("**/category/storage")
+        page.go_forward()
+        page.wait_for_url("**/deals")
+        # Sent with the next batch (the tracker's 5 s timer): the five page views, stored.
+        wait_until(lambda: len(_stored_events(store)) == 5, "five page views stored", timeout=WAIT_MS / 1000)
+    finally:
+        context.close()
+
+    views = sorted(
+        (event["eventTimestamp"], event["pageUrl"].removeprefix(shop), event["pageTitle"])
+        for event in _stored_events(store)
+    )
+    assert [(path, title) for _, path, title in views] == [
+        ("/", "Computers, Laptops & Accessories | Example Tech Shop"),
+        ("/category/storage", "Storage | Example Tech Shop"),
+        ("/deals", "Today's Deals | Example Tech Shop"),
+        ("/category/storage", "Storage | Example Tech Shop"),
+        ("/deals", "Today's Deals | Example Tech Shop"),
+    ]
