@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,7 @@ from local_only.postgres import Connection, free_port
 from local_only.shop_server import ShopSettings, make_shop_server
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.e2e
 
@@ -65,8 +66,10 @@ def shop_and_collector(tracker_script: Path, tmp_path: Path) -> Iterator[tuple[s
             yield shop_origin, collector.store
 
 
-def _purchase(browser: Browser, shop: str) -> dict[str, Any]:
-    """The scripted visit; what the page knows afterwards (the tracker's ids, the order, the signed-in user)."""
+@contextmanager
+def _shop_page(browser: Browser, shop: str) -> Iterator[Page]:
+    """A new visitor (its own context: storage, cookies) on the shop's home page, as a desktop Chrome; a script
+    error on the page fails the test."""
     context = browser.new_context(user_agent=DESKTOP_CHROME)
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
@@ -74,6 +77,15 @@ def _purchase(browser: Browser, shop: str) -> dict[str, Any]:
     page.on("pageerror", lambda error: errors.append(str(error)))
     try:
         page.goto(shop + "/")
+        yield page
+    finally:
+        context.close()
+    assert errors == []
+
+
+def _purchase(browser: Browser, shop: str) -> dict[str, Any]:
+    """The scripted visit; what the page knows afterwards (the tracker's ids, the order, the signed-in user)."""
+    with _shop_page(browser, shop) as page:
         page.get_by_role("button", name="Accept").click()
         page.locator("nav.categories").get_by_role("link", name="Laptops").click()
         page.wait_for_url("**/category/laptops")
@@ -112,9 +124,6 @@ def _purchase(browser: Browser, shop: str) -> dict[str, Any]:
                 stats: Clickstream.stats(),
             })"""
         )
-    finally:
-        context.close()
-    assert errors == []
     assert known["orders"][0]["id"] == order_id
     assert known["stats"] == {"queued": 0, "dropped": 0, "oversize": 0}
     return known
@@ -196,11 +205,7 @@ def test_declined_consent_sends_and_stores_nothing_until_accepted(
     """The shop's banner drives the tracker's consent: declined, nothing is sent nor kept on the device; accepted
     later (Privacy choices), what follows is sent."""
     shop, store = shop_and_collector
-    context = browser.new_context(user_agent=DESKTOP_CHROME)
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
-    try:
-        page.goto(shop + "/")
+    with _shop_page(browser, shop) as page:
         page.get_by_role("button", name="Decline").click()
         page.locator("nav.categories").get_by_role("link", name="Monitors").click()
         page.locator(".grid .product-link").first.click()
@@ -219,8 +224,6 @@ def test_declined_consent_sends_and_stores_nothing_until_accepted(
         page.wait_for_url("**/category/mice")
         page.evaluate("() => Clickstream.flush()")
         client_id, cookie = page.evaluate("() => [localStorage.getItem('_cs_id'), document.cookie]")
-    finally:
-        context.close()
 
     events = _stored_events(store)
     assert [(event["eventName"], event["pageUrl"]) for event in events] == [("page_view", f"{shop}/category/mice")]
@@ -235,11 +238,7 @@ def test_each_page_view_carries_its_own_page_title_back_and_forward_too(
     """The app renders a page before the history changes (pushState; its popstate listener runs before the
     tracker's), so the tracker's automatic page views name the page they are about."""
     shop, store = shop_and_collector
-    context = browser.new_context(user_agent=DESKTOP_CHROME)
-    page = context.new_page()
-    page.set_default_timeout(WAIT_MS)
-    try:
-        page.goto(shop + "/")
+    with _shop_page(browser, shop) as page:
         page.get_by_role("button", name="Accept").click()
         page.locator("nav.categories").get_by_role("link", name="Storage").click()
         page.wait_for_url("**/category/storage")
@@ -251,8 +250,6 @@ def test_each_page_view_carries_its_own_page_title_back_and_forward_too(
         page.wait_for_url("**/deals")
         # Sent with the next batch (the tracker's 5 s timer): the five page views, stored.
         wait_until(lambda: len(_stored_events(store)) == 5, "five page views stored", timeout=WAIT_MS / 1000)
-    finally:
-        context.close()
 
     views = sorted(
         (event["eventTimestamp"], event["pageUrl"].removeprefix(shop), event["pageTitle"])
