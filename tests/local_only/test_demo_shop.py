@@ -36,9 +36,11 @@ DESKTOP_CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, lik
 # What the script below does, as the tracker reports it.
 VISIT_EVENTS = Counter(
     {
-        "page_view": 10,  # home, category, product, results, product, cart, checkout, login, checkout, confirmation
-        "view_product": 2,
-        "add_to_cart": 2,
+        # home, category, product, results, product, deals, product, cart, checkout, login, checkout, confirmation
+        "page_view": 12,
+        "view_product": 3,
+        "add_to_cart": 3,
+        "remove_from_cart": 1,
         "search": 1,
         "begin_checkout": 1,
         "login": 1,
@@ -100,8 +102,20 @@ def _purchase(browser: Browser, shop: str) -> dict[str, Any]:
         page.wait_for_url("**/product/**")
         page.locator("#add-to-cart").click()
         page.wait_for_selector("#added:has-text('Added 1')")
+        # A third product, two of it, then taken out of the cart again.
+        page.locator("nav.categories").get_by_role("link", name="Deals").click()
+        page.wait_for_url("**/deals")
+        page.locator(".grid .product-link").first.click()
+        page.wait_for_url("**/product/**")
+        second_thoughts = page.locator("h1").inner_text()
+        page.locator("#quantity").select_option("2")
+        page.locator("#add-to-cart").click()
+        page.wait_for_selector("#added:has-text('Added 2')")
         page.locator("#cart-link").click()
         page.wait_for_url("**/cart")
+        line = page.locator("tr", has_text=second_thoughts)
+        line.get_by_role("button", name="Remove").click()
+        line.wait_for(state="detached")
         page.locator("#checkout").click()
         page.wait_for_url("**/checkout")
         page.locator("#checkout-sign-in").click()
@@ -125,6 +139,7 @@ def _purchase(browser: Browser, shop: str) -> dict[str, Any]:
             })"""
         )
     assert known["orders"][0]["id"] == order_id
+    known["removed"] = second_thoughts
     assert known["stats"] == {"queued": 0, "dropped": 0, "oversize": 0}
     return known
 
@@ -157,6 +172,11 @@ def test_a_scripted_purchase_in_the_shop_lands_in_the_marts(
     purchase = next(event for event in events if event["eventName"] == "purchase")
     assert purchase["order"]["id"] == order["id"] and purchase["userId"] == user_id
     assert purchase["order"]["revenue"] == order["revenue"] > 0
+    removed = next(event for event in events if event["eventName"] == "remove_from_cart")
+    assert (removed["product"]["name"], removed["properties"]["quantity"]) == (known["removed"], 2)
+    # What was bought: the laptop and the mouse, not what left the cart.
+    assert len(purchase["order"]["items"]) == 2
+    assert removed["product"]["id"] not in {item["productId"] for item in purchase["order"]["items"]}
     assert not (store / "rejected").exists() or not any((store / "rejected").rglob("*.json"))
 
     # `clickstream hourly` as it runs just after this hour: load it (and the lookback hours before), then build.
@@ -173,7 +193,7 @@ def test_a_scripted_purchase_in_the_shop_lands_in_the_marts(
     assert len(sessions) == 1
     (cid, uid, stitched, count, viewed, carts, searches, step, orders, revenue, is_bot, landing, day) = sessions[0]
     assert (cid, uid, stitched) == (client_id, user_id, user_id)
-    assert (count, viewed, carts, searches) == (VISIT_EVENTS.total(), 2, 2, 1)
+    assert (count, viewed, carts, searches) == (VISIT_EVENTS.total(), 3, 3, 1)
     assert (step, orders, float(revenue), is_bot) == (4, 1, order["revenue"], False)
     assert landing == "/"
 
