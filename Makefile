@@ -15,7 +15,7 @@ UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --generate-hashes --pytho
 	--custom-compile-command 'make lock' pyproject.toml requirements/tools.in
 
 .PHONY: help install lock lock-check test test-unit test-integration lint lint-sql format generate generate-check schema demo \
-	demo-down bench package clean tracker
+	demo-down hourly bench package clean tracker
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -90,8 +90,23 @@ generate: $(STAMP) ## Regenerate every generated file: the event JSON Schema and
 generate-check: $(STAMP) ## Fail when a generated file is out of date with its source (make generate fixes it)
 	$(BIN)/clickstream generate-files --check
 
-demo: $(STAMP) ## Run the pipeline end to end on the embedded default (.data/); again reuses what is there
+# The demo's data folder, as local_only/paths.py finds it.
+DEMO_DATA = $(or $(CLICKSTREAM_DATA_DIR),.data)
+TRACKER_JS := tracker/dist/clickstream.js
+
+demo: $(STAMP) $(TRACKER_JS) ## Run the pipeline end to end on the embedded default (.data/), then serve the dashboard and the demo shop
 	$(BIN)/clickstream demo $(DEMO_ARGS)
+
+# The hourly cycle for the current hour (`--at` it: it and its lookback hours), so that visits to the demo shop
+# a minute ago are loaded and built; as transformer and loader, with the passwords make demo wrote.
+hourly: $(STAMP) ## One hourly cycle on the demo's warehouse, this hour included: after a visit to the demo shop
+	source $(DEMO_DATA)/warehouse.env && $(BIN)/clickstream hourly \
+		--target-path $(DEMO_DATA)/dbt-target --at "$$(date -u +%Y-%m-%dT%H:00Z)"
+
+# The demo shop loads the built tracker: built when Node's npm is there; without it the demo says what is missing.
+$(TRACKER_JS): tracker/package-lock.json tracker/scripts/build.mjs $(wildcard tracker/src/*.ts)
+	@if command -v npm >/dev/null; then $(MAKE) --no-print-directory tracker; \
+	else echo "npm not found: the demo shop needs the tracker (make tracker, with Node.js 18.19+ and npm)"; fi
 
 demo-down: $(STAMP) ## Stop the demo's PostgreSQL
 	$(BIN)/clickstream demo --stop

@@ -10,6 +10,7 @@ import click
 # command never pays for dbt, pyarrow or Shiny, and one broken optional piece cannot take the others down.
 SUBCOMMANDS = {
     "serve": "local_only.serve:serve_command",
+    "shop": "local_only.shop_server:shop_command",
     "generate": "local_only.simulator.command:generate_command",
     "schema": "clickstream.schema_command:schema_command",
     "generate-files": "clickstream.generate_files_command:generate_files_command",

@@ -28,6 +28,8 @@ import queue
 import socket
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -389,3 +391,17 @@ class BoundedRequestHandler(BaseHTTPRequestHandler):
         if self.server.busy():
             self.close_connection = True
         super().send_response_only(code, message)
+
+
+@contextmanager
+def serving_in_background(server: BoundedHTTPServer, name: str) -> Iterator[BoundedHTTPServer]:
+    """`server` answering from a daemon thread until the block ends, then shut down and closed (the demo runs
+    the collector and the shop beside the dashboard this way)."""
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

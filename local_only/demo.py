@@ -5,7 +5,9 @@ traffic through the real ingest handler into ``.data/raw``, then the hourly cycl
 every hour but the last few, the first transform builds everything, and the last few hours each get their own
 cycle (load the hour, then an incremental build), as EventBridge would have run them. Then the dashboard. Running
 it again reuses what is there: nothing is generated twice, the loader skips what it loaded, the builds are
-incremental.
+incremental. Beside the dashboard, the demo shop (``local_only.shop_server``) and the collector it posts to
+(``clickstream serve``, writing into the same ``.data/raw``): a visit there reaches the dashboard after one more
+hourly cycle (``make hourly``), as a shop's visitors would.
 
 Each step is a method of ``Demo`` so a test can run them one by one on a tiny dataset.
 """
@@ -15,8 +17,11 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shlex
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -27,6 +32,8 @@ import click
 from local_only.paths import data_dir
 from local_only.postgres import LocalPostgres, LocalPostgresError
 from local_only.roles import RoleWarehouse
+from local_only.serve import DEFAULT_PORT as COLLECTOR_PORT
+from local_only.shop_server import DEFAULT_PORT as SHOP_PORT
 from warehouse.connection import WarehouseSettings, WarehouseUnreachable
 from warehouse.migrate import ROLE_NAMES, migrate, set_role_passwords
 
@@ -286,7 +293,57 @@ class Demo:
         )
         return warehouse
 
-    # ---------- 4. the dashboard
+    # ---------- 4. the demo shop and its collector
+
+    @contextmanager
+    def serving_shop(self, host: str, collector_port: int, shop_port: int) -> Iterator[str]:
+        """The shop and `clickstream serve` (allowing the shop's origins, writing into this demo's raw store)
+        answering from background threads until the block ends; yields the shop's address."""
+        from local_only.api_gateway import ROUTE_PATH
+        from local_only.bounded_server import serving_in_background
+        from local_only.serve import make_server
+        from local_only.shop_server import ShopSettings, make_shop_server, shop_origins
+        from local_only.tracker_script import DEFAULT_TRACKER_SCRIPT
+
+        endpoint = f"http://{host}:{collector_port}{ROUTE_PATH}"
+        with ExitStack() as running:
+            try:
+                shop = make_shop_server(ShopSettings(endpoint=endpoint), host, shop_port, quiet=True)
+            except OSError as exc:
+                raise click.ClickException(f"cannot serve the shop on {host}:{shop_port} ({exc}): --shop-port") from exc
+            running.enter_context(serving_in_background(shop, "demo-shop"))
+            try:
+                collector = make_server(host, collector_port, shop_origins(shop), self.store_url, quiet=True)
+            except OSError as exc:
+                raise click.ClickException(
+                    f"cannot serve the collector on {host}:{collector_port} ({exc}): --collector-port"
+                ) from exc
+            running.enter_context(serving_in_background(collector, "demo-collector"))
+            if not DEFAULT_TRACKER_SCRIPT.exists():
+                self.echo(
+                    f"warning: {DEFAULT_TRACKER_SCRIPT} is missing, so the shop sends no events: `make tracker` builds "
+                    "it (Node.js and npm), which the collector then serves as /clickstream.js"
+                )
+            self.echo(
+                f"demo shop on {shop.url}/ (its tracker, from {shop.site.settings.script_src}, posts to {endpoint}, "
+                f"stored in {self.store_url})"
+            )
+            self.echo(
+                "  to see your own visit: click through a purchase in the shop, then in another shell run "
+                f"`make hourly` (or: {self.hourly_command()}) and reload the dashboard"
+            )
+            yield shop.url
+
+    def hourly_command(self) -> str:
+        """The shell command for the hourly cycle that loads this hour (the shop's visits) into this demo."""
+        clickstream = Path(sys.executable).with_name("clickstream")
+        return (
+            f"source {shlex.quote(str(self.data / 'warehouse.env'))} && {shlex.quote(str(clickstream))} hourly "
+            f"--store {shlex.quote(self.store_url)} --target-path {shlex.quote(str(self.data / 'dbt-target'))} "
+            '--at "$(date -u +%Y-%m-%dT%H:00Z)"'
+        )
+
+    # ---------- 5. the dashboard
 
     def start_dashboard(self, warehouse: RoleWarehouse, host: str, port: int) -> None:
         """Serve the dashboard as the `dashboard` role (blocks until stopped)."""
@@ -294,6 +351,9 @@ class Demo:
 
         dashboard = warehouse.settings("dashboard")
         os.environ.update({"DW_PG_USER": dashboard.user, "DW_PG_PASSWORD": warehouse.passwords["dashboard"]})
+        # The demo's marts change whenever `make hourly` runs after a visit to the shop, not once an hour: a reload
+        # shows them within seconds rather than after the production cache's five minutes.
+        os.environ.setdefault("DASHBOARD_CACHE_TTL_SECONDS", "10")
         self.echo(f"dashboard on http://{host}:{port}/ (Ctrl+C to stop; `make demo-down` stops the database)")
         serve_dashboard(host=host, port=port)
 
@@ -314,6 +374,17 @@ class Demo:
 )
 @click.option("--no-dashboard", is_flag=True, help="Stop once the marts are built (tests, CI).")
 @click.option("--port", default=DASHBOARD_PORT, show_default=True, help="The dashboard's port (on 127.0.0.1).")
+@click.option(
+    "--shop-port", default=SHOP_PORT, show_default=True, type=click.IntRange(1, 65535), help="The demo shop's port."
+)
+@click.option(
+    "--collector-port",
+    default=COLLECTOR_PORT,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="The port of the collector the shop posts to (clickstream serve).",
+)
+@click.option("--no-shop", is_flag=True, help="Serve the dashboard alone, without the demo shop and its collector.")
 @click.option("--stop", is_flag=True, help="Stop the demo's PostgreSQL and exit (make demo-down).")
 def demo_command(
     size: str,
@@ -323,6 +394,9 @@ def demo_command(
     replay_hours: int,
     no_dashboard: bool,
     port: int,
+    shop_port: int,
+    collector_port: int,
+    no_shop: bool,
     stop: bool,
 ) -> None:
     """Run the pipeline end to end on the embedded default (.data/), reusing what an earlier run left."""
@@ -335,5 +409,9 @@ def demo_command(
     chosen = DemoSize(days or preset.days, events_per_day or preset.events_per_day)
     demo = Demo(data)
     warehouse = demo.run_pipeline(chosen, seed, replay_hours)
-    if not no_dashboard:
+    if no_dashboard:
+        return
+    with ExitStack() as shop:
+        if not no_shop:
+            shop.enter_context(demo.serving_shop(DASHBOARD_HOST, collector_port, shop_port))
         demo.start_dashboard(warehouse, DASHBOARD_HOST, port)

@@ -1,15 +1,20 @@
 """`clickstream demo`'s steps on a tiny dataset and a clean data folder, against the suite's PostgreSQL (DW_PG_*):
 generate, backfill, first build, hourly replays; then the real command again, which reuses everything and serves
-the dashboard."""
+the dashboard, the demo shop and its collector; then the hourly command the demo prints brings an event sent to that
+collector into the marts."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import stat
 import subprocess
 import sys
 import urllib.request
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -52,12 +57,14 @@ def test_the_demo_builds_the_marts_and_a_second_run_reuses_everything(warehouse:
     assert "DW_TRANSFORMER_PASSWORD=" in env_file.read_text()
 
     # `make demo` again, as the real command: it reuses everything, then serves the dashboard as `dashboard`.
-    port = free_port()
+    port, shop_port, collector_port = free_port(), free_port(), free_port()
+    shop = f"http://127.0.0.1:{shop_port}"
     log = tmp_path / "demo.log"
     env = {**os.environ, **warehouse.env(), "CLICKSTREAM_DATA_DIR": str(data)}
+    ports = ["--port", str(port), "--shop-port", str(shop_port), "--collector-port", str(collector_port)]
     with log.open("wb") as output:
         again = subprocess.Popen(
-            [str(CLICKSTREAM), "demo", "--size", "tiny", "--seed", "3", "--replay-hours", "1", "--port", str(port)],
+            [str(CLICKSTREAM), "demo", "--size", "tiny", "--seed", "3", "--replay-hours", "1", *ports],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -66,6 +73,10 @@ def test_the_demo_builds_the_marts_and_a_second_run_reuses_everything(warehouse:
         wait_until_answering(f"http://127.0.0.1:{port}/", again, log, seconds=300)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
             page = response.read().decode()
+        # The shop, told where its collector is; the collector, allowing the shop's origin and storing what it gets.
+        with urllib.request.urlopen(f"{shop}/cart", timeout=10) as response:
+            shop_page = response.read().decode()
+        visit = _post_event(f"http://127.0.0.1:{collector_port}/clickstream", shop)
     finally:
         again.send_signal(signal.SIGINT)  # Ctrl+C, as the user stops it
         again.wait(timeout=30)
@@ -78,6 +89,52 @@ def test_the_demo_builds_the_marts_and_a_second_run_reuses_everything(warehouse:
     assert "Traceback" not in said_again
     assert probe.scalar("select count(*) from raw.load_manifest") == objects
     assert probe.scalar("select count(*) from ops.transform_runs where status = 'success'") == 5
+    assert f'"endpoint": "http://127.0.0.1:{collector_port}/clickstream"' in shop_page
+    assert f'<script src="http://127.0.0.1:{collector_port}/clickstream.js" defer>' in shop_page
+    assert f"demo shop on {shop}/" in said_again
+
+    _run_the_printed_hourly_command(said_again, cwd=tmp_path)
+    assert probe.rows(
+        "select client_id, page_path from marts.clickstream_events where event_id = %s", (visit["eventId"],)
+    ) == [(visit["clientId"], "/cart")]
+
+
+def _run_the_printed_hourly_command(said: str, cwd: Path) -> None:
+    """ "To see your own visit": the command the demo printed, in a fresh shell (no DW_PG_*), loads this hour and
+    builds."""
+    printed = re.search(r"\(or: (source .*?)\) and reload the dashboard", said)
+    assert printed is not None, said
+    fresh_shell = {name: value for name, value in os.environ.items() if not name.startswith("DW_PG_")}
+    hourly = subprocess.run(
+        ["bash", "-c", printed.group(1)], cwd=cwd, env=fresh_shell, capture_output=True, text=True, timeout=900,
+        check=False,
+    )  # fmt: skip
+    assert hourly.returncode == 0, hourly.stdout[-3000:] + hourly.stderr[-3000:]
+
+
+def _post_event(endpoint: str, shop: str) -> dict[str, str]:
+    """One page view, posted as the shop's tracker posts it (text/plain, from the shop's origin); answered 200
+    with the shop's origin allowed."""
+    event = {
+        "eventName": "page_view",
+        "eventId": str(uuid.uuid4()),
+        "eventTimestamp": datetime.now(UTC).isoformat(),
+        "clientId": f"demo-visitor-{uuid.uuid4()}",
+        "sessionId": str(uuid.uuid4()),
+        "pageUrl": f"{shop}/cart",
+        "pageTitle": "Your Cart | Example Tech Shop",
+    }
+    request = urllib.request.Request(
+        endpoint,
+        data=json.dumps({"events": [event]}).encode(),
+        headers={"Content-Type": "text/plain", "Origin": shop},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+        assert response.headers["Access-Control-Allow-Origin"] == shop
+        assert json.loads(response.read())["accepted"] == 1
+    return event
 
 
 def test_another_dataset_in_the_same_folder_is_refused(tmp_path: Path) -> None:

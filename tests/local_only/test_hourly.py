@@ -13,12 +13,10 @@ import pytest
 from click.testing import CliRunner
 from moto import mock_aws
 from support.loader_kit import Probe
-from support.transform_kit import RoleWarehouse, dbt_options, generate_traffic, migrated
+from support.transform_kit import RoleWarehouse, generate_traffic, hourly_cycle, migrated
 
 from clickstream.cli import cli
-from local_only.hourly import run_hourly
 from local_only.postgres import Connection
-from transform_runner.settings import TransformSettings
 
 pytestmark = pytest.mark.integration
 
@@ -90,14 +88,7 @@ def test_hourly_at_loads_that_hour_and_builds(
     assert [point["Maximum"] for point in datapoints] == [pytest.approx(float(minutes))]
 
     # The next cycle: its lookback re-lists hours already loaded (skipped), and the build is incremental.
-    outcome = run_hourly(
-        HOUR + timedelta(hours=1),
-        store_url=store.as_uri(),
-        loader_warehouse=roles.settings("loader"),
-        transform_warehouse=roles.settings("transformer"),
-        dbt_options=dbt_options(tmp_path),
-        transform_settings=TransformSettings(freshness_metric_namespace=None),
-    )
+    outcome = hourly_cycle(roles, store, HOUR + timedelta(hours=1), tmp_path)
 
     assert outcome.exit_code == 0, outcome.describe()
     assert outcome.load is not None

@@ -4,8 +4,9 @@ generated traffic in a file store, and dbt options that keep dbt's files in the 
 from __future__ import annotations
 
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg2
 
@@ -13,6 +14,9 @@ from local_only.postgres import Connection
 from local_only.roles import RoleWarehouse
 from transform_runner.dbt_build import DbtOptions
 from warehouse.migrate import ROLE_NAMES, migrate, set_role_passwords
+
+if TYPE_CHECKING:
+    from local_only.hourly import HourlyOutcome
 
 REPO = Path(__file__).resolve().parents[2]
 CLICKSTREAM = str(Path(sys.executable).with_name("clickstream"))
@@ -50,3 +54,18 @@ def generate_traffic(root: Path, start: date, days: int = 1, events_per_day: int
     summary = generate(url + "?fsync=false", days=days, start=start, seed=5, events_per_day=events_per_day)
     assert summary.errors == 0, summary.error_samples
     return url
+
+
+def hourly_cycle(roles: RoleWarehouse, store: Path, hour: datetime, work: Path) -> HourlyOutcome:
+    """`clickstream hourly --at HOUR` over a file store: load as `loader`, build as `transformer`, no metric sent."""
+    from local_only.hourly import run_hourly
+    from transform_runner.settings import TransformSettings
+
+    return run_hourly(
+        hour,
+        store_url=store.as_uri(),
+        loader_warehouse=roles.settings("loader"),
+        transform_warehouse=roles.settings("transformer"),
+        dbt_options=dbt_options(work),
+        transform_settings=TransformSettings(freshness_metric_namespace=None),
+    )
