@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from support.tracker_build import installed_tracker, npm_ok
+from support.tracker_build import built_tracker_script, installed_tracker, npm_ok
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +22,6 @@ def npm(tracker_dir: Path) -> Callable[..., str]:
 
 
 @pytest.fixture(scope="session")
-def built_tracker(tracker_dir: Path) -> Path:
+def built_tracker() -> Path:
     """The script-tag build (dist/clickstream.js), built once for the run from the current sources."""
-    npm_ok("run", "build")
-    return tracker_dir / "dist" / "clickstream.js"
+    return built_tracker_script()
