@@ -20,6 +20,31 @@ from support.fakes import MemoryStore  # noqa: E402
 from local_only.lambda_context import LocalLambdaContext  # noqa: E402
 from local_only.postgres import Connection, LocalPostgres  # noqa: E402
 
+# Debian's chromium (.ci/run installs it), driven by playwright: the browser tests use the distribution's build.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless chromium for the run; each test opens its own context (cookies, storage, clock)."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
 
 @pytest.fixture
 def lambda_context() -> LocalLambdaContext:

@@ -2,8 +2,9 @@
 
 Bodies are encoded as API Gateway does it: text as is, a gzip-encoded body base64-encoded with
 ``isBase64Encoded: true``. ``requestContext.timeEpoch`` is the simulated moment the request arrived, which the
-handler uses as ``receivedAt``; after sign-in, the JWT authorizer's verified claims sit in
-``requestContext.authorizer.jwt.claims``.
+handler uses as ``receivedAt``; requests with the visitor's id token go to ``/clickstream/auth``, where the JWT
+authorizer's verified claims sit in ``requestContext.authorizer.jwt.claims``. The headers are Chrome's for a
+cross-origin request from the shop's pages: ``sec-fetch-mode`` says ``no-cors`` for a beacon, ``cors`` for a fetch.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import orjson
 from local_only.api_gateway import http_api_event
 from local_only.simulator.catalogue import SHOP_ORIGIN
 from local_only.simulator.ids import api_request_id, trace_id
-from local_only.simulator.sdk import SentRequest, Token
+from local_only.simulator.sdk import SentRequest, Token, Transport
 from local_only.simulator.visitors import Visitor, is_mobile
 
 API_ID = "k7x2m9q4ab"
@@ -40,13 +41,17 @@ class ApiRequest:
     time_epoch_ms: int
 
 
-def _visitor_headers(visitor: Visitor) -> dict[str, str]:
+def _visitor_headers(visitor: Visitor, transport: Transport) -> dict[str, str]:
     return {
         "accept": "*/*",
         "accept-language": "en-US,en;q=0.9",
         "cloudfront-viewer-country": visitor.location.country,
         "host": API_DOMAIN,
         "origin": SHOP_ORIGIN,
+        "referer": f"{SHOP_ORIGIN}/",
+        "sec-fetch-dest": "empty",
+        "sec-fetch-mode": "no-cors" if transport is Transport.BEACON else "cors",
+        "sec-fetch-site": "same-site",
         "user-agent": visitor.device.user_agent,
         "x-forwarded-for": visitor.location.ip,
         "x-forwarded-port": "443",
@@ -101,7 +106,7 @@ def api_gateway_event(request: SentRequest, rng: random.Random) -> ApiRequest:
     latency = 60 + int(rng.random() * (260 if is_mobile(visitor) else 120))
     time_epoch = request.sent_ms + latency
     request_id = api_request_id(rng)
-    headers = _visitor_headers(visitor)
+    headers = _visitor_headers(visitor, request.transport)
     if request.gzip:
         raw = gzip_bytes(request.body)
         body = base64.b64encode(raw).decode()
@@ -123,6 +128,7 @@ def api_gateway_event(request: SentRequest, rng: random.Random) -> ApiRequest:
         account_id=ACCOUNT_ID,
         api_id=API_ID,
         domain_name=API_DOMAIN,
+        raw_path=request.path,
         jwt_claims=None if request.token is None else jwt_claims(request.token, time_epoch),
     )
     return ApiRequest(event, request.events, request.invalid, request.retry, time_epoch)

@@ -1,10 +1,9 @@
-"""Warehouses in each state the dashboard must handle, the dashboard served from them, and a real browser."""
+"""Warehouses in each state the dashboard must handle, and the dashboard served from them (browser: tests/conftest)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 from support.dashboard_kit import build_marts, create_database, dashboard_env, load_traffic, serving
@@ -12,16 +11,6 @@ from support.dashboard_kit import build_marts, create_database, dashboard_env, l
 from local_only.postgres import LocalPostgres
 from local_only.roles import RoleWarehouse
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Two days of a small shop, Monday and Tuesday.
 TRAFFIC_START = date(2025, 3, 3)
 TRAFFIC_DAYS = 2
@@ -56,15 +45,3 @@ def dashboard_url(built_marts: RoleWarehouse, tmp_path_factory: pytest.TempPathF
     log = tmp_path_factory.mktemp("dashboard-log") / "dashboard.log"
     with serving(dashboard_env(built_marts), log) as url:
         yield url
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()

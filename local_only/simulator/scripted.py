@@ -1,0 +1,138 @@
+"""A scripted visit: one visitor's page loads and tracker calls at fixed times, and the requests the tracker's
+emulation (sdk.py) makes for it.
+
+The steps name what a shop's page does in the tracker's own terms (open a URL, call ``Clickstream.viewProduct``,
+the page is hidden), so the same script can drive the real tracker in a browser:
+tests/local_only/simulator/test_tracker_agreement.py does, and compares the two sides' requests.
+``CHECKOUT_VISIT`` is a campaign landing that goes through the funnel to a purchase; ``scripted_requests`` runs
+any script through the emulation, with no network faults and no broken events.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from local_only.simulator.catalogue import SHOP_ORIGIN, shop_catalogue
+from local_only.simulator.clock import SECOND_MS, day_start_ms
+from local_only.simulator.devices import Device, DeviceClass
+from local_only.simulator.geography import Location
+from local_only.simulator.ids import uuid4_from
+from local_only.simulator.sdk import NO_FAULTS, SdkCounters, SentRequest, TrackerEmulation
+from local_only.simulator.visitors import LoginPlan, SdkFlavour, Visit, Visitor, VisitorKind
+
+# Noon UTC on the first day of the generator's test window: any fixed moment would do.
+SCRIPT_START_MS = day_start_ms(date(2025, 3, 7)) + 12 * 3_600 * SECOND_MS
+_CHROME = Device(
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+    DeviceClass.DESKTOP,
+)
+
+
+class Action(StrEnum):
+    OPEN = "open"  # a page load: `path` on the shop's origin, titled `title`
+    CALL = "call"  # Clickstream[method](...args) on the current page
+    HIDE = "hide"  # the page is hidden (visibilitychange)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    at_ms: int  # since the start of the visit
+    action: Action
+    path: str = ""
+    title: str = ""
+    method: str = ""
+    args: tuple[Any, ...] = ()
+
+
+def _checkout_visit() -> tuple[Step, ...]:
+    catalogue = shop_catalogue()
+    product = next(p for p in catalogue.products if p.discount_cents is not None and p.category == "laptops")
+    fields = product.as_event_product()
+    price = product.paid_cents / 100
+    order = {
+        "id": "SO-00000000A1B2",
+        "revenue": price,
+        "currency": "USD",
+        "items": [{"productId": product.id, "quantity": 1, "price": price}],
+    }
+    path = product.url.removeprefix(SHOP_ORIGIN)
+    return (
+        # a newsletter link: UTM parameters on the landing page, no referrer
+        Step(0, Action.OPEN, "/?utm_source=newsletter&utm_medium=email&utm_campaign=weekly_deals", "Example Tech Shop"),
+        # left within 5 s: the home page's page_view goes by beacon
+        Step(4_000, Action.OPEN, path, product.name),
+        Step(4_400, Action.CALL, method="viewProduct", args=(fields,)),
+        # 5 s after the product page's page_view, a fetch; add_to_cart then waits for the next one...
+        Step(12_000, Action.CALL, method="addToCart", args=(fields, 1)),
+        # ...but the page is left before that: add_to_cart goes by beacon
+        Step(15_000, Action.OPEN, "/cart", "Your Cart"),
+        Step(18_000, Action.CALL, method="beginCheckout", args=({"value": price, "currency": "USD", "itemCount": 1},)),
+        # the cart page's two events went by fetch 5 s after its page_view
+        Step(30_000, Action.OPEN, f"/checkout/confirmation?order={order['id']}", "Thank you for your order"),
+        # a key event: sent at once, with the page_view queued before it
+        Step(30_300, Action.CALL, method="purchase", args=(order,)),
+        Step(34_000, Action.CALL, method="track", args=("click", {"element": "continue_shopping"})),
+        # hidden before the 5 s timer: the click goes by beacon
+        Step(36_000, Action.HIDE),
+    )
+
+
+CHECKOUT_VISIT = _checkout_visit()
+
+
+def scripted_visitor(seed: int = 1) -> Visit:
+    """A first-time visitor on desktop Chrome with an exact clock, running the tracker."""
+    rng = random.Random(f"scripted-{seed}")
+    visitor = Visitor(
+        uuid4_from(rng.getrandbits(128)),
+        VisitorKind.HUMAN,
+        _CHROME,
+        Location("US", -5, "203.0.113.10"),
+        0,
+        SdkFlavour.TRACKER,
+    )
+    return Visit(visitor, date(2025, 3, 7), True, None, LoginPlan.GUEST)
+
+
+def run_script(sdk: TrackerEmulation, steps: tuple[Step, ...], *, start_ms: int, origin: str) -> None:
+    """Drive the emulation through `steps`: each page load's document.referrer is the page before it."""
+    calls: dict[str, Callable[..., None]] = {
+        "viewProduct": sdk.view_product,
+        "addToCart": sdk.add_to_cart,
+        "removeFromCart": sdk.remove_from_cart,
+        "beginCheckout": sdk.begin_checkout,
+        "purchase": sdk.purchase,
+        "search": sdk.search,
+        "track": sdk.track,
+    }
+    referrer: str | None = None
+    for step in steps:
+        at = start_ms + step.at_ms
+        if step.action is Action.OPEN:
+            url = origin + step.path
+            sdk.open_page(at, url, step.title, referrer)
+            referrer = url
+        elif step.action is Action.CALL:
+            calls[step.method](at, *step.args)
+        else:
+            sdk.hide(at)
+
+
+def scripted_requests(
+    steps: tuple[Step, ...] = CHECKOUT_VISIT,
+    *,
+    origin: str = SHOP_ORIGIN,
+    start_ms: int = SCRIPT_START_MS,
+    seed: int = 1,
+) -> list[SentRequest]:
+    """The requests the tracker makes for `steps`, as the emulation has it, in the order they are sent."""
+    visit = scripted_visitor(seed)
+    out: list[SentRequest] = []
+    sdk = TrackerEmulation(visit, random.Random(f"scripted-sdk-{seed}"), out, SdkCounters(), faults=NO_FAULTS)
+    run_script(sdk, steps, start_ms=start_ms, origin=origin)
+    return out
