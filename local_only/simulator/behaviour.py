@@ -33,7 +33,7 @@ CHECKOUT_RATE = 0.5
 PURCHASE_RATE = 0.6
 BOUNCE_RATE = 0.38
 IDLE_SHARE = 0.03
-THANK_YOU_RELOAD_SHARE = 0.07
+THANK_YOU_RELOAD_SHARE = 0.1
 # Tracked interactions per page (filters, gallery, tabs, banners): none on most pages, a few on some.
 CLICK_SHARE = 0.42
 SECOND_CLICK_SHARE = 0.35

@@ -5,7 +5,7 @@ The steps name what a shop's page does in the tracker's own terms (open a URL, c
 the page is hidden), so the same script can drive the real tracker in a browser:
 tests/local_only/simulator/test_tracker_agreement.py does, and compares the two sides' requests.
 ``CHECKOUT_VISIT`` is a campaign landing that goes through the funnel to a purchase; ``scripted_requests`` runs
-any script through the emulation, with no network faults and no broken events.
+any script through the emulation, with no broken events and only the network faults the caller names.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from local_only.simulator.clock import SECOND_MS, day_start_ms
 from local_only.simulator.devices import Device, DeviceClass
 from local_only.simulator.geography import Location
 from local_only.simulator.ids import uuid4_from
-from local_only.simulator.sdk import NO_FAULTS, SdkCounters, SentRequest, TrackerEmulation
+from local_only.simulator.sdk import SdkCounters, SentRequest, TrackerEmulation, scripted_faults
 from local_only.simulator.visitors import LoginPlan, SdkFlavour, Visit, Visitor, VisitorKind
 
 # Noon UTC on the first day of the generator's test window: any fixed moment would do.
@@ -129,10 +129,16 @@ def scripted_requests(
     origin: str = SHOP_ORIGIN,
     start_ms: int = SCRIPT_START_MS,
     seed: int = 1,
+    lost_answers: frozenset[int] = frozenset(),
 ) -> list[SentRequest]:
-    """The requests the tracker makes for `steps`, as the emulation has it, in the order they are sent."""
+    """The requests the tracker makes for `steps`, as the emulation has it, in the order they are sent.
+
+    The network is perfect, except that the answers to the requests numbered in `lost_answers` (from 0, in the
+    order they are made) never reach the browser; the backoff's jitter (Math.random()) is then 0.5.
+    """
     visit = scripted_visitor(seed)
     out: list[SentRequest] = []
-    sdk = TrackerEmulation(visit, random.Random(f"scripted-sdk-{seed}"), out, SdkCounters(), faults=NO_FAULTS)
+    faults = scripted_faults(lost_answers)
+    sdk = TrackerEmulation(visit, random.Random(f"scripted-sdk-{seed}"), out, SdkCounters(), faults=faults)
     run_script(sdk, steps, start_ms=start_ms, origin=origin)
     return out

@@ -120,9 +120,15 @@ class SdkCounters:
 class NetworkFaults:
     offline_share: float
     response_lost_share: float = RESPONSE_LOST_SHARE
+    # Scripted instead: the requests (numbered from 0 in the order they are made) whose answer is lost...
+    lost_answers: frozenset[int] = frozenset()
+    # ...and Math.random() for the backoff's jitter, as a constant.
+    jitter: float | None = None
 
 
-NO_FAULTS = NetworkFaults(0.0, 0.0)
+def scripted_faults(lost_answers: frozenset[int] = frozenset()) -> NetworkFaults:
+    """No random fault: only the answers named are lost, and the backoff's jitter is 0.5."""
+    return NetworkFaults(0.0, 0.0, lost_answers, 0.5)
 
 
 def faults_for(visitor: Visitor) -> NetworkFaults:
@@ -205,6 +211,7 @@ class TrackerEmulation:
         self._retry_at = 0
         self._attempt = 0
         self._offline_until = -1
+        self._requests_made = 0
         self._user_id: str | None = None
         self._token: Token | None = None
 
@@ -376,7 +383,8 @@ class TrackerEmulation:
                 done = {id(q) for q in batch.items}
                 self._queue = [q for q in self._queue if id(q) not in done]
             else:
-                self._retry_at = at_ms + backoff_ms(self._attempt, self._rng.random())
+                jitter = self._faults.jitter
+                self._retry_at = at_ms + backoff_ms(self._attempt, self._rng.random() if jitter is None else jitter)
                 self._attempt += 1
 
     def _token_for(self, event: dict[str, Any]) -> Token | None:
@@ -386,6 +394,8 @@ class TrackerEmulation:
     def _post(self, at_ms: int, batch: Batch, token: Token | None, beacon: bool) -> bool:
         """One request; whether the tracker saw it succeed (else it keeps the events and backs off)."""
         faults = self._faults
+        number = self._requests_made
+        self._requests_made += 1
         if at_ms >= self._offline_until and faults.offline_share and self._rng.random() < faults.offline_share:
             spell = 5 * MINUTE_MS + min(int(self._rng.expovariate(1 / (25 * MINUTE_MS))), 4 * 60 * MINUTE_MS)
             self._offline_until = at_ms + spell
@@ -394,7 +404,11 @@ class TrackerEmulation:
             return beacon
         self._deliver(at_ms, batch, token, beacon)
         # a beacon's answer is never read; a fetch's may be lost on the way back
-        return beacon or not (faults.response_lost_share and self._rng.random() < faults.response_lost_share)
+        if beacon:
+            return True
+        if number in faults.lost_answers:
+            return False
+        return not (faults.response_lost_share and self._rng.random() < faults.response_lost_share)
 
     def _deliver(self, at_ms: int, batch: Batch, token: Token | None, beacon: bool) -> None:
         body = b'{"events":[' + b",".join(batch.parts) + b"]}"

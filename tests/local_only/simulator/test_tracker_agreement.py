@@ -45,6 +45,8 @@ FETCH_SPY = """
     window.__recordFetch(String(url), !!(init && init.keepalive));
     return original.apply(this, arguments);
   };
+  // the backoff's jitter, as the emulation's scripted faults have it
+  Math.random = () => 0.5;
 })();
 """
 
@@ -67,8 +69,10 @@ class Wire:
 class _Recorder(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self) -> None:
+    def __init__(self, lost_answers: frozenset[int]) -> None:
         super().__init__(("127.0.0.1", 0), _RecordingHandler)
+        # the requests (from 0) stored but answered by a dropped connection: a network error to the browser
+        self.lost_answers = lost_answers
         self.received: list[tuple[str, dict[str, str], bytes]] = []
         self.arrived = threading.Condition()
 
@@ -90,8 +94,12 @@ class _RecordingHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("content-length") or 0))
         headers = {name.lower(): value for name, value in self.headers.items()}
         with self.server.arrived:
+            number = len(self.server.received)
             self.server.received.append((self.path, headers, body))
             self.server.arrived.notify_all()
+        if number in self.server.lost_answers:
+            self.close_connection = True
+            return
         self.send_response(200)
         # a page on another origin reads the answer (a fetch that cannot is a network error to the tracker)
         self.send_header("access-control-allow-origin", headers.get("origin", "*"))
@@ -186,12 +194,15 @@ def _sent_before(requests: list[SentRequest], at_ms: int, *, inclusive: bool) ->
     return sum(r.sent_ms <= at_ms if inclusive else r.sent_ms < at_ms for r in requests)
 
 
-def drive_real_tracker(browser: Any, steps: tuple[Step, ...], expected: list[SentRequest]) -> tuple[list[Wire], str]:
+def drive_real_tracker(
+    browser: Any, steps: tuple[Step, ...], expected: list[SentRequest], lost_answers: frozenset[int] = frozenset()
+) -> tuple[list[Wire], str]:
     """The steps through the real tracker in Chromium: the requests its endpoint got, in order, and the shop's
-    origin. `expected` (the emulation's requests) only says how many to wait for after each step."""
+    origin. `expected` (the emulation's requests) only says how many to wait for after each step; the answers to
+    the requests numbered in `lost_answers` are lost (the connection dropped after the request was read)."""
     script = built_tracker_script().read_bytes()
     titles = {step.path: step.title for step in steps if step.action is Action.OPEN}
-    endpoint = _Recorder()
+    endpoint = _Recorder(lost_answers)
     with _serving(endpoint):
         shop = _Shop(script, titles, f"{endpoint.url}/clickstream")
         with _serving(shop):
@@ -228,11 +239,15 @@ def _run_steps(
 ) -> None:
     now = 0
     for step in steps:
-        if step.at_ms > now:
-            # the timers that fire meanwhile (the 5 s flush) send what they send
-            context.clock.run_for(step.at_ms - now)
-            now = step.at_ms
-        _settle(page, endpoint, fetches, _sent_before(expected, SCRIPT_START_MS + now, inclusive=False))
+        # The timers that fire before the step (the 5 s flush, a retry) send what they send. The clock stops at
+        # each moment the emulation sent something, until the network has answered: a fake clock would otherwise
+        # run on while a request is in flight, which a real one barely does.
+        sent = sorted({r.sent_ms - SCRIPT_START_MS for r in expected if now < r.sent_ms - SCRIPT_START_MS < step.at_ms})
+        for moment in [*sent, step.at_ms]:
+            if moment > now:
+                context.clock.run_for(moment - now)
+                now = moment
+            _settle(page, endpoint, fetches, _sent_before(expected, SCRIPT_START_MS + now, inclusive=now < step.at_ms))
         if step.action is Action.OPEN:
             if page.url == "about:blank":
                 page.goto(origin + step.path)
@@ -352,22 +367,29 @@ def check_id_rules(wires: list[Wire]) -> None:
         assert after["referrer"] == before["pageUrl"]
 
 
-@pytest.fixture(scope="module")
-def both_sides(browser: Any) -> tuple[list[Wire], list[Wire], str]:
+Sides = tuple[list[Wire], list[Wire], str]
+
+
+def run_both(browser: Any, lost_answers: frozenset[int] = frozenset()) -> Sides:
     """(the real tracker's requests, the emulation's, the shop's origin) for CHECKOUT_VISIT."""
-    # The emulation first, on the origin the browser's pages will have (its port is known once serving).
-    probe = scripted_requests(CHECKOUT_VISIT)
-    real, origin = drive_real_tracker(browser, CHECKOUT_VISIT, probe)
+    # The emulation's requests say how many to wait for; its events then on the browser's origin (known once served).
+    probe = scripted_requests(CHECKOUT_VISIT, lost_answers=lost_answers)
+    real, origin = drive_real_tracker(browser, CHECKOUT_VISIT, probe, lost_answers)
     rng = random.Random(0)
-    emulated = [_emulated_wire(request, rng) for request in scripted_requests(CHECKOUT_VISIT, origin=origin)]
-    return real, emulated, origin
+    emulated = scripted_requests(CHECKOUT_VISIT, origin=origin, lost_answers=lost_answers)
+    return real, [_emulated_wire(request, rng) for request in emulated], origin
+
+
+@pytest.fixture(scope="module")
+def both_sides(browser: Any) -> Sides:
+    return run_both(browser)
 
 
 def _summary(wires: list[Wire]) -> list[tuple[str, str, str, list[str]]]:
     return [(w.path, w.transport, w.content_type, [e["eventName"] for e in w.events]) for w in wires]
 
 
-def test__tracker_and_emulation__make_the_same_requests(both_sides: tuple[list[Wire], list[Wire], str]) -> None:
+def test__tracker_and_emulation__make_the_same_requests(both_sides: Sides) -> None:
     """Same number of requests, in the same order, each by the same transport and content type, holding the same
     events in the same order."""
     real, emulated, _ = both_sides
@@ -377,7 +399,7 @@ def test__tracker_and_emulation__make_the_same_requests(both_sides: tuple[list[W
     assert {w.content_type for w in real} == {"text/plain;charset=UTF-8", "text/plain"}
 
 
-def test__tracker_and_emulation__send_the_same_fields(both_sides: tuple[list[Wire], list[Wire], str]) -> None:
+def test__tracker_and_emulation__send_the_same_fields(both_sides: Sides) -> None:
     """Every request's envelope and every event's fields (key paths, JSON types) are the same on both sides."""
     real, emulated, _ = both_sides
     assert [key_paths({k: v for k, v in w.body.items() if k != "events"}) for w in real] == [
@@ -388,13 +410,13 @@ def test__tracker_and_emulation__send_the_same_fields(both_sides: tuple[list[Wir
     assert real_fields == emulated_fields
 
 
-def test__tracker_and_emulation__follow_the_same_id_rules(both_sides: tuple[list[Wire], list[Wire], str]) -> None:
+def test__tracker_and_emulation__follow_the_same_id_rules(both_sides: Sides) -> None:
     real, emulated, _ = both_sides
     check_id_rules(real)
     check_id_rules(emulated)
 
 
-def test__tracker_and_emulation__agree_on_every_value(both_sides: tuple[list[Wire], list[Wire], str]) -> None:
+def test__tracker_and_emulation__agree_on_every_value(both_sides: Sides) -> None:
     """Beyond the shapes: the same values, uuids named by role and times counted from the visit's start (the
     page's clock is the script's, so the 5 s flush lands on the same millisecond)."""
     real, emulated, origin = both_sides
@@ -416,3 +438,20 @@ def test__key_paths__name_every_field_and_type() -> None:
     }
     assert key_paths({"a": "1"}) != key_paths({"a": 1})
     assert key_paths({"b": {"c": 1}}) != key_paths({"c": 1})
+
+
+# The second request of the visit (the product page's timed fetch) reaches the endpoint, whose answer is lost.
+LOST = 1
+
+
+def test__a_lost_answer__is_retried_alike_with_the_same_event_ids(browser: Any) -> None:
+    """The tracker takes a lost answer for a network error: after its backoff it sends the same events again (the
+    eventId lets the warehouse drop the copy), with a new sentAt; the emulation does the same, to the millisecond."""
+    real, emulated, origin = run_both(browser, frozenset({LOST}))
+    assert _summary(real) == _summary(emulated)
+    assert canonical(real, origin) == canonical(emulated, origin)
+    for wires in (real, emulated):
+        lost, again = wires[LOST], wires[LOST + 1]
+        assert [e["eventId"] for e in again.events] == [e["eventId"] for e in lost.events]
+        assert _ms(again.events[0]["sentAt"]) > _ms(lost.events[0]["sentAt"])
+        assert [e["eventTimestamp"] for e in again.events] == [e["eventTimestamp"] for e in lost.events]
