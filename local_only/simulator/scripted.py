@@ -4,7 +4,9 @@ emulation (sdk.py) makes for it.
 The steps name what a shop's page does in the tracker's own terms (open a URL, call ``Clickstream.viewProduct``,
 the page is hidden), so the same script can drive the real tracker in a browser:
 tests/local_only/simulator/test_tracker_agreement.py does, and compares the two sides' requests.
-``CHECKOUT_VISIT`` is a campaign landing that goes through the funnel to a purchase; ``scripted_requests`` runs
+``CHECKOUT_VISIT`` is a campaign landing that goes through the funnel to a purchase, ``SESSIONS_VISIT`` a visit
+whose session rolls on the timeout and on a new campaign, ``OFFLINE_VISIT`` one with offline spells; ``scripted_run``
+runs
 any script through the emulation, with no broken events and only the network faults the caller names.
 """
 
@@ -37,6 +39,8 @@ class Action(StrEnum):
     OPEN = "open"  # a page load: `path` on the shop's origin, titled `title`
     CALL = "call"  # Clickstream[method](...args) on the current page
     HIDE = "hide"  # the page is hidden (visibilitychange)
+    OFFLINE = "offline"  # the device loses its connection
+    ONLINE = "online"  # and gets it back
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +87,38 @@ def _checkout_visit() -> tuple[Step, ...]:
 
 
 CHECKOUT_VISIT = _checkout_visit()
+_AWAY_MS = 31 * 60 * SECOND_MS
+# Sessions roll: a paid-search landing, the tab left in the background past the 30-minute timeout (a new session
+# when the visitor comes back), then a social campaign's link (a new campaign: a new session), and a page without
+# UTM parameters (the campaign's session goes on).
+SESSIONS_VISIT = (
+    Step(0, Action.OPEN, "/?utm_source=google&utm_medium=cpc&utm_campaign=brand_search", "Example Tech Shop"),
+    Step(2_000, Action.OPEN, "/category/laptops", "Laptops"),
+    Step(4_000, Action.HIDE),
+    Step(4_000 + _AWAY_MS, Action.CALL, method="track", args=("click", {"element": "nav_menu"})),
+    Step(
+        5_000 + _AWAY_MS,
+        Action.OPEN,
+        "/?utm_source=facebook&utm_medium=paid_social&utm_campaign=holiday_deals",
+        "Example Tech Shop",
+    ),
+    Step(8_000 + _AWAY_MS, Action.OPEN, "/deals", "Today's Deals"),
+    Step(10_000 + _AWAY_MS, Action.HIDE),
+)
+# A phone in a tunnel for a minute: the timed fetch fails and backs off (1 s, 2 s, 4 s, ... at jitter 0.5: 0.75 s,
+# 1.5 s, 3 s, ...); the next page load, back online, sends the queue the page before left on the device at once,
+# with its own page_view. Later, hidden while offline again: sendBeacon takes the click and the browser loses it.
+OFFLINE_VISIT = (
+    Step(0, Action.OPEN, "/category/monitors", "Monitors"),
+    Step(1_000, Action.OFFLINE),
+    Step(2_000, Action.CALL, method="track", args=("click", {"element": "filter", "value": "brand:Dell"})),
+    Step(61_000, Action.ONLINE),
+    Step(70_000, Action.OPEN, "/deals", "Today's Deals"),
+    Step(75_000, Action.CALL, method="track", args=("click", {"element": "hero_banner"})),
+    Step(76_000, Action.OFFLINE),
+    Step(77_000, Action.HIDE),
+    Step(78_000, Action.ONLINE),
+)
 
 
 def scripted_visitor(seed: int = 1) -> Visit:
@@ -119,26 +155,37 @@ def run_script(sdk: TrackerEmulation, steps: tuple[Step, ...], *, start_ms: int,
             referrer = url
         elif step.action is Action.CALL:
             calls[step.method](at, *step.args)
-        else:
+        elif step.action is Action.HIDE:
             sdk.hide(at)
+        else:
+            sdk.network(at, online=step.action is Action.ONLINE)
 
 
-def scripted_requests(
+@dataclass(frozen=True, slots=True)
+class ScriptedRun:
+    # the requests that reached the endpoint, in the order they were sent
+    requests: list[SentRequest]
+    # when the tracker made a request, including those that never left the device
+    attempts: list[int]
+
+
+def scripted_run(
     steps: tuple[Step, ...] = CHECKOUT_VISIT,
     *,
     origin: str = SHOP_ORIGIN,
     start_ms: int = SCRIPT_START_MS,
     seed: int = 1,
     lost_answers: frozenset[int] = frozenset(),
-) -> list[SentRequest]:
-    """The requests the tracker makes for `steps`, as the emulation has it, in the order they are sent.
+) -> ScriptedRun:
+    """What the tracker sends for `steps`, as the emulation has it.
 
-    The network is perfect, except that the answers to the requests numbered in `lost_answers` (from 0, in the
-    order they are made) never reach the browser; the backoff's jitter (Math.random()) is then 0.5.
+    The network is perfect but for the script's offline spells and the answers to the requests numbered in
+    `lost_answers` (from 0, in the order they are made), which never reach the browser; the backoff's jitter
+    (Math.random()) is 0.5.
     """
     visit = scripted_visitor(seed)
     out: list[SentRequest] = []
     faults = scripted_faults(lost_answers)
     sdk = TrackerEmulation(visit, random.Random(f"scripted-sdk-{seed}"), out, SdkCounters(), faults=faults)
     run_script(sdk, steps, start_ms=start_ms, origin=origin)
-    return out
+    return ScriptedRun(out, sdk.attempts)

@@ -212,6 +212,8 @@ class TrackerEmulation:
         self._attempt = 0
         self._offline_until = -1
         self._requests_made = 0
+        # when each request was made, sent or not (a device offline makes requests that never leave it)
+        self.attempts: list[int] = []
         self._user_id: str | None = None
         self._token: Token | None = None
 
@@ -223,10 +225,14 @@ class TrackerEmulation:
         self._advance(at_ms)
         if self._page is not None:
             self._drain(at_ms, beacon=True)
-        self._timer_ms = at_ms if self._queue else None
+        restored = bool(self._queue)
+        self._timer_ms = None
         self._retry_at = self._attempt = 0
         self._page = _Page(url[:2048], title[:512], (referrer or "")[:2048], campaign_of(url))
         self._record(at_ms, "page_view", {}, None)
+        if restored and self._queue:
+            # restore() set a timer of 0 ms before page(), which then set none: it fires once the page has loaded
+            self._timer_ms = at_ms
 
     def identify(self, account: Account, auth_ms: int) -> None:
         """``identify(sub, {idToken})``: the shop calls it on each page once the visitor is signed in."""
@@ -260,6 +266,11 @@ class TrackerEmulation:
         self.hide(at_ms)
         self._page = None
         self._timer_ms = None
+
+    def network(self, at_ms: int, *, online: bool) -> None:
+        """The device loses or regains its connection (a scripted offline spell)."""
+        self._advance(at_ms)
+        self._offline_until = at_ms if online else 2**62
 
     def hide(self, at_ms: int) -> None:
         """``visibilitychange`` to hidden (another tab, the phone locked): the queue goes by beacon."""
@@ -396,6 +407,7 @@ class TrackerEmulation:
         faults = self._faults
         number = self._requests_made
         self._requests_made += 1
+        self.attempts.append(at_ms)
         if at_ms >= self._offline_until and faults.offline_share and self._rng.random() < faults.offline_share:
             spell = 5 * MINUTE_MS + min(int(self._rng.expovariate(1 / (25 * MINUTE_MS))), 4 * 60 * MINUTE_MS)
             self._offline_until = at_ms + spell

@@ -29,7 +29,16 @@ import pytest
 from support.tracker_build import built_tracker_script
 
 from local_only.simulator.requests import api_gateway_event
-from local_only.simulator.scripted import CHECKOUT_VISIT, SCRIPT_START_MS, Action, Step, scripted_requests
+from local_only.simulator.scripted import (
+    CHECKOUT_VISIT,
+    OFFLINE_VISIT,
+    SCRIPT_START_MS,
+    SESSIONS_VISIT,
+    Action,
+    ScriptedRun,
+    Step,
+    scripted_run,
+)
 from local_only.simulator.sdk import TRACKER_OPTIONS, SentRequest
 
 pytestmark = pytest.mark.e2e
@@ -195,11 +204,12 @@ def _sent_before(requests: list[SentRequest], at_ms: int, *, inclusive: bool) ->
 
 
 def drive_real_tracker(
-    browser: Any, steps: tuple[Step, ...], expected: list[SentRequest], lost_answers: frozenset[int] = frozenset()
+    browser: Any, steps: tuple[Step, ...], expected: ScriptedRun, lost_answers: frozenset[int] = frozenset()
 ) -> tuple[list[Wire], str]:
     """The steps through the real tracker in Chromium: the requests its endpoint got, in order, and the shop's
-    origin. `expected` (the emulation's requests) only says how many to wait for after each step; the answers to
-    the requests numbered in `lost_answers` are lost (the connection dropped after the request was read)."""
+    origin. `expected` (the emulation's run) only says when to let the network answer and how many requests to
+    wait for; the answers to the requests numbered in `lost_answers` are lost (the connection dropped after the
+    request was read)."""
     script = built_tracker_script().read_bytes()
     titles = {step.path: step.title for step in steps if step.action is Action.OPEN}
     endpoint = _Recorder(lost_answers)
@@ -222,8 +232,8 @@ def drive_real_tracker(
                 assert stats == {"queued": 0, "dropped": 0, "oversize": 0}
             finally:
                 context.close()
-            assert fetches.keepalive, "no fetch was recorded"
-            keepalive = all(fetches.keepalive)
+            # every fetch the tracker made was a keepalive one (a visit with none sends only beacons)
+            keepalive = all(fetches.keepalive or [])
     wires = [_browser_wire(path, headers, body, keepalive) for path, headers, body in endpoint.received]
     return wires, shop.url
 
@@ -232,7 +242,7 @@ def _run_steps(
     page: Any,
     context: Any,
     steps: tuple[Step, ...],
-    expected: list[SentRequest],
+    expected: ScriptedRun,
     endpoint: _Recorder,
     fetches: _Fetches,
     origin: str,
@@ -242,12 +252,13 @@ def _run_steps(
         # The timers that fire before the step (the 5 s flush, a retry) send what they send. The clock stops at
         # each moment the emulation sent something, until the network has answered: a fake clock would otherwise
         # run on while a request is in flight, which a real one barely does.
-        sent = sorted({r.sent_ms - SCRIPT_START_MS for r in expected if now < r.sent_ms - SCRIPT_START_MS < step.at_ms})
-        for moment in [*sent, step.at_ms]:
+        made = sorted({at - SCRIPT_START_MS for at in expected.attempts if now < at - SCRIPT_START_MS < step.at_ms})
+        for moment in [*made, step.at_ms]:
             if moment > now:
                 context.clock.run_for(moment - now)
                 now = moment
-            _settle(page, endpoint, fetches, _sent_before(expected, SCRIPT_START_MS + now, inclusive=now < step.at_ms))
+            count = _sent_before(expected.requests, SCRIPT_START_MS + now, inclusive=now < step.at_ms)
+            _settle(page, endpoint, fetches, count)
         if step.action is Action.OPEN:
             if page.url == "about:blank":
                 page.goto(origin + step.path)
@@ -257,13 +268,17 @@ def _run_steps(
                     page.evaluate("url => { location.href = url }", origin + step.path)
         elif step.action is Action.CALL:
             page.evaluate("([method, args]) => { Clickstream[method](...args) }", [step.method, list(step.args)])
+        elif step.action in (Action.OFFLINE, Action.ONLINE):
+            context.set_offline(step.action is Action.OFFLINE)
         else:
             page.evaluate(
                 "() => { Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});"
                 " document.dispatchEvent(new Event('visibilitychange')) }"
             )
+        # the timers the step set for now (a page load that found events left on the device sends them at once)
+        context.clock.run_for(0)
         assert page.evaluate("Date.now()") == SCRIPT_START_MS + now, "the page's clock follows the script"
-        _settle(page, endpoint, fetches, _sent_before(expected, SCRIPT_START_MS + now, inclusive=True))
+        _settle(page, endpoint, fetches, _sent_before(expected.requests, SCRIPT_START_MS + now, inclusive=True))
 
 
 def _settle(page: Any, endpoint: _Recorder, fetches: _Fetches, count: int) -> None:
@@ -370,13 +385,15 @@ def check_id_rules(wires: list[Wire]) -> None:
 Sides = tuple[list[Wire], list[Wire], str]
 
 
-def run_both(browser: Any, lost_answers: frozenset[int] = frozenset()) -> Sides:
-    """(the real tracker's requests, the emulation's, the shop's origin) for CHECKOUT_VISIT."""
+def run_both(
+    browser: Any, steps: tuple[Step, ...] = CHECKOUT_VISIT, lost_answers: frozenset[int] = frozenset()
+) -> Sides:
+    """(the real tracker's requests, the emulation's, the shop's origin) for `steps`."""
     # The emulation's requests say how many to wait for; its events then on the browser's origin (known once served).
-    probe = scripted_requests(CHECKOUT_VISIT, lost_answers=lost_answers)
-    real, origin = drive_real_tracker(browser, CHECKOUT_VISIT, probe, lost_answers)
+    probe = scripted_run(steps, lost_answers=lost_answers)
+    real, origin = drive_real_tracker(browser, steps, probe, lost_answers)
     rng = random.Random(0)
-    emulated = scripted_requests(CHECKOUT_VISIT, origin=origin, lost_answers=lost_answers)
+    emulated = scripted_run(steps, origin=origin, lost_answers=lost_answers).requests
     return real, [_emulated_wire(request, rng) for request in emulated], origin
 
 
@@ -447,7 +464,7 @@ LOST = 1
 def test__a_lost_answer__is_retried_alike_with_the_same_event_ids(browser: Any) -> None:
     """The tracker takes a lost answer for a network error: after its backoff it sends the same events again (the
     eventId lets the warehouse drop the copy), with a new sentAt; the emulation does the same, to the millisecond."""
-    real, emulated, origin = run_both(browser, frozenset({LOST}))
+    real, emulated, origin = run_both(browser, lost_answers=frozenset({LOST}))
     assert _summary(real) == _summary(emulated)
     assert canonical(real, origin) == canonical(emulated, origin)
     for wires in (real, emulated):
@@ -455,3 +472,30 @@ def test__a_lost_answer__is_retried_alike_with_the_same_event_ids(browser: Any) 
         assert [e["eventId"] for e in again.events] == [e["eventId"] for e in lost.events]
         assert _ms(again.events[0]["sentAt"]) > _ms(lost.events[0]["sentAt"])
         assert [e["eventTimestamp"] for e in again.events] == [e["eventTimestamp"] for e in lost.events]
+
+
+def test__sessions__roll_alike_on_the_timeout_and_on_a_new_campaign(browser: Any) -> None:
+    """A tab back after 31 minutes starts a second session (sessionIndex 2, no longer a first visit); a link with
+    another campaign a third; a page without UTM parameters stays in it. Same on both sides, value for value."""
+    real, emulated, origin = run_both(browser, SESSIONS_VISIT)
+    assert _summary(real) == _summary(emulated)
+    assert canonical(real, origin) == canonical(emulated, origin)
+    for wires in (real, emulated):
+        events = [event for wire in wires for event in wire.events]
+        assert [e["properties"]["sessionIndex"] for e in events] == [1, 1, 2, 3, 3]
+        assert [e["isFirstVisit"] for e in events] == [True, True, False, False, False]
+        assert len({e["sessionId"] for e in events}) == 3
+        assert len({e["clientId"] for e in events}) == 1
+
+
+def test__offline_spells__are_weathered_alike(browser: Any) -> None:
+    """Offline for a minute: the timed fetch fails and backs off on both sides; back online, the next page load
+    sends what the page before left on the device, with the same eventIds. Hidden while offline: the beacon is
+    lost on both sides (sendBeacon accepts it, the browser cannot send it)."""
+    real, emulated, origin = run_both(browser, OFFLINE_VISIT)
+    assert _summary(real) == _summary(emulated)
+    assert canonical(real, origin) == canonical(emulated, origin)
+    names = [[e["eventName"] for e in w.events] for w in real]
+    assert names == [["page_view", "click", "page_view"]]
+    clicks = [e["properties"]["element"] for w in real for e in w.events if e["eventName"] == "click"]
+    assert clicks == ["filter"], "the beacon sent offline is lost"
