@@ -100,6 +100,17 @@ def jwt_claims(token: Token, at_ms: int) -> dict[str, str]:
     return claims
 
 
+def _base64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def id_token(claims: dict[str, str], rng: random.Random) -> str:
+    """A JWT of the claims as the tracker sends it (``Authorization: Bearer``); its signature is random bytes:
+    the authorizer that would check it is API Gateway's, not the handler's."""
+    header = _base64url(orjson.dumps({"alg": "RS256", "kid": "simulated", "typ": "JWT"}))
+    return f"{header}.{_base64url(orjson.dumps(claims))}.{_base64url(rng.getrandbits(2048).to_bytes(256, 'big'))}"
+
+
 def api_gateway_event(request: SentRequest, rng: random.Random) -> ApiRequest:
     """Wrap one browser request; `rng` supplies the network latency and API Gateway's ids."""
     visitor = request.visitor
@@ -117,6 +128,9 @@ def api_gateway_event(request: SentRequest, rng: random.Random) -> ApiRequest:
     headers["content-length"] = str(len(raw))
     headers["content-type"] = request.content_type
     headers["x-amzn-trace-id"] = trace_id(time_epoch, rng)
+    claims = None if request.token is None else jwt_claims(request.token, time_epoch)
+    if claims is not None:
+        headers["authorization"] = f"Bearer {id_token(claims, rng)}"
     event = http_api_event(
         headers=headers,
         body=body,
@@ -129,7 +143,7 @@ def api_gateway_event(request: SentRequest, rng: random.Random) -> ApiRequest:
         api_id=API_ID,
         domain_name=API_DOMAIN,
         raw_path=request.path,
-        jwt_claims=None if request.token is None else jwt_claims(request.token, time_epoch),
+        jwt_claims=claims,
     )
     return ApiRequest(event, request.events, request.invalid, request.retry, time_epoch)
 

@@ -5,7 +5,8 @@ The steps name what a shop's page does in the tracker's own terms (open a URL, c
 the page is hidden), so the same script can drive the real tracker in a browser:
 tests/local_only/simulator/test_tracker_agreement.py does, and compares the two sides' requests.
 ``CHECKOUT_VISIT`` is a campaign landing that goes through the funnel to a purchase, ``SESSIONS_VISIT`` a visit
-whose session rolls on the timeout and on a new campaign, ``OFFLINE_VISIT`` one with offline spells; ``scripted_run``
+whose session rolls on the timeout and on a new campaign, ``OFFLINE_VISIT`` one with offline spells,
+``SIGNIN_VISIT`` a login; ``scripted_run``
 runs
 any script through the emulation, with no broken events and only the network faults the caller names.
 """
@@ -25,7 +26,7 @@ from local_only.simulator.devices import Device, DeviceClass
 from local_only.simulator.geography import Location
 from local_only.simulator.ids import uuid4_from
 from local_only.simulator.sdk import SdkCounters, SentRequest, TrackerEmulation, scripted_faults
-from local_only.simulator.visitors import LoginPlan, SdkFlavour, Visit, Visitor, VisitorKind
+from local_only.simulator.visitors import Account, LoginPlan, SdkFlavour, Visit, Visitor, VisitorKind
 
 # Noon UTC on the first day of the generator's test window: any fixed moment would do.
 SCRIPT_START_MS = day_start_ms(date(2025, 3, 7)) + 12 * 3_600 * SECOND_MS
@@ -119,6 +120,18 @@ OFFLINE_VISIT = (
     Step(77_000, Action.HIDE),
     Step(78_000, Action.ONLINE),
 )
+SCRIPT_USER = "0b8e1d2c-5f3a-4c7e-9d61-2a4b6c8e0f13"
+# A Cognito id token as the shop hands it over (the tracker passes it on, it never reads it).
+SCRIPT_ID_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIwYjhlMWQyYy01ZjNhLTRjN2UtOWQ2MS0yYTRiNmM4ZTBmMTMifQ.c2lnbmF0dXJl"
+# A login on the page: what was queued before it goes to the anonymous route, the login and what follows (the
+# shop calls identify before page() on each later page) to the authenticated one with the token, never by beacon.
+SIGNIN_VISIT = (
+    Step(0, Action.OPEN, "/", "Example Tech Shop"),
+    Step(1_000, Action.CALL, method="identify", args=(SCRIPT_USER, {"idToken": SCRIPT_ID_TOKEN})),
+    Step(1_500, Action.CALL, method="track", args=("login", {"method": "cognito"})),
+    Step(3_000, Action.OPEN, "/cart", "Your Cart"),
+    Step(4_000, Action.HIDE),
+)
 
 
 def scripted_visitor(seed: int = 1) -> Visit:
@@ -146,6 +159,7 @@ def run_script(sdk: TrackerEmulation, steps: tuple[Step, ...], *, start_ms: int,
         "search": sdk.search,
         "track": sdk.track,
     }
+    calls["identify"] = lambda at, user_id, options: sdk.identify(Account(user_id, None), at)
     referrer: str | None = None
     for step in steps:
         at = start_ms + step.at_ms

@@ -33,7 +33,9 @@ from local_only.simulator.scripted import (
     CHECKOUT_VISIT,
     OFFLINE_VISIT,
     SCRIPT_START_MS,
+    SCRIPT_USER,
     SESSIONS_VISIT,
+    SIGNIN_VISIT,
     Action,
     ScriptedRun,
     Step,
@@ -67,6 +69,8 @@ class Wire:
     path: str
     transport: str  # beacon | keepalive-fetch | fetch
     content_type: str
+    # it carried Authorization: Bearer <id token>
+    authorized: bool
     body: dict[str, Any]
 
     @property
@@ -98,6 +102,15 @@ class _Recorder(ThreadingHTTPServer):
 
 class _RecordingHandler(BaseHTTPRequestHandler):
     server: _Recorder
+
+    def do_OPTIONS(self) -> None:
+        """The preflight of a request with the id token (Authorization is not a simple header)."""
+        self.send_response(204)
+        self.send_header("access-control-allow-origin", self.headers.get("origin", "*"))
+        self.send_header("access-control-allow-methods", "POST")
+        self.send_header("access-control-allow-headers", self.headers.get("access-control-request-headers", ""))
+        self.send_header("content-length", "0")
+        self.end_headers()
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length") or 0))
@@ -131,7 +144,14 @@ class _Shop(ThreadingHTTPServer):
         self.script = script
         self.titles = titles
         options = {"endpoint": endpoint, "allowAutomation": True, **TRACKER_OPTIONS}
-        self.start = f"Clickstream.init({orjson.dumps(options).decode()}); Clickstream.page();"
+        self.init = f"Clickstream.init({orjson.dumps(options).decode()});"
+        # once the visitor has signed in, the arguments of the identify call each page makes before page()
+        self.identity: list[Any] | None = None
+
+    @property
+    def start(self) -> str:
+        identify = "" if self.identity is None else f"Clickstream.identify(...{orjson.dumps(self.identity).decode()});"
+        return f"{self.init} {identify} Clickstream.page();"
 
     @property
     def url(self) -> str:
@@ -227,7 +247,7 @@ def drive_real_tracker(
                 context.clock.install(time=SCRIPT_START_MS / 1000)
                 context.clock.pause_at(SCRIPT_START_MS / 1000)
                 page = context.new_page()
-                _run_steps(page, context, steps, expected, endpoint, fetches, shop.url)
+                _run_steps(page, context, steps, expected, endpoint, fetches, shop)
                 stats = page.evaluate("Clickstream.stats()")
                 assert stats == {"queued": 0, "dropped": 0, "oversize": 0}
             finally:
@@ -245,8 +265,9 @@ def _run_steps(
     expected: ScriptedRun,
     endpoint: _Recorder,
     fetches: _Fetches,
-    origin: str,
+    shop: _Shop,
 ) -> None:
+    origin = shop.url
     now = 0
     for step in steps:
         # The timers that fire before the step (the 5 s flush, a retry) send what they send. The clock stops at
@@ -268,6 +289,8 @@ def _run_steps(
                     page.evaluate("url => { location.href = url }", origin + step.path)
         elif step.action is Action.CALL:
             page.evaluate("([method, args]) => { Clickstream[method](...args) }", [step.method, list(step.args)])
+            if step.method == "identify":
+                shop.identity = list(step.args)
         elif step.action in (Action.OFFLINE, Action.ONLINE):
             context.set_offline(step.action is Action.OFFLINE)
         else:
@@ -304,7 +327,9 @@ def _transport(fetch_mode: str, keepalive: bool) -> str:
 
 
 def _browser_wire(path: str, headers: dict[str, str], body: bytes, keepalive: bool) -> Wire:
-    return Wire(path, _transport(headers["sec-fetch-mode"], keepalive), headers["content-type"], orjson.loads(body))
+    transport = _transport(headers["sec-fetch-mode"], keepalive)
+    authorized = headers.get("authorization", "").startswith("Bearer ey")
+    return Wire(path, transport, headers["content-type"], authorized, orjson.loads(body))
 
 
 def _emulated_wire(request: SentRequest, rng: random.Random) -> Wire:
@@ -313,7 +338,8 @@ def _emulated_wire(request: SentRequest, rng: random.Random) -> Wire:
     headers = event["headers"]
     transport = _transport(headers["sec-fetch-mode"], request.transport.value == "keepalive-fetch")
     assert transport == request.transport.value
-    return Wire(event["rawPath"], transport, headers["content-type"], orjson.loads(event["body"]))
+    authorized = headers.get("authorization", "").startswith("Bearer ey")
+    return Wire(event["rawPath"], transport, headers["content-type"], authorized, orjson.loads(event["body"]))
 
 
 def key_paths(value: Any, prefix: str = "") -> set[tuple[str, str]]:
@@ -352,7 +378,15 @@ def canonical(wires: list[Wire], origin: str) -> list[dict[str, Any]]:
             for field in ("pageUrl", "referrer"):
                 event[field] = event[field].replace(origin, "{shop}")
             events.append(event)
-        out.append({"path": wire.path, "transport": wire.transport, "contentType": wire.content_type, "events": events})
+        out.append(
+            {
+                "path": wire.path,
+                "transport": wire.transport,
+                "contentType": wire.content_type,
+                "authorized": wire.authorized,
+                "events": events,
+            }
+        )
     return out
 
 
@@ -402,8 +436,8 @@ def both_sides(browser: Any) -> Sides:
     return run_both(browser)
 
 
-def _summary(wires: list[Wire]) -> list[tuple[str, str, str, list[str]]]:
-    return [(w.path, w.transport, w.content_type, [e["eventName"] for e in w.events]) for w in wires]
+def _summary(wires: list[Wire]) -> list[tuple[str, str, str, bool, list[str]]]:
+    return [(w.path, w.transport, w.content_type, w.authorized, [e["eventName"] for e in w.events]) for w in wires]
 
 
 def test__tracker_and_emulation__make_the_same_requests(both_sides: Sides) -> None:
@@ -499,3 +533,21 @@ def test__offline_spells__are_weathered_alike(browser: Any) -> None:
     assert names == [["page_view", "click", "page_view"]]
     clicks = [e["properties"]["element"] for w in real for e in w.events if e["eventName"] == "click"]
     assert clicks == ["filter"], "the beacon sent offline is lost"
+
+
+def test__a_login__takes_the_authenticated_route_alike(browser: Any) -> None:
+    """What was queued before identify goes to the anonymous route; the login and the events after it carry the
+    userId and go with the id token to /clickstream/auth, by fetch even when the page is hidden (a beacon cannot
+    carry a token). Neither side sends userLoginState: the ingest decides it from the verified token."""
+    real, emulated, origin = run_both(browser, SIGNIN_VISIT)
+    assert _summary(real) == _summary(emulated)
+    assert canonical(real, origin) == canonical(emulated, origin)
+    assert _summary(real) == [
+        ("/clickstream", "keepalive-fetch", "text/plain", False, ["page_view"]),
+        ("/clickstream/auth", "keepalive-fetch", "text/plain", True, ["login"]),
+        ("/clickstream/auth", "keepalive-fetch", "text/plain", True, ["page_view"]),
+    ]
+    for wires in (real, emulated):
+        events = [event for wire in wires for event in wire.events]
+        assert [e.get("userId") for e in events] == [None, SCRIPT_USER, SCRIPT_USER]
+        assert not any("userLoginState" in e for e in events)
