@@ -6,7 +6,7 @@ the page is hidden), so the same script can drive the real tracker in a browser:
 tests/local_only/simulator/test_tracker_agreement.py does, and compares the two sides' requests.
 ``CHECKOUT_VISIT`` is a campaign landing that goes through the funnel to a purchase, ``SESSIONS_VISIT`` a visit
 whose session rolls on the timeout and on a new campaign, ``OFFLINE_VISIT`` one with offline spells,
-``SIGNIN_VISIT`` a login; ``scripted_run``
+``SIGNIN_VISIT`` a login, ``BULKY_VISIT`` one that leaves a page with more than a request holds; ``scripted_run``
 runs
 any script through the emulation, with no broken events and only the network faults the caller names.
 """
@@ -119,6 +119,23 @@ OFFLINE_VISIT = (
     Step(76_000, Action.OFFLINE),
     Step(77_000, Action.HIDE),
     Step(78_000, Action.ONLINE),
+)
+
+
+def _bulky(mark: str) -> dict[str, str]:
+    """Properties of about 40 KB: 40 keys of 1,000 characters (the tracker keeps up to 49 keys of 1,024)."""
+    return {f"k{i}": mark * 1_000 for i in range(40)}
+
+
+# Two events of about 40 KB each, queued when the page is left: one beacon takes the page_view and the first
+# (a request holds 64 KB), the second would pass Chrome's 64 KB of keepalive requests in flight and is refused,
+# so the next page load sends it, with its own page_view, by fetch.
+BULKY_VISIT = (
+    Step(0, Action.OPEN, "/", "Example Tech Shop"),
+    Step(500, Action.CALL, method="track", args=("click", _bulky("a"))),
+    Step(1_000, Action.CALL, method="track", args=("click", _bulky("b"))),
+    Step(2_000, Action.OPEN, "/deals", "Today's Deals"),
+    Step(4_000, Action.HIDE),
 )
 SCRIPT_USER = "0b8e1d2c-5f3a-4c7e-9d61-2a4b6c8e0f13"
 # A Cognito id token as the shop hands it over (the tracker passes it on, it never reads it).

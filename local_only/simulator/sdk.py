@@ -378,6 +378,9 @@ class TrackerEmulation:
 
     def _drain(self, at_ms: int, *, beacon: bool) -> None:
         self._timer_ms = None
+        # Chrome holds at most 64 KB of keepalive requests (beacons included) in flight: when a page goes away with
+        # more queued, the next beacon is refused and its fallback fetch fails, so the rest waits on the device.
+        in_flight = 0
         while self._queue:
             if at_ms < self._retry_at:
                 # backing off: the queue waits on the device (a beacon too: the next page load sends it)
@@ -387,8 +390,14 @@ class TrackerEmulation:
             if not batch.items:
                 continue
             token = self._token_for(batch.items[0].event)
-            use_beacon = beacon and token is None
-            seen = self._post(at_ms, batch, token, use_beacon)
+            size = _ENVELOPE + sum(len(part) for part in batch.parts) + len(batch.parts) - 1
+            if beacon and in_flight + size > MAX_BODY_BYTES:
+                self._requests_made += 1
+                self.attempts.append(at_ms)
+                seen = False
+            else:
+                in_flight += size
+                seen = self._post(at_ms, batch, token, beacon and token is None)
             if seen:
                 self._attempt = 0
                 done = {id(q) for q in batch.items}

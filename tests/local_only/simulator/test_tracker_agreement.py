@@ -30,6 +30,7 @@ from support.tracker_build import built_tracker_script
 
 from local_only.simulator.requests import api_gateway_event
 from local_only.simulator.scripted import (
+    BULKY_VISIT,
     CHECKOUT_VISIT,
     OFFLINE_VISIT,
     SCRIPT_START_MS,
@@ -551,3 +552,17 @@ def test__a_login__takes_the_authenticated_route_alike(browser: Any) -> None:
         events = [event for wire in wires for event in wire.events]
         assert [e.get("userId") for e in events] == [None, SCRIPT_USER, SCRIPT_USER]
         assert not any("userLoginState" in e for e in events)
+
+
+def test__more_than_64_kb_queued__leaves_alike(browser: Any) -> None:
+    """A page left with about 80 KB queued: one beacon of what a request holds, the rest refused (Chrome's 64 KB
+    of keepalive requests in flight) and sent by the next page load, by fetch; no request over 64 KB."""
+    real, emulated, origin = run_both(browser, BULKY_VISIT)
+    assert _summary(real) == _summary(emulated)
+    assert canonical(real, origin) == canonical(emulated, origin)
+    assert [(w.transport, [e["eventName"] for e in w.events]) for w in real] == [
+        ("beacon", ["page_view", "click"]),
+        ("keepalive-fetch", ["click", "page_view"]),
+    ]
+    for wires in (real, emulated):
+        assert all(len(orjson.dumps(w.body)) <= 65_536 for w in wires)
