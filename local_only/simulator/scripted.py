@@ -89,12 +89,14 @@ def _checkout_visit() -> tuple[Step, ...]:
 
 CHECKOUT_VISIT = _checkout_visit()
 _AWAY_MS = 31 * 60 * SECOND_MS
-# Sessions roll: a paid-search landing, the tab left in the background past the 30-minute timeout (a new session
-# when the visitor comes back), then a social campaign's link (a new campaign: a new session), and a page without
-# UTM parameters (the campaign's session goes on).
+# Sessions roll: a paid-search landing and a search, the tab left in the background past the 30-minute timeout (a
+# new session when the visitor comes back), then a social campaign's link (a new campaign: a new session), and a
+# page without UTM parameters (the campaign's session goes on) where a product goes into the cart and out again.
+_MOUSE = next(p for p in shop_catalogue().products if p.category == "mice")
 SESSIONS_VISIT = (
     Step(0, Action.OPEN, "/?utm_source=google&utm_medium=cpc&utm_campaign=brand_search", "Example Tech Shop"),
-    Step(2_000, Action.OPEN, "/category/laptops", "Laptops"),
+    Step(2_000, Action.OPEN, "/search?q=gaming+laptop", 'Results for "gaming laptop"'),
+    Step(2_300, Action.CALL, method="search", args=("gaming laptop",)),
     Step(4_000, Action.HIDE),
     Step(4_000 + _AWAY_MS, Action.CALL, method="track", args=("click", {"element": "nav_menu"})),
     Step(
@@ -104,6 +106,8 @@ SESSIONS_VISIT = (
         "Example Tech Shop",
     ),
     Step(8_000 + _AWAY_MS, Action.OPEN, "/deals", "Today's Deals"),
+    Step(9_000 + _AWAY_MS, Action.CALL, method="addToCart", args=(_MOUSE.as_event_product(), 2)),
+    Step(9_500 + _AWAY_MS, Action.CALL, method="removeFromCart", args=(_MOUSE.as_event_product(), 1)),
     Step(10_000 + _AWAY_MS, Action.HIDE),
 )
 # A phone in a tunnel for a minute: the timed fetch fails and backs off (1 s, 2 s, 4 s, ... at jitter 0.5: 0.75 s,

@@ -517,8 +517,18 @@ def test__sessions__roll_alike_on_the_timeout_and_on_a_new_campaign(browser: Any
     assert canonical(real, origin) == canonical(emulated, origin)
     for wires in (real, emulated):
         events = [event for wire in wires for event in wire.events]
-        assert [e["properties"]["sessionIndex"] for e in events] == [1, 1, 2, 3, 3]
-        assert [e["isFirstVisit"] for e in events] == [True, True, False, False, False]
+        assert [e["eventName"] for e in events] == [
+            "page_view",
+            "page_view",
+            "search",
+            "click",
+            "page_view",
+            "page_view",
+            "add_to_cart",
+            "remove_from_cart",
+        ]
+        assert [e["properties"]["sessionIndex"] for e in events] == [1, 1, 1, 2, 3, 3, 3, 3]
+        assert [e["isFirstVisit"] for e in events] == [True, True, True, False, False, False, False, False]
         assert len({e["sessionId"] for e in events}) == 3
         assert len({e["clientId"] for e in events}) == 1
 
