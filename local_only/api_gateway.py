@@ -73,7 +73,7 @@ def http_api_event(
     """
     event: dict[str, Any] = {
         "version": "2.0",
-        "routeKey": ROUTE_KEY,
+        "routeKey": f"{method} {raw_path}",
         "rawPath": raw_path,
         "rawQueryString": raw_query,
     }
@@ -96,7 +96,7 @@ def http_api_event(
             "userAgent": user_agent if user_agent is not None else headers.get("user-agent", ""),
         },
         "requestId": request_id,
-        "routeKey": ROUTE_KEY,
+        "routeKey": f"{method} {raw_path}",
         "stage": STAGE,
         "time": request_time(time_epoch_ms),
         "timeEpoch": time_epoch_ms,

@@ -1,14 +1,18 @@
-"""What visitors do on the site, page by page, and which events the SDK reports for it.
+"""What visitors do on the site, page by page, and which tracker calls the shop's pages make for it.
 
 A human visit lands from its channel, browses (pages, product views, searches, clicks), and may go down the
 funnel: add to cart (about one product-viewing session in ten), begin checkout (about half of carts) and purchase
 (about six checkouts in ten). Whether a session converts is decided when it first looks at a product, from the
 intent its channel, device and history give it. Crawlers and a scraper follow their own, mechanical, patterns.
+
+The shop is a multi-page site: each page load runs the tracker afresh (sdk.py), which sends what the page before it
+left queued by beacon as that page goes.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -18,7 +22,8 @@ from local_only.simulator.catalogue import CATEGORY_TITLES, CROSS_SELL, SHOP_ORI
 from local_only.simulator.channels import Arrival, Landing, arrival
 from local_only.simulator.clock import DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS, day_start_ms
 from local_only.simulator.devices import DeviceClass
-from local_only.simulator.sdk import BrowserSdk, SdkCounters, SentRequest
+from local_only.simulator.other_clients import client_for
+from local_only.simulator.sdk import SdkCounters, SentRequest, TrackerEmulation
 from local_only.simulator.traffic import visit_start_ms
 from local_only.simulator.visitors import LoginPlan, Visit, VisitorKind
 
@@ -28,12 +33,11 @@ CHECKOUT_RATE = 0.5
 PURCHASE_RATE = 0.6
 BOUNCE_RATE = 0.38
 IDLE_SHARE = 0.03
-THANK_YOU_RELOAD_SHARE = 0.07
+THANK_YOU_RELOAD_SHARE = 0.1
 # Tracked interactions per page (filters, gallery, tabs, banners): none on most pages, a few on some.
 CLICK_SHARE = 0.42
 SECOND_CLICK_SHARE = 0.35
 TITLE_SUFFIX = " | Example Tech Shop"
-_PAYMENT_METHODS = ("card", "card", "card", "paypal", "apple_pay", "google_pay")
 
 
 class PageKind(StrEnum):
@@ -55,6 +59,8 @@ class Page:
     title: str
     product: Product | None = None
     category: str | None = None
+    # a search results page: what was searched for
+    query: str | None = None
 
 
 _HOME = Page(PageKind.HOME, f"{SHOP_ORIGIN}/", "Computers, Laptops & Accessories" + TITLE_SUFFIX)
@@ -99,8 +105,8 @@ class Shard:
     out: list[SentRequest]
     counters: SdkCounters
 
-    def sdk(self, visit: Visit) -> BrowserSdk:
-        return BrowserSdk(
+    def sdk(self, visit: Visit) -> TrackerEmulation:
+        return client_for(
             visit, self.rng, self.out, self.counters, batch_size=self.batch_size, invalid_rate=self.invalid_rate
         )
 
@@ -137,7 +143,7 @@ class _HumanVisit:
         rng = self.rng
         visit = self.visit
         if visit.login is LoginPlan.SIGNED_IN and visit.account is not None:
-            self.sdk.sign_in(visit.account, self.t - int(rng.uniform(1, 20 * 24) * HOUR_MS))
+            self.sdk.identify(visit.account, self.t - int(rng.uniform(1, 20 * 24) * HOUR_MS))
             self.signed_in = True
         budget = 1 if rng.random() < BOUNCE_RATE else 2 + int(rng.lognormvariate(1.2, 0.8))
         login_at = int(rng.random() * budget) + 1 if visit.login in (LoginPlan.LOGS_IN, LoginPlan.SIGNS_UP) else 0
@@ -160,7 +166,7 @@ class _HumanVisit:
             if (seen >= budget and self.stage < 1) or seen > budget + 12:
                 break
             page = self._next_page(page, force_product=seen >= budget)
-        self.sdk.page_hide(self.t)
+        self.sdk.finish(self.t)
 
     def _intent(self) -> float:
         visit = self.visit
@@ -200,28 +206,30 @@ class _HumanVisit:
             return page
         return Page(page.kind, f"{page.url}?{query}", page.title, page.product, page.category)
 
-    def _open(self, page: Page) -> None:
-        """Load `page`: page_view, view_product on product pages, maybe a click; then time passes."""
+    def _open(self, page: Page, on_load: Callable[[int], None] | None = None) -> None:
+        """Load `page`: page_view, what the page reports on load (`on_load`, a search, a product view), maybe a
+        click; then time passes."""
         rng = self.rng
         sdk = self.sdk
         t = self.t
-        fields: dict[str, Any] = {"pageTitle": page.title}
-        if self.referrer is not None:
-            fields["referrer"] = self.referrer
-        sdk.track(t, "page_view", page.url, fields)
+        sdk.open_page(t, page.url, page.title, self.referrer)
+        if on_load is not None:
+            on_load(t + 100 + int(rng.random() * 400))
         median_s = 14.0
         if page.kind is PageKind.PRODUCT and page.product is not None:
-            shown = t + 150 + int(rng.random() * 700)
-            sdk.track(shown, "view_product", page.url, {"product": _product_field(page.product)})
+            sdk.view_product(t + 150 + int(rng.random() * 700), _product_field(page.product))
             median_s = 32.0
         elif page.kind is PageKind.SEARCH:
+            if page.query is not None:
+                sdk.search(t + 100 + int(rng.random() * 400), page.query)
             median_s = 10.0
         dwell = _dwell_ms(rng, median_s)
         if rng.random() < CLICK_SHARE:
-            sdk.track(t + int(dwell * rng.uniform(0.1, 0.5)), "click", page.url, self._click(page))
+            sdk.track(t + int(dwell * rng.uniform(0.1, 0.5)), "click", self._click(page))
             if rng.random() < SECOND_CLICK_SHARE:
-                sdk.track(t + int(dwell * rng.uniform(0.5, 0.95)), "click", page.url, self._click(page))
-        self.referrer = page.url.partition("?")[0]
+                sdk.track(t + int(dwell * rng.uniform(0.5, 0.95)), "click", self._click(page))
+        # the next page's document.referrer (same origin: the whole URL)
+        self.referrer = page.url
         self.t = t + dwell
 
     def _click(self, page: Page) -> dict[str, Any]:
@@ -231,15 +239,15 @@ class _HumanVisit:
             element = "image_gallery" if roll < 0.4 else "reviews_tab" if roll < 0.7 else "specs_tab"
             if roll > 0.9:
                 element = "add_to_wishlist"
-            return {"properties": {"element": element, "productId": page.product.id}}
+            return {"element": element, "productId": page.product.id}
         if page.kind is PageKind.CATEGORY:
             if roll < 0.6:
                 brand = self.catalogue.product_in(page.category or "laptops", rng).brand
-                return {"properties": {"element": "filter", "value": f"brand:{brand}"}}
-            return {"properties": {"element": "sort", "value": "price_asc" if roll < 0.8 else "rating"}}
+                return {"element": "filter", "value": f"brand:{brand}"}
+            return {"element": "sort", "value": "price_asc" if roll < 0.8 else "rating"}
         if page.kind is PageKind.HOME:
-            return {"properties": {"element": "hero_banner" if roll < 0.5 else "nav_menu"}}
-        return {"properties": {"element": "newsletter_signup" if roll < 0.2 else "footer_link"}}
+            return {"element": "hero_banner" if roll < 0.5 else "nav_menu"}
+        return {"element": "newsletter_signup" if roll < 0.2 else "footer_link"}
 
     def _next_page(self, page: Page, *, force_product: bool) -> Page:
         rng = self.rng
@@ -297,16 +305,9 @@ class _HumanVisit:
     def _search(self) -> Page:
         query, category = self.catalogue.search_query(self.rng)
         url = f"{SHOP_ORIGIN}/search?q={quote_plus(query)}"
-        page = Page(PageKind.SEARCH, url, f'Results for "{query}"' + TITLE_SUFFIX, category=category)
-        # Reported on submit, before the results page loads.
-        self.sdk.track(
-            self.t,
-            "search",
-            url,
-            {"search": {"query": query}, "properties": {"resultsCount": 3 + int(self.rng.random() * 60)}},
-        )
+        # The results page reports the search as it loads.
         self.t += 400 + int(self.rng.random() * 1200)
-        return page
+        return Page(PageKind.SEARCH, url, f'Results for "{query}"' + TITLE_SUFFIX, category=category, query=query)
 
     def _shop(self, product: Product, *, final: bool) -> bool:
         """On a product page of a converting session: cart it, and when the cart is ready go on to checkout.
@@ -329,23 +330,13 @@ class _HumanVisit:
         rng = self.rng
         quantity = 1 if product.category not in ("cables", "storage") or rng.random() < 0.7 else 2
         self.t += int(rng.uniform(0.3, 0.9) * 20 * SECOND_MS)
-        self.sdk.track(
-            self.t,
-            "add_to_cart",
-            product.url,
-            {"product": _product_field(product), "properties": {"quantity": quantity, "currency": "USD"}},
-        )
+        self.sdk.add_to_cart(self.t, _product_field(product), quantity)
         self.cart.append((product, quantity))
 
-    def _remove(self, page_url: str) -> None:
+    def _remove(self) -> None:
         product, quantity = self.cart.pop()
         self.t += int(self.rng.uniform(3, 20) * SECOND_MS)
-        self.sdk.track(
-            self.t,
-            "remove_from_cart",
-            page_url,
-            {"product": _product_field(product), "properties": {"quantity": quantity}},
-        )
+        self.sdk.remove_from_cart(self.t, _product_field(product), quantity)
 
     def _checkout_or_leave(self) -> bool:
         rng = self.rng
@@ -353,17 +344,12 @@ class _HumanVisit:
         self._open(_CART)
         if self.stage == 1:
             if rng.random() < 0.3:
-                self._remove(_CART.url)
+                self._remove()
             return True
         if len(self.cart) > 1 and rng.random() < 0.2:
-            self._remove(_CART.url)
+            self._remove()
         value_cents = sum(product.paid_cents * quantity for product, quantity in self.cart)
-        self.sdk.track(
-            self.t,
-            "begin_checkout",
-            _CART.url,
-            {"properties": {"value": value_cents / 100, "currency": "USD", "itemCount": len(self.cart)}},
-        )
+        self.sdk.begin_checkout(self.t, {"value": value_cents / 100, "currency": "USD", "itemCount": len(self.cart)})
         if not self.signed_in and self.visit.login is not LoginPlan.GUEST and self.visit.account is not None:
             self._sign_in(_CHECKOUT)
         else:
@@ -384,44 +370,43 @@ class _HumanVisit:
                 for product, quantity in self.cart
             ],
         }
-        fields = {
-            "order": order,
-            "properties": {"paymentMethod": _PAYMENT_METHODS[int(rng.random() * len(_PAYMENT_METHODS))]},
-        }
         page = Page(
             PageKind.CONFIRMATION,
             f"{SHOP_ORIGIN}/checkout/confirmation?order={order_id}",
             "Thank you for your order" + TITLE_SUFFIX,
         )
         self.t += int(rng.uniform(40, 240) * SECOND_MS)
-        self.sdk.send_now(self.t, "purchase", page.url, fields)
-        self._open(page)
+        # The order confirmation page reports the purchase as it loads.
+        referrer = self.referrer
+        self._open(page, lambda at: self.sdk.purchase(at, order))
         if rng.random() < THANK_YOU_RELOAD_SHARE:
-            # The thank-you page reloaded: its tracking code runs again, same order, new event id.
-            self.referrer = None
-            self.sdk.send_now(self.t, "purchase", page.url, fields)
-            self._open(page)
+            # The thank-you page reloaded (same document.referrer): its tracking code runs again, same order, new
+            # event id.
+            self.referrer = referrer
+            self._open(page, lambda at: self.sdk.purchase(at, order))
 
     def _sign_in(self, back_to: Page) -> None:
-        """Off to the Cognito hosted UI and back: the tab is hidden (flush), then the SDK holds an id token."""
+        """Off to the Cognito hosted UI and back (the page is left: a beacon), then the shop identifies the visitor
+        with the id token on every page and reports the login on the page it comes back to."""
         rng = self.rng
         visit = self.visit
         account = visit.account
         if account is None:
             return
-        self.sdk.page_hide(self.t)
+        self.sdk.leave(self.t)
         signs_up = visit.login is LoginPlan.SIGNS_UP
         self.t += int(rng.uniform(60, 240) if signs_up else rng.uniform(12, 75)) * SECOND_MS
-        self.sdk.sign_in(account, self.t)
+        self.sdk.identify(account, self.t)
         self.signed_in = True
         method = account.provider.lower() if account.provider else "cognito"
-        self.sdk.send_now(self.t, "sign_up" if signs_up else "login", back_to.url, {"properties": {"method": method}})
+        name = "sign_up" if signs_up else "login"
+        # the hosted UI's redirect back sends no referrer
         self.referrer = None
-        self._open(back_to)
+        self._open(back_to, lambda at: self.sdk.track(at, name, {"method": method}))
 
     def _go_idle(self) -> None:
-        """The tab sits in the background past the SDK's 30-minute session timeout."""
-        self.sdk.page_hide(self.t)
+        """The tab sits in the background past the tracker's 30-minute session timeout."""
+        self.sdk.hide(self.t)
         self.t += int(self.rng.uniform(31, 150) * MINUTE_MS)
 
 
@@ -431,6 +416,7 @@ def _crawl(visit: Visit, shard: Shard) -> None:
     sdk = shard.sdk(visit)
     t = day_start_ms(visit.day) + int(rng.random() * DAY_MS)
     pages = 1 + min(int(rng.expovariate(1 / 8)), 60)
+    left = t
     for _ in range(pages):
         roll = rng.random()
         if roll < 0.7:
@@ -439,11 +425,13 @@ def _crawl(visit: Visit, shard: Shard) -> None:
             page = category_page(shard.catalogue.category(rng))
         else:
             page = _HOME
-        sdk.track(t, "page_view", page.url, {"pageTitle": page.title})
+        sdk.open_page(t, page.url, page.title, None)
         if page.product is not None:
-            sdk.track(t + 300, "view_product", page.url, {"product": _product_field(page.product)})
-        sdk.page_hide(t + 1_500 + int(rng.random() * 2_000))
+            sdk.view_product(t + 300, _product_field(page.product))
+        left = t + 1_500 + int(rng.random() * 2_000)
+        sdk.leave(left)
         t += int(rng.uniform(3, 40) * SECOND_MS)
+    sdk.finish(left)
 
 
 def _scrape(visit: Visit, shard: Shard) -> None:
@@ -456,7 +444,8 @@ def _scrape(visit: Visit, shard: Shard) -> None:
     for step in range(int(rng.uniform(400, 900))):
         product = products[(first + step) % len(products)]
         page = product_page(product)
-        sdk.track(t, "page_view", page.url, {"pageTitle": page.title})
-        sdk.track(t + 120, "view_product", page.url, {"product": _product_field(product)})
-        sdk.page_hide(t + 600)
+        sdk.open_page(t, page.url, page.title, None)
+        sdk.view_product(t + 120, _product_field(product))
+        sdk.leave(t + 600)
         t += int(rng.uniform(0.9, 2.1) * SECOND_MS)
+    sdk.finish(t)

@@ -2,8 +2,9 @@
 
 Bodies are encoded as API Gateway does it: text as is, a gzip-encoded body base64-encoded with
 ``isBase64Encoded: true``. ``requestContext.timeEpoch`` is the simulated moment the request arrived, which the
-handler uses as ``receivedAt``; after sign-in, the JWT authorizer's verified claims sit in
-``requestContext.authorizer.jwt.claims``.
+handler uses as ``receivedAt``; requests with the visitor's id token go to ``/clickstream/auth``, where the JWT
+authorizer's verified claims sit in ``requestContext.authorizer.jwt.claims``. The headers are Chrome's for a
+cross-origin request from the shop's pages: ``sec-fetch-mode`` says ``no-cors`` for a beacon, ``cors`` for a fetch.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import orjson
 from local_only.api_gateway import http_api_event
 from local_only.simulator.catalogue import SHOP_ORIGIN
 from local_only.simulator.ids import api_request_id, trace_id
-from local_only.simulator.sdk import SentRequest, Token
+from local_only.simulator.sdk import SentRequest, Token, Transport
 from local_only.simulator.visitors import Visitor, is_mobile
 
 API_ID = "k7x2m9q4ab"
@@ -40,13 +41,17 @@ class ApiRequest:
     time_epoch_ms: int
 
 
-def _visitor_headers(visitor: Visitor) -> dict[str, str]:
+def _visitor_headers(visitor: Visitor, transport: Transport) -> dict[str, str]:
     return {
         "accept": "*/*",
         "accept-language": "en-US,en;q=0.9",
         "cloudfront-viewer-country": visitor.location.country,
         "host": API_DOMAIN,
         "origin": SHOP_ORIGIN,
+        "referer": f"{SHOP_ORIGIN}/",
+        "sec-fetch-dest": "empty",
+        "sec-fetch-mode": "no-cors" if transport is Transport.BEACON else "cors",
+        "sec-fetch-site": "same-site",
         "user-agent": visitor.device.user_agent,
         "x-forwarded-for": visitor.location.ip,
         "x-forwarded-port": "443",
@@ -95,13 +100,24 @@ def jwt_claims(token: Token, at_ms: int) -> dict[str, str]:
     return claims
 
 
+def _base64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def id_token(claims: dict[str, str], rng: random.Random) -> str:
+    """A JWT of the claims as the tracker sends it (``Authorization: Bearer``); its signature is random bytes:
+    the authorizer that would check it is API Gateway's, not the handler's."""
+    header = _base64url(orjson.dumps({"alg": "RS256", "kid": "simulated", "typ": "JWT"}))
+    return f"{header}.{_base64url(orjson.dumps(claims))}.{_base64url(rng.getrandbits(2048).to_bytes(256, 'big'))}"
+
+
 def api_gateway_event(request: SentRequest, rng: random.Random) -> ApiRequest:
     """Wrap one browser request; `rng` supplies the network latency and API Gateway's ids."""
     visitor = request.visitor
     latency = 60 + int(rng.random() * (260 if is_mobile(visitor) else 120))
     time_epoch = request.sent_ms + latency
     request_id = api_request_id(rng)
-    headers = _visitor_headers(visitor)
+    headers = _visitor_headers(visitor, request.transport)
     if request.gzip:
         raw = gzip_bytes(request.body)
         body = base64.b64encode(raw).decode()
@@ -112,6 +128,9 @@ def api_gateway_event(request: SentRequest, rng: random.Random) -> ApiRequest:
     headers["content-length"] = str(len(raw))
     headers["content-type"] = request.content_type
     headers["x-amzn-trace-id"] = trace_id(time_epoch, rng)
+    claims = None if request.token is None else jwt_claims(request.token, time_epoch)
+    if claims is not None:
+        headers["authorization"] = f"Bearer {id_token(claims, rng)}"
     event = http_api_event(
         headers=headers,
         body=body,
@@ -123,7 +142,8 @@ def api_gateway_event(request: SentRequest, rng: random.Random) -> ApiRequest:
         account_id=ACCOUNT_ID,
         api_id=API_ID,
         domain_name=API_DOMAIN,
-        jwt_claims=None if request.token is None else jwt_claims(request.token, time_epoch),
+        raw_path=request.path,
+        jwt_claims=claims,
     )
     return ApiRequest(event, request.events, request.invalid, request.retry, time_epoch)
 

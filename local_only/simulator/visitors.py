@@ -35,14 +35,14 @@ class VisitorKind(StrEnum):
 
 
 class SdkFlavour(StrEnum):
-    """Which build of the shop's analytics SDK a browser runs (cached assets outlive deployments)."""
+    """Which script a browser runs to send its events (cached assets outlive deployments): other_clients.py."""
 
-    # Current SDK: ISO times and event ids, batches by navigator.sendBeacon (text/plain).
-    BEACON = "beacon"
-    # Current SDK where CompressionStream exists and is enabled: full batches gzip-compressed via fetch.
+    # tracker/ as it is (sdk.py emulates it): fetch with keepalive and sendBeacon, text/plain.
+    TRACKER = "tracker"
+    # A build that gzips its fetch bodies (CompressionStream): application/json, Content-Encoding: gzip.
     GZIP = "gzip"
-    # The previous SDK, still cached by some browsers: batches by fetch as application/json, epoch-millisecond
-    # times, and no client event id.
+    # The previous build, still cached by some browsers: a plain fetch of application/json, epoch-millisecond
+    # times, no client event id.
     LEGACY = "legacy"
 
 
@@ -87,6 +87,8 @@ class Visit:
     first_visit: bool
     account: Account | None
     login: LoginPlan
+    # The visitor's earlier visits (each one session at least): the tracker's sessionIndex counts on from them.
+    sessions_before: int = 0
 
 
 @dataclass(slots=True)
@@ -147,7 +149,7 @@ class _Pool:
 def human(rng: random.Random) -> Visitor:
     device = browser(rng)
     roll = rng.random()
-    sdk = SdkFlavour.LEGACY if roll < 0.015 else SdkFlavour.GZIP if roll < 0.13 else SdkFlavour.BEACON
+    sdk = SdkFlavour.LEGACY if roll < 0.015 else SdkFlavour.GZIP if roll < 0.13 else SdkFlavour.TRACKER
     return Visitor(uuid4_from(rng.getrandbits(128)), VisitorKind.HUMAN, device, locate(rng), clock_skew(rng), sdk)
 
 
@@ -165,13 +167,13 @@ def clock_skew(rng: random.Random) -> int:
 def _crawler_visitor(rng: random.Random) -> Visitor:
     bot = crawler(rng)
     location = Location("US", -8, address_in(bot.ip_prefixes, rng))
-    return Visitor(uuid4_from(rng.getrandbits(128)), VisitorKind.CRAWLER, bot.device, location, 0, SdkFlavour.BEACON)
+    return Visitor(uuid4_from(rng.getrandbits(128)), VisitorKind.CRAWLER, bot.device, location, 0, SdkFlavour.TRACKER)
 
 
 def _scraper_visitor(rng: random.Random) -> Visitor:
     # A cloud VM: its clock is exact and it sits in a data centre.
     location = Location("DE", 1, address_in((SCRAPER_IP_PREFIX,), rng))
-    return Visitor(uuid4_from(rng.getrandbits(128)), VisitorKind.SCRAPER, SCRAPER, location, 0, SdkFlavour.BEACON)
+    return Visitor(uuid4_from(rng.getrandbits(128)), VisitorKind.SCRAPER, SCRAPER, location, 0, SdkFlavour.TRACKER)
 
 
 def schedule_visits(seed: int, start: date, days: int, visits_per_day: int) -> Iterator[list[Visit]]:
@@ -179,6 +181,7 @@ def schedule_visits(seed: int, start: date, days: int, visits_per_day: int) -> I
     rng = random.Random(f"{seed}-visitors")
     pool = _Pool(rng)
     scraper = _scraper_visitor(rng)
+    scraper_visits = 0
     pending: defaultdict[int, list[int]] = defaultdict(list)
     for offset in range(-WARMUP_DAYS, days):
         day = start + timedelta(days=offset)
@@ -196,7 +199,7 @@ def schedule_visits(seed: int, start: date, days: int, visits_per_day: int) -> I
             plan = pool.login_plan(member)
             if offset >= 0:
                 visitor = pool.materialize(member)
-                visits.append(Visit(visitor, day, member.visits == 0, member.account, plan))
+                visits.append(Visit(visitor, day, member.visits == 0, member.account, plan, member.visits))
             member.visits += 1
             if member.remaining > 0:
                 member.remaining -= 1
@@ -208,7 +211,8 @@ def schedule_visits(seed: int, start: date, days: int, visits_per_day: int) -> I
         for _ in range(crawls):
             visits.append(Visit(_crawler_visitor(rng), day, True, None, LoginPlan.GUEST))
         if offset == 0 or rng.random() < SCRAPER_DAY_SHARE:
-            visits.append(Visit(scraper, day, offset == 0, None, LoginPlan.GUEST))
+            visits.append(Visit(scraper, day, offset == 0, None, LoginPlan.GUEST, scraper_visits))
+            scraper_visits += 1
         yield visits
 
 
