@@ -18,6 +18,8 @@ from urllib.parse import parse_qsl
 
 ROUTE_PATH = "/clickstream"
 ROUTE_KEY = f"POST {ROUTE_PATH}"
+# The signed-in visitor's route: its JWT authorizer puts the id token's verified claims in the event.
+AUTH_ROUTE_PATH = f"{ROUTE_PATH}/auth"
 STAGE = "$default"
 # What `clickstream serve` says it is: no AWS account behind it.
 LOCAL_ACCOUNT_ID = "000000000000"
@@ -123,8 +125,9 @@ def event_from_http(
     port: int,
     now: datetime | None = None,
     request_id: str | None = None,
+    jwt_claims: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The event for one real HTTP request, as AWS builds it for the Lambda.
+    """The event for one real HTTP request, as AWS builds it for the Lambda (`jwt_claims`: the authorizer's).
 
     Header names are lower-cased and repeated headers joined with commas; cookies move to ``cookies``; API
     Gateway's own ``x-forwarded-*`` and ``x-amzn-trace-id`` headers are added. The body is text when it is a text
@@ -167,6 +170,7 @@ def event_from_http(
         domain_name=domain_name,
         cookies=cookies,
         query_parameters=params if raw_query else None,
+        jwt_claims=jwt_claims,
     )
 
 

@@ -33,7 +33,7 @@ import click
 import orjson
 
 from ingest_lambda.contract import MAX_BODY_BYTES
-from local_only.api_gateway import ROUTE_PATH, event_from_http
+from local_only.api_gateway import AUTH_ROUTE_PATH, ROUTE_PATH, event_from_http
 from local_only.bounded_server import (
     DEFAULT_WORKERS,
     BoundedHTTPServer,
@@ -41,6 +41,7 @@ from local_only.bounded_server import (
     ServerLimits,
 )
 from local_only.cors import ORIGINS_ENV, CorsPolicy, InvalidOrigin, origins_from_env, parse_origins
+from local_only.jwt_authorizer import Unauthorized, claims_from_authorization
 from local_only.lambda_context import LocalLambdaContext
 from local_only.paths import default_store_url
 from local_only.salt import LOCAL_HASH_SALT, local_salt
@@ -234,8 +235,11 @@ class _RequestHandler(BoundedRequestHandler):
         if path == SCRIPT_PATH:
             self._script()
             return
-        if path != ROUTE_PATH:
-            self._send_json(HTTPStatus.NOT_FOUND, {"error": f"no route for {path}: send events to POST {ROUTE_PATH}"})
+        if path not in (ROUTE_PATH, AUTH_ROUTE_PATH):
+            self._send_json(
+                HTTPStatus.NOT_FOUND,
+                {"error": f"no route for {path}: send events to POST {ROUTE_PATH} (signed in: {AUTH_ROUTE_PATH})"},
+            )
             return
         if self.command == "OPTIONS":
             self._options(ROUTE_METHODS)
@@ -243,6 +247,15 @@ class _RequestHandler(BoundedRequestHandler):
         if self.command == "POST" and body is None:
             self._send_json(HTTPStatus.LENGTH_REQUIRED, {"error": "Content-Length is required"})
             return
+        claims = None
+        if path == AUTH_ROUTE_PATH:
+            try:
+                claims = claims_from_authorization(self.headers.get("authorization"), time.time())
+            except Unauthorized as refused:
+                # API Gateway's own answer, before the Lambda; why goes to the log as its authorizer error does.
+                self.server.log(f"{self.command} {path} 401 ({refused})")
+                self._send_json(HTTPStatus.UNAUTHORIZED, {"message": "Unauthorized"})
+                return
         event = event_from_http(
             method=self.command,
             raw_path=path,
@@ -253,6 +266,7 @@ class _RequestHandler(BoundedRequestHandler):
             source_ip=self.client_address[0],
             domain_name=self.headers.get("host") or f"{self.server.host}:{self.server.server_port}",
             port=self.server.server_port,
+            jwt_claims=claims,
         )
         self._invoke(event)
 

@@ -38,6 +38,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import orjson
 
+from local_only.api_gateway import AUTH_ROUTE_PATH, ROUTE_PATH
 from local_only.simulator.clock import MINUTE_MS, SECOND_MS, iso_ms
 from local_only.simulator.defects import break_event
 from local_only.simulator.ids import uuid4_from
@@ -55,8 +56,8 @@ APP_ID = "shop-web"
 # What the shop's pages pass to Clickstream.init besides the endpoint: page views are sent by the shop's own call
 # to page() after identify(), so that a signed-in visitor's page views carry the userId too.
 TRACKER_OPTIONS: dict[str, Any] = {"appId": APP_ID, "autoPageViews": False}
-ANONYMOUS_PATH = "/clickstream"
-AUTHENTICATED_PATH = "/clickstream/auth"
+ANONYMOUS_PATH = ROUTE_PATH
+AUTHENTICATED_PATH = AUTH_ROUTE_PATH
 # sendBeacon(url, string) sends this; the tracker's fetch names its own, without a charset.
 BEACON_TYPE = "text/plain;charset=UTF-8"
 FETCH_TYPE = "text/plain"

@@ -365,3 +365,60 @@ def test_event_from_http_without_a_body_has_no_body_key() -> None:
     )
     assert "body" not in event
     assert event["isBase64Encoded"] is False
+
+
+def _id_token(claims: dict[str, Any]) -> str:
+    """A JWT of these claims; its signature is never checked locally (local_only/jwt_authorizer.py)."""
+
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'RS256', 'kid': 'test'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def test_the_signed_in_route_stores_the_tokens_subject_as_the_user(served: RunningServer) -> None:
+    before = served.objects("events")
+    token = _id_token({"sub": "cognito-sub-7", "exp": int(time.time()) + 600, "token_use": "id"})
+    body = json.dumps({"events": [{"eventName": "login", "clientId": "c-7", "userId": "shop-user-7"}]}).encode()
+    status, headers, data = request(
+        served,
+        "POST",
+        "/clickstream/auth",
+        body,
+        {"Content-Type": "text/plain", "Authorization": f"Bearer {token}", "Origin": SHOP_ORIGIN},
+    )
+    assert (status, json.loads(data)["accepted"]) == (200, 1)
+    assert headers["access-control-allow-origin"] == SHOP_ORIGIN
+    [key] = served.objects("events") - before
+    [line] = stored_lines(served, key)
+    assert (line["userId"], line["clientUserId"], line["userLoginState"]) == (
+        "cognito-sub-7",
+        "shop-user-7",
+        "logged_in",
+    )
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "Basic dXNlcjpwYXNz",
+        "Bearer not-a-jwt",
+        "Bearer a.%%%.c",
+        f"Bearer {_id_token({'sub': 'gone', 'exp': 1_000_000_000})}",
+        f"Bearer {_id_token({'sub': 'no-expiry'})}",
+    ],
+)
+def test_the_signed_in_route_refuses_a_missing_malformed_or_expired_token(
+    served: RunningServer, authorization: str | None
+) -> None:
+    before = served.objects("events")
+    headers = {"Content-Type": "text/plain", "Origin": SHOP_ORIGIN}
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    body = json.dumps({"eventName": "login", "clientId": "c-8"}).encode()
+    status, answer_headers, data = request(served, "POST", "/clickstream/auth", body, headers)
+    # API Gateway's JWT authorizer's own answer; the browser can read it (CORS), and nothing is stored.
+    assert (status, json.loads(data)) == (401, {"message": "Unauthorized"})
+    assert answer_headers["access-control-allow-origin"] == SHOP_ORIGIN
+    assert served.objects("events") == before

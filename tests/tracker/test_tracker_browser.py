@@ -10,6 +10,7 @@ would take real minutes run on Playwright's clock (``BrowserContext.clock``) ins
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import io
 import json
@@ -558,3 +559,31 @@ def test_the_client_id_survives_the_loss_of_either_copy(
 
     events = collector.wait_for(3)
     assert [e["clientId"] for e in events] == [client_id] * 3
+
+
+def test_a_signed_in_visitor_posts_to_the_authenticated_route_with_the_token(
+    open_context: OpenContext, shop: str, collector: Collector
+) -> None:
+    """identify() with an id token: the events after it go to /clickstream/auth (a preflighted fetch, as the
+    Authorization header makes it), pass the authorizer, and are stored with the token's subject as the user."""
+    claims = {"sub": "cognito-sub-1", "exp": 4_102_444_800, "token_use": "id"}
+    token = ".".join(
+        base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
+        for part in ({"alg": "RS256"}, claims, {"signature": "unchecked locally"})
+    )
+    context, posts = open_context()
+    page = visit(context, f"{shop}/account")
+    act(page, "Clickstream.flush()")
+    act(page, f"Clickstream.identify('shop-user-1', {{idToken: {json.dumps(token)}}})")
+    act(page, "Clickstream.track('login', {method: 'cognito'})")
+    act(page, "Clickstream.track('click', {target: 'orders'})")
+    settle(page)
+    events = once_each(collector.wait_for(3))
+
+    signed_in = [e for e in events.values() if e.get("userLoginState") == "logged_in"]
+    assert sorted(e["eventName"] for e in signed_in) == ["click", "login"]
+    assert {(e["userId"], e["clientUserId"]) for e in signed_in} == {("cognito-sub-1", "shop-user-1")}
+    [anonymous] = [e for e in events.values() if e["eventName"] == "page_view"]
+    assert anonymous["userLoginState"] != "logged_in" and "userId" not in anonymous
+    assert re.findall(r"POST /clickstream/auth (\d+)", collector.log.getvalue()) == ["200", "200"]
+    assert posts.statuses == [200]  # the anonymous route: the page view only
