@@ -123,6 +123,8 @@ OFFLINE_VISIT = (
     Step(76_000, Action.OFFLINE),
     Step(77_000, Action.HIDE),
     Step(78_000, Action.ONLINE),
+    Step(90_000, Action.OPEN, "/category/monitors", "Monitors"),
+    Step(91_000, Action.HIDE),
 )
 
 

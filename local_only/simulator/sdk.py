@@ -20,7 +20,7 @@ signed in, then ``page()``. It does what tracker/src does, rule for rule:
   retries after a jittered exponential backoff; a retried request carries the same ``eventId`` values.
 
 On top of that the network misbehaves, as it does for real visitors: a device goes offline for a while (its
-requests fail and are retried until it is back; a beacon sent offline is lost), or a response never reaches the
+requests fail and are retried until it is back, a page left offline included), or a response never reaches the
 browser although the server stored the request (the tracker sends it again). Clients that are not this tracker
 (older builds, a compressing one) live in other_clients.py; deliberately broken events in defects.py.
 
@@ -422,8 +422,9 @@ class TrackerEmulation:
             spell = 5 * MINUTE_MS + min(int(self._rng.expovariate(1 / (25 * MINUTE_MS))), 4 * 60 * MINUTE_MS)
             self._offline_until = at_ms + spell
         if at_ms < self._offline_until:
-            # sendBeacon queues it and says yes; the browser then fails to send it: those events are lost
-            return beacon
+            # the tracker skips sendBeacon offline (it would say yes and then lose them); its fetch fails, the
+            # events wait on the device
+            return False
         self._deliver(at_ms, batch, token, beacon)
         # a beacon's answer is never read; a fetch's may be lost on the way back
         if beacon:

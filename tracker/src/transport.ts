@@ -17,7 +17,9 @@ export const backoffMs = (attempt: number, rnd: number): number =>
  */
 export const post = async (env: Env, url: string, body: string, token: string | null, beacon: boolean): Promise<Outcome> => {
   try {
-    if (beacon && !token && env.w.navigator.sendBeacon(url, body)) return SENT;
+    // offline, sendBeacon still says yes and the browser then drops the request: the fetch fails instead, and the
+    // events wait on the device for the next page
+    if (beacon && !token && env.w.navigator.onLine !== false && env.w.navigator.sendBeacon(url, body)) return SENT;
   } catch {
     /* no sendBeacon, or it threw: fetch below */
   }

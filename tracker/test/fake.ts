@@ -26,6 +26,8 @@ export class FakeBrowser {
   /** answers for the next fetches, in order; 200 when empty */
   replies: Reply[] = [];
   beaconAccepts = true;
+  /** navigator.onLine: offline, the real sendBeacon still says yes, then drops the request. */
+  online = true;
   fetchThrows = false;
   /** bytes of keepalive request bodies in flight (answers not read yet) */
   keepaliveBytes = 0;
@@ -59,6 +61,9 @@ export class FakeBrowser {
       },
     };
     this.navigator = {
+      get onLine(): boolean {
+        return self.online;
+      },
       sendBeacon: (url: string, body: string): boolean => {
         if (!self.beaconAccepts) return false;
         self.record('beacon', url, body, {});

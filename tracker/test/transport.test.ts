@@ -99,6 +99,26 @@ test('a beacon the browser refuses falls back to a keepalive fetch', async () =>
   );
 });
 
+test('hidden while offline: no beacon (it would be lost), the events wait and go once online', async () => {
+  const b = new FakeBrowser();
+  const t = b.tracker();
+  t.track('click');
+  b.online = false;
+  b.replies = ['network-error'];
+  b.document.visibilityState = 'hidden';
+  b.fire('visibilitychange');
+  await settle();
+  assert.equal(b.sent.length, 0);
+  assert.equal(t.stats().queued, 2);
+  b.online = true;
+  await b.advance(1000);
+  assert.deepEqual(
+    b.sent.map((s) => [s.via, s.events.map((e) => e.eventName)]),
+    [['fetch', ['page_view', 'click']]],
+  );
+  assert.equal(t.stats().queued, 0);
+});
+
 test('identify with a Cognito id token sends to the authenticated route; earlier events stay anonymous', async () => {
   const b = new FakeBrowser();
   const t = b.tracker();
