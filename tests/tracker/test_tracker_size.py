@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,3 +36,19 @@ def test_builds_are_the_iife_and_the_module_and_reproducible(npm: Callable[..., 
     assert b"window.Clickstream=" in iife
     assert b"\n" not in iife.strip(), "the IIFE is minified"
     assert b"export {" in module and b"Clickstream" in module
+
+
+def test_the_committed_script_is_what_the_sources_build(npm: Callable[..., str], tracker_dir: Path) -> None:
+    """tracker/dist/clickstream.js is committed so that `make demo`'s shop works on a machine without Node; it must
+    be the build of the sources as committed (after a change to tracker/src: `make tracker`, then commit it)."""
+    iife, _ = build(npm, tracker_dir)
+    shown = subprocess.run(
+        ["git", "show", ":tracker/dist/clickstream.js"],
+        cwd=tracker_dir,
+        capture_output=True,
+        check=False,
+    )
+    if shown.returncode != 0 and b"not a git repository" in shown.stderr:
+        pytest.skip("not a git checkout: nothing committed to compare")
+    assert shown.returncode == 0, shown.stderr.decode()
+    assert shown.stdout == iife, "tracker/dist/clickstream.js is not the current build: run make tracker and commit it"
