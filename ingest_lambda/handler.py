@@ -8,8 +8,6 @@ from typing import Any
 
 import orjson
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ingest_lambda.body import HttpRequest
@@ -20,10 +18,13 @@ from ingest_lambda.services import get_services
 logger = Logger(service="clickstream-ingest")
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # API Gateway's request id, as correlation_paths.API_GATEWAY_HTTP would find it: read directly, since the
+    # decorator's JMESPath search costs half of the decorator (a few µs a request).
+    logger.set_correlation_id(_request_id(event))
     try:
-        request, ctx = _parse(APIGatewayProxyEventV2(event))
+        request, ctx = _parse(event)
     except (KeyError, TypeError, ValueError, AttributeError):
         logger.warning("malformed API Gateway event")
         return _respond(Reply(400, {"error": "malformed request"}))
@@ -53,9 +54,18 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return _respond(reply)
 
 
-def _parse(event: APIGatewayProxyEventV2) -> tuple[HttpRequest, RequestContext]:
-    context = event.request_context
-    headers = {str(name).lower(): str(value) for name, value in (event.headers or {}).items()}
+def _request_id(event: Any) -> str | None:
+    context = event.get("requestContext") if isinstance(event, dict) else None
+    request_id = context.get("requestId") if isinstance(context, dict) else None
+    return request_id if isinstance(request_id, str) else None
+
+
+def _parse(event: dict[str, Any]) -> tuple[HttpRequest, RequestContext]:
+    # The payload v2 event read as the dict it is: Powertools' event data class wrapped each part in an object
+    # and lower-cased the headers a second time, a tenth of the handler's own time on a small request.
+    context = event["requestContext"]
+    http = context["http"]
+    headers = {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
     epoch_ms = context.get("timeEpoch")
     received_at = (
         datetime.fromtimestamp(epoch_ms / 1000, UTC) if isinstance(epoch_ms, int | float) else datetime.now(UTC)
@@ -63,16 +73,16 @@ def _parse(event: APIGatewayProxyEventV2) -> tuple[HttpRequest, RequestContext]:
     authorizer = context.get("authorizer") or {}
     claims = (authorizer.get("jwt") or {}).get("claims") or {}
     request = HttpRequest(
-        method=context.http.method or "",
+        method=http["method"] or "",
         headers=headers,
-        body=event.body,
-        is_base64_encoded=bool(event.is_base64_encoded),
+        body=event.get("body"),
+        is_base64_encoded=bool(event.get("isBase64Encoded")),
     )
     ctx = RequestContext(
         request_id=context.get("requestId") or str(uuid.uuid4()),
         received_at=received_at,
-        user_agent=headers.get("user-agent") or context.http.get("userAgent"),
-        source_ip=context.http.get("sourceIp"),
+        user_agent=headers.get("user-agent") or http.get("userAgent"),
+        source_ip=http.get("sourceIp"),
         country_header=headers.get("cloudfront-viewer-country"),
         claims=claims if isinstance(claims, dict) else {},
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,11 +57,12 @@ def compact_hour(store: RawStore, hour: datetime) -> tuple[str, int] | None:
     if not objects:
         return None
     rows = 0
+    chunks_of = _chunk_reader(store)
     with tempfile.TemporaryFile() as sink:
         with pq.ParquetWriter(sink, SCHEMA, compression="zstd") as writer:
             batch = _Batch()
             for info in objects:
-                for number, line in _numbered_lines(store, info.key):
+                for number, line in _numbered_lines(chunks_of, info.key):
                     batch.add(info, number, line)
                     rows += 1
                     if batch.full():
@@ -108,34 +109,49 @@ class _Batch:
         return pa.table(self.columns, schema=SCHEMA)
 
 
-def _numbered_lines(store: RawStore, key: str) -> Iterator[tuple[int, bytes | Overlong]]:
+def _numbered_lines(chunks_of: ChunkReader, key: str) -> Iterator[tuple[int, bytes | Overlong]]:
     """An object's numbered lines, streamed; an object that cannot be read as lines is one row, line 0 (checked
     in a first pass, since that is only known at its end)."""
-    chunks = _chunks(store, key)
+    chunks = chunks_of(key)
     first = next(chunks, b"")
     if first[:2] != GZIP_MAGIC:
-        yield from enumerate(split_lines(itertools.chain((first,), chunks)), start=1)
+        following = next(chunks, None)
+        if following is None and len(first) <= MAX_LINE_BYTES:
+            # The whole object came in one chunk, as nearly every one does (a request's few KB): split it at once,
+            # no line of it can be over the limit.
+            lines = first.split(b"\n")
+            if lines[-1] == b"":
+                lines.pop()
+            yield from enumerate(lines, start=1)
+            return
+        rest = itertools.chain((first,), () if following is None else (following,), chunks)
+        yield from enumerate(split_lines(rest), start=1)
         return
     try:
         for _ in inflate_if_gzip(itertools.chain((first,), chunks), MAX_INFLATED_BYTES):
             pass
     except InflateError:
-        yield WHOLE_OBJECT, _whole(store, key)
+        yield WHOLE_OBJECT, _whole(chunks_of, key)
         return
-    yield from enumerate(split_lines(inflate_if_gzip(_chunks(store, key), MAX_INFLATED_BYTES)), start=1)
+    yield from enumerate(split_lines(inflate_if_gzip(chunks_of(key), MAX_INFLATED_BYTES)), start=1)
 
 
-def _chunks(store: RawStore, key: str) -> Iterator[bytes]:
+ChunkReader = Callable[[str], Iterator[bytes]]
+
+
+def _chunk_reader(store: RawStore) -> ChunkReader:
+    # Decided once per hour: isinstance against a runtime-checkable Protocol costs about as much as reading one
+    # small object.
     if isinstance(store, StreamingStore):
-        return store.stream(key)
-    return iter((store.get(key),))
+        return store.stream
+    return lambda key: iter((store.get(key),))
 
 
-def _whole(store: RawStore, key: str) -> bytes | Overlong:
+def _whole(chunks_of: ChunkReader, key: str) -> bytes | Overlong:
     kept = bytearray()
     digest = hashlib.sha256()
     size = 0
-    for chunk in _chunks(store, key):
+    for chunk in chunks_of(key):
         digest.update(chunk)
         size += len(chunk)
         if len(kept) <= MAX_LINE_BYTES:

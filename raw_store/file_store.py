@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 from raw_store.base import ObjectInfo, StorageError
 
 _TEMP_PREFIX = ".tmp-"
+_CREATE_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL
 
 
 class FileStore:
@@ -27,23 +27,23 @@ class FileStore:
         self.root = root.resolve()
         self.fsync = fsync
         self.url = self.root.as_uri()
-        self._made_dirs: set[Path] = set()
+        # Paths are plain strings and the calls plain os ones: the generator writes an object per request, hundreds
+        # of thousands a run, and pathlib's objects cost as much as the Python side of the write itself.
+        self._prefix = os.path.join(self.root, "")
+        self._made_dirs: set[str] = set()
 
-    def _path(self, key: str) -> Path:
+    def _path(self, key: str) -> str:
         if not key or key.startswith("/") or ".." in key.split("/"):
             raise StorageError(f"invalid object key {key!r}")
-        return self.root / key
+        return self._prefix + key
 
     def put(self, key: str, data: bytes, content_type: str = "application/x-ndjson") -> ObjectInfo:
         path = self._path(key)
-        # A fresh name per write (O_EXCL), one write, fstat for the etag, then the atomic rename. Directories
-        # already made are remembered: the generator writes hundreds of thousands of objects into a few hours.
-        tmp = path.parent / f"{_TEMP_PREFIX}{uuid.uuid4().hex}"
+        directory = os.path.dirname(path)
+        # A fresh name per write (O_EXCL), one write, fstat for the etag, then the atomic rename.
+        tmp = f"{directory}/{_TEMP_PREFIX}{os.urandom(16).hex()}"
         try:
-            if path.parent not in self._made_dirs:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self._made_dirs.add(path.parent)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            fd = self._create(directory, tmp)
             try:
                 view = memoryview(data)
                 while view:
@@ -55,22 +55,47 @@ class FileStore:
                 os.close(fd)
             os.replace(tmp, path)
             if self.fsync:
-                _fsync_dir(path.parent)
+                _fsync_dir(directory)
         except OSError as exc:
             with contextlib.suppress(OSError):  # the cleanup must not hide the error that matters
-                tmp.unlink()
+                os.unlink(tmp)
             raise StorageError(f"cannot write {key} under {self.root}: {exc}") from exc
         return _info(key, stat)
 
+    def _create(self, directory: str, tmp: str) -> int:
+        """Open `tmp` new for writing. Directories already made are remembered (the generator writes hundreds of
+        thousands of objects into a few hours); one removed since (a cleaned-up hour) is made again."""
+        if directory not in self._made_dirs:
+            self._make_dirs(directory)
+        try:
+            return os.open(tmp, _CREATE_NEW, 0o644)
+        except FileNotFoundError:
+            self._make_dirs(directory)
+            return os.open(tmp, _CREATE_NEW, 0o644)
+
+    def _make_dirs(self, directory: str) -> None:
+        missing = []
+        parent = directory
+        while not os.path.isdir(parent):
+            missing.append(parent)
+            parent = os.path.dirname(parent)
+        os.makedirs(directory, exist_ok=True)
+        if self.fsync:
+            # A new directory's own entry must be durable too, or a crash could lose it with the objects it holds.
+            for made in missing:
+                _fsync_dir(os.path.dirname(made))
+        self._made_dirs.add(directory)
+
     def get(self, key: str) -> bytes:
         try:
-            return self._path(key).read_bytes()
+            with open(self._path(key), "rb") as file:
+                return file.read()
         except OSError as exc:
             raise StorageError(f"cannot read {key} under {self.root}: {exc}") from exc
 
     def stream(self, key: str, chunk_bytes: int = 1 << 20) -> Iterator[bytes]:
         try:
-            with self._path(key).open("rb", buffering=0) as file:
+            with open(self._path(key), "rb", buffering=0) as file:
                 while chunk := file.read(chunk_bytes):
                     yield chunk
         except OSError as exc:
@@ -116,7 +141,7 @@ def _info(key: str, stat: os.stat_result) -> ObjectInfo:
     )
 
 
-def _fsync_dir(directory: Path) -> None:
+def _fsync_dir(directory: str) -> None:
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -25,7 +25,8 @@ _HOUR_IN_KEY = re.compile(r"^(?:events|rejected|compacted)/([0-9]{4})/([0-9]{2})
 def hour_prefix(kind: KeyKind, hour: datetime) -> str:
     """The prefix holding every object of `kind` for the UTC hour containing `hour`."""
     hour = hour.astimezone(UTC)
-    return f"{kind.value}/{hour:%Y/%m/%d/%H}/"
+    # Fields, not strftime: the ingest names a key per request (about a third of the key's cost).
+    return f"{kind.value}/{hour.year:04d}/{hour.month:02d}/{hour.day:02d}/{hour.hour:02d}/"
 
 
 def new_object_key(kind: KeyKind, received_at: datetime, object_id: uuid.UUID | None = None) -> str:

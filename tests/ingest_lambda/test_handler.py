@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import logging
 import re
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ import pytest
 from support.fakes import MemoryStore, load_event
 
 from ingest_lambda.handler import handler
+from ingest_lambda.handler import logger as handler_logger
 
 pytestmark = pytest.mark.unit
 
@@ -278,3 +281,44 @@ def test_text_jsonb_cannot_hold_is_replaced_and_noted(memory_store: MemoryStore,
     assert line["pageTitle"] == "Laptop\ufffd deals"
     assert line["properties"]["bad"] == "\ufffd"
     assert line["sanitized"] == ["pageTitle", "properties.bad"]
+
+
+@pytest.fixture
+def handler_log_lines() -> Iterator[list[str]]:
+    """The handler's log lines at INFO and above, formatted as Powertools writes them to CloudWatch."""
+    lines: list[str] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    capture = Capture()
+    capture.setFormatter(handler_logger.registered_formatter)
+    stdlib_logger = logging.getLogger(handler_logger.service)
+    saved_level = stdlib_logger.level
+    stdlib_logger.addHandler(capture)
+    stdlib_logger.setLevel(logging.INFO)
+    try:
+        yield lines
+    finally:
+        stdlib_logger.removeHandler(capture)
+        stdlib_logger.setLevel(saved_level)
+
+
+def test_a_refusal_is_logged_with_the_lambda_context_and_api_gateways_request_id(
+    memory_store: MemoryStore, lambda_context: Any, handler_log_lines: list[str]
+) -> None:
+    # WHEN a request with one invalid event of two, then a malformed API Gateway event, arrive
+    handler(api_event(json.dumps({"events": [view(), {"eventName": "view_product"}]})), lambda_context)
+    handler({"requestContext": {"requestId": "broken-1"}}, lambda_context)
+
+    # THEN each is one structured line carrying its own request id and the invocation's
+    refused, malformed = (json.loads(line) for line in handler_log_lines)
+    assert refused["message"] == "request handled"
+    assert (refused["level"], refused["status"], refused["accepted"], refused["rejected"]) == ("INFO", 200, 1, 1)
+    assert refused["correlation_id"] == "test-request-id"
+    assert refused["function_request_id"] == lambda_context.aws_request_id
+    assert refused["function_name"] == lambda_context.function_name
+    assert isinstance(refused["cold_start"], bool)
+    assert (malformed["level"], malformed["message"]) == ("WARNING", "malformed API Gateway event")
+    assert malformed["correlation_id"] == "broken-1"

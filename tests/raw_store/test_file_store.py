@@ -222,3 +222,13 @@ def test_stream_reads_an_object_in_chunks_and_a_missing_one_fails(store: FileSto
     assert len(chunks) > 1 and max(len(chunk) for chunk in chunks) <= 64 * 1024
     with pytest.raises(StorageError, match="cannot read"):
         list(store.stream("events/2025/12/06/05/missing.json"))
+
+
+def test_put_into_an_hour_removed_since_the_last_write_makes_it_again(store: FileStore, tmp_path: Path) -> None:
+    # The store remembers the directories it made; one deleted behind its back (a cleaned-up hour) is made again.
+    store.put(HOUR_05 + "event-a.json", b"1")
+    for name in os.listdir(tmp_path / "raw" / HOUR_05):
+        os.unlink(tmp_path / "raw" / HOUR_05 / name)
+    os.rmdir(tmp_path / "raw" / HOUR_05)
+    store.put(HOUR_05 + "event-b.json", b"2")
+    assert [(info.key, store.get(info.key)) for info in store.list(HOUR_05)] == [(HOUR_05 + "event-b.json", b"2")]
