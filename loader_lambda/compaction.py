@@ -62,7 +62,7 @@ def compact_hour(store: RawStore, hour: datetime) -> tuple[str, int] | None:
         with pq.ParquetWriter(sink, SCHEMA, compression="zstd") as writer:
             batch = _Batch()
             for info in objects:
-                for number, line in _numbered_lines(chunks_of, info.key):
+                for number, line in numbered_lines(chunks_of, info.key):
                     batch.add(info, number, line)
                     rows += 1
                     if batch.full():
@@ -109,7 +109,7 @@ class _Batch:
         return pa.table(self.columns, schema=SCHEMA)
 
 
-def _numbered_lines(chunks_of: ChunkReader, key: str) -> Iterator[tuple[int, bytes | Overlong]]:
+def numbered_lines(chunks_of: ChunkReader, key: str) -> Iterator[tuple[int, bytes | Overlong]]:
     """An object's numbered lines, streamed; an object that cannot be read as lines is one row, line 0 (checked
     in a first pass, since that is only known at its end)."""
     chunks = chunks_of(key)

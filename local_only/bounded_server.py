@@ -315,6 +315,15 @@ class BoundedRequestHandler(BaseHTTPRequestHandler):
     # Headers and body are separate writes: without TCP_NODELAY, Nagle plus delayed ACKs add ~40 ms a response.
     disable_nagle_algorithm = True
 
+    def version_string(self) -> str:
+        # The server's name alone in the Server header, without http.server's Python version.
+        return self.server_version
+
+    def dispatch(self) -> None:
+        """Answer the parsed request, whatever its method: every method goes through here, so none is answered
+        by http.server's 501 (a 5xx) for want of a `do_` method."""
+        raise NotImplementedError
+
     def setup(self) -> None:
         super().setup()
         # Replace the file the base class made with one that reads under the request's deadline.
@@ -376,7 +385,7 @@ class BoundedRequestHandler(BaseHTTPRequestHandler):
         if not parsed:
             self.linger_on_close = True
             return
-        getattr(self, "do_" + self.command)()
+        self.dispatch()
         self.wfile.flush()
 
     def head_read(self) -> bytes:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from local_only.cli_options import port_option
 from local_only.paths import data_dir
 from local_only.postgres import LocalPostgres, LocalPostgresError
 from local_only.roles import RoleWarehouse
@@ -373,16 +374,10 @@ class Demo:
     "--replay-hours", default=3, show_default=True, type=click.IntRange(min=0), help="Last hours built one by one."
 )
 @click.option("--no-dashboard", is_flag=True, help="Stop once the marts are built (tests, CI).")
-@click.option("--port", default=DASHBOARD_PORT, show_default=True, help="The dashboard's port (on 127.0.0.1).")
-@click.option(
-    "--shop-port", default=SHOP_PORT, show_default=True, type=click.IntRange(1, 65535), help="The demo shop's port."
-)
-@click.option(
-    "--collector-port",
-    default=COLLECTOR_PORT,
-    show_default=True,
-    type=click.IntRange(1, 65535),
-    help="The port of the collector the shop posts to (clickstream serve).",
+@port_option("--port", default=DASHBOARD_PORT, help="The dashboard's port (on 127.0.0.1).")
+@port_option("--shop-port", default=SHOP_PORT, help="The demo shop's port.")
+@port_option(
+    "--collector-port", default=COLLECTOR_PORT, help="The port of the collector the shop posts to (clickstream serve)."
 )
 @click.option("--no-shop", is_flag=True, help="Serve the dashboard alone, without the demo shop and its collector.")
 @click.option("--stop", is_flag=True, help="Stop the demo's PostgreSQL and exit (make demo-down).")

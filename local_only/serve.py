@@ -40,6 +40,7 @@ from local_only.bounded_server import (
     BoundedRequestHandler,
     ServerLimits,
 )
+from local_only.cli_options import port_option
 from local_only.cors import ORIGINS_ENV, CorsPolicy, InvalidOrigin, origins_from_env, parse_origins
 from local_only.jwt_authorizer import Unauthorized, claims_from_authorization
 from local_only.lambda_context import LocalLambdaContext
@@ -181,16 +182,7 @@ class _RequestHandler(BoundedRequestHandler):
     server: ClickstreamServer
     server_version = "clickstream-local"
 
-    def version_string(self) -> str:
-        return self.server_version
-
-    # Every method, known or not, goes through the same dispatch: the route decides, not http.server.
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("do_"):
-            return self._dispatch
-        raise AttributeError(name)
-
-    def _dispatch(self) -> None:
+    def dispatch(self) -> None:
         started = time.perf_counter()
         self._status = 0
         try:
@@ -498,9 +490,7 @@ def _split_target(target: str) -> tuple[str, str]:
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port."
-)
+@port_option("--port", default=DEFAULT_PORT, help="Port to listen on.", any_free=True)
 @click.option(
     "--allow-origin",
     "allow_origins",

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import click
 
 from local_only.bounded_server import BoundedHTTPServer, BoundedRequestHandler, ServerLimits
+from local_only.cli_options import port_option
 from local_only.simulator.catalogue import CATEGORIES, CATEGORY_TITLES, shop_catalogue
 from local_only.tracker_script import SCRIPT_PATH
 
@@ -141,16 +142,7 @@ class _ShopRequestHandler(BoundedRequestHandler):
     server: ShopServer
     server_version = "clickstream-demo-shop"
 
-    def version_string(self) -> str:
-        return self.server_version
-
-    # Every method goes through one dispatch: http.server would answer an unknown one with 501, a 5xx.
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("do_"):
-            return self._dispatch
-        raise AttributeError(name)
-
-    def _dispatch(self) -> None:
+    def dispatch(self) -> None:
         if self.command not in ("GET", "HEAD"):
             self.close_connection = True
             body = f"method {self.command} is not allowed: the shop only answers GET and HEAD\n".encode()
@@ -201,9 +193,7 @@ def shop_origins(server: ShopServer) -> list[str]:
 
 @click.command("shop")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port", default=DEFAULT_PORT, show_default=True, type=click.IntRange(0, 65535), help="0: any free port."
-)
+@port_option("--port", default=DEFAULT_PORT, help="Port to listen on.", any_free=True)
 @click.option(
     "--endpoint",
     default=DEFAULT_ENDPOINT,

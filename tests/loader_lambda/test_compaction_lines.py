@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from loader_lambda.compaction import ChunkReader, _numbered_lines
+from loader_lambda.compaction import ChunkReader, numbered_lines
 from loader_lambda.streaming import MAX_LINE_BYTES, Overlong
 
 pytestmark = pytest.mark.unit
@@ -33,9 +33,9 @@ def reader(data: bytes, chunk: int) -> ChunkReader:
 
 @pytest.mark.parametrize("data", OBJECTS, ids=range(len(OBJECTS)))
 def test_one_chunk_and_many_chunks_give_the_same_numbered_lines(data: bytes) -> None:
-    whole = list(_numbered_lines(reader(data, max(len(data), 1)), "k"))
+    whole = list(numbered_lines(reader(data, max(len(data), 1)), "k"))
     for size in (1, 2, 5):
-        assert list(_numbered_lines(reader(data, size), "k")) == whole
+        assert list(numbered_lines(reader(data, size), "k")) == whole
     expected = data.split(b"\n")
     if expected[-1] == b"":  # a final newline ends the last line; an empty object has none
         expected.pop()
@@ -45,7 +45,7 @@ def test_one_chunk_and_many_chunks_give_the_same_numbered_lines(data: bytes) -> 
 
 def test_a_single_chunk_over_the_line_limit_still_keeps_the_long_line_as_overlong() -> None:
     data = b"a\n" + b"z" * (MAX_LINE_BYTES + 10) + b"\nb\n"
-    lines = list(_numbered_lines(reader(data, len(data)), "k"))
+    lines = list(numbered_lines(reader(data, len(data)), "k"))
     assert [number for number, _ in lines] == [1, 2, 3]
     assert lines[0][1] == b"a" and lines[2][1] == b"b"
     assert isinstance(lines[1][1], Overlong) and lines[1][1].size == MAX_LINE_BYTES + 10
