@@ -2,7 +2,8 @@
 
 The event contract's JSON Schema (docs/schema/event-v1.schema.json, from the ingest's model), the event
 passthroughs' contract columns of the marts (from dbt_project.yml's vars) and the ingest's copy of the bot rules
-(ingest_lambda/bot_rules.py, from the bot_user_agents seed). One command, so a change to any source is one
+(ingest_lambda/bot_rules.py, from the bot_user_agents seed) and the dashboard's rates (dashboard/rates.py, from
+dbt_project.yml's var rates). One command, so a change to any source is one
 regeneration; ``make generate`` and ``make generate-check`` run it.
 """
 
@@ -15,6 +16,7 @@ import click
 from clickstream.schema_command import DEFAULT_SCHEMA_PATH, render_schema
 from local_only.bot_rules_module import BOT_RULES_MODULE, BotRulesError, render_bot_rules
 from local_only.event_passthroughs import PassthroughError, passthrough_contracts
+from local_only.rates_module import RATES_MODULE, RatesError, render_rates
 
 
 def generated_files(project_dir: Path) -> dict[Path, str]:
@@ -22,12 +24,14 @@ def generated_files(project_dir: Path) -> dict[Path, str]:
     try:
         contracts = passthrough_contracts(project_dir)
         bot_rules = render_bot_rules(project_dir)
-    except (PassthroughError, BotRulesError) as error:
+        rates = render_rates(project_dir)
+    except (PassthroughError, BotRulesError, RatesError) as error:
         raise click.ClickException(str(error)) from error
     return {
         project_dir / DEFAULT_SCHEMA_PATH: render_schema(),
         **contracts,
         project_dir / BOT_RULES_MODULE: bot_rules,
+        project_dir / RATES_MODULE: rates,
     }
 
 
@@ -41,7 +45,7 @@ def generated_files(project_dir: Path) -> dict[Path, str]:
 )
 @click.option("--check", is_flag=True, help="Exit non-zero if a file differs from its source instead of writing.")
 def generate_files_command(project_dir: Path, check: bool) -> None:
-    """Regenerate the event JSON Schema, the marts' passthrough contract columns and the ingest's bot rules."""
+    """Regenerate the event JSON Schema, the marts' passthrough contract columns, the bot rules and the rates."""
     stale = []
     for path, text in generated_files(project_dir).items():
         current = path.read_text(encoding="utf-8") if path.exists() else None

@@ -25,6 +25,7 @@ import psycopg2.pool
 from cachetools import TTLCache
 from psycopg2 import sql
 
+from dashboard.rates import PRODUCT_LIST_MIN_VIEWS, RATES
 from dashboard.settings import DashboardSettings
 from warehouse.connection import WarehouseSettings, WarehouseUnreachable
 
@@ -182,6 +183,16 @@ def _ratio(numerator: float | None, denominator: float | None) -> float | None:
     return None if not denominator else (numerator or 0) / denominator
 
 
+def _rate(name: str) -> sql.Composable:
+    """A rate of dbt_project.yml's var rates over the rows in scope, as the dbt macro rate() writes it.
+
+    The expressions come from the generated dashboard/rates.py (checked there to be plain aggregates), never from
+    a request.
+    """
+    rate = RATES[name]
+    return sql.SQL("round(({})::numeric / nullif({}, 0), 4)").format(sql.SQL(rate.numerator), sql.SQL(rate.denominator))
+
+
 # ---------- what the warehouse holds
 
 
@@ -272,7 +283,10 @@ KPI_NAMES = (
     "bounce_rate",
     "average_session_duration_seconds",
     "conversion_rate",
+    "orders",
     "revenue",
+    "average_order_value",
+    "returning_customer_rate",
 )
 
 
@@ -282,6 +296,8 @@ class OverviewData:
     previous: dict[str, float | None]
     daily: list[Row]
     hourly: list[Row]
+    # The currency of every revenue (the build's reporting_currency), None before the first order.
+    currency: str | None = None
 
 
 def _kpis(row: Row | None) -> dict[str, float | None]:
@@ -295,11 +311,15 @@ def _kpis(row: Row | None) -> dict[str, float | None]:
         "new_users": new_users,
         "returning_users": users - new_users,
         "page_views": row.get("page_views") or 0,
-        "bounce_rate": _ratio(row.get("bounces"), sessions),
+        "bounce_rate": row.get("bounce_rate"),
         "average_session_duration_seconds": row.get("average_session_duration_seconds"),
-        "conversion_rate": _ratio(row.get("converted_sessions"), sessions),
+        "conversion_rate": row.get("conversion_rate"),
         "orders": row.get("orders") or 0,
         "revenue": row.get("revenue") or 0.0,
+        "average_order_value": row.get("average_order_value"),
+        "returning_customer_rate": row.get("returning_customer_rate"),
+        # Orders in a currency without a rate (currency_rates): counted in orders, left out of revenue.
+        "orders_without_rate": row.get("orders_without_rate") or 0,
     }
 
 
@@ -307,7 +327,8 @@ def overview(warehouse: Warehouse, filters: Filters) -> OverviewData:
     """KPIs for the range and the period before it, daily and hour-of-day trends.
 
     Additive measures are sums over marts.sessions_daily; users are distinct counts over marts.visitors_daily (a
-    visitor back on another day, or in another slice, is one user).
+    visitor back on another day, or in another slice, is one user); orders, revenue (in reporting_currency),
+    average order value and returning customers come from marts.orders. Rates are the var rates' (dashboard/rates.py).
     """
     previous = filters.previous()
     both = replace(filters, start=previous.start)
@@ -322,12 +343,25 @@ def overview(warehouse: Warehouse, filters: Filters) -> OverviewData:
                     sum(sessions)::bigint as sessions,
                     sum(page_views)::bigint as page_views,
                     sum(bounces)::bigint as bounces,
+                    {bounce_rate} as bounce_rate,
                     round(sum(duration_seconds)::numeric / nullif(sum(sessions), 0), 1)
                         as average_session_duration_seconds,
                     sum(converted_sessions)::bigint as converted_sessions,
-                    sum(orders)::bigint as orders,
-                    sum(revenue) as revenue
+                    {conversion_rate} as conversion_rate
                 from marts.sessions_daily
+                where {conditions}
+                group by 1
+            ),
+            orders as (
+                select
+                    case when session_date >= %(current_start)s then 'current' else 'previous' end as period,
+                    count(*) as orders,
+                    count(*) filter (where revenue is null) as orders_without_rate,
+                    sum(revenue) as revenue,
+                    {average_order_value} as average_order_value,
+                    {returning_customer_rate} as returning_customer_rate,
+                    min(reporting_currency) as currency
+                from marts.orders
                 where {conditions}
                 group by 1
             ),
@@ -340,11 +374,27 @@ def overview(warehouse: Warehouse, filters: Filters) -> OverviewData:
                 where {conditions}
                 group by 1
             )
-            select measures.*, visitors.users, visitors.new_users
+            select
+                measures.*,
+                visitors.users,
+                visitors.new_users,
+                orders.orders,
+                orders.orders_without_rate,
+                orders.revenue,
+                orders.average_order_value,
+                orders.returning_customer_rate,
+                orders.currency
             from measures
             left join visitors on measures.period = visitors.period
+            left join orders on measures.period = orders.period
             """
-        ).format(conditions=conditions),
+        ).format(
+            conditions=conditions,
+            bounce_rate=_rate("bounce_rate"),
+            conversion_rate=_rate("conversion_rate"),
+            average_order_value=_rate("average_order_value"),
+            returning_customer_rate=_rate("returning_customer_rate"),
+        ),
         _params(both, current_start=filters.start),
     )
     by_period = {row["period"]: row for row in kpis}
@@ -396,11 +446,13 @@ def overview(warehouse: Warehouse, filters: Filters) -> OverviewData:
         ).format(conditions=conditions),
         _params(filters),
     )
+    currencies = [row["currency"] for row in kpis if row["currency"] is not None]
     return OverviewData(
         current=_kpis(by_period.get("current")),
         previous=_kpis(by_period.get("previous")),
         daily=daily,
         hourly=hourly,
+        currency=currencies[0] if currencies else None,
     )
 
 
@@ -479,6 +531,10 @@ def funnel(warehouse: Warehouse, filters: Filters, split_by: SplitBy = "device_t
 class ProductsData:
     products: list[Row]
     categories: list[Row]
+    # Products with at least PRODUCT_LIST_MIN_VIEWS views (the dbt var product_list_min_views) and no purchase
+    # in the range, most viewed first; and those of them added to a cart, most carted first.
+    viewed_not_bought: list[Row] = field(default_factory=list)
+    carted_not_bought: list[Row] = field(default_factory=list)
 
 
 def products(warehouse: Warehouse, filters: Filters) -> ProductsData:
@@ -488,12 +544,15 @@ def products(warehouse: Warehouse, filters: Filters) -> ProductsData:
         """
         sum(views) as views,
         sum(add_to_carts) as add_to_carts,
-        round(sum(add_to_carts)::numeric / nullif(sum(views), 0), 4) as add_to_cart_rate,
+        {add_to_cart_rate} as add_to_cart_rate,
         sum(purchases) as purchases,
+        {purchase_rate} as purchase_rate,
         sum(units) as units,
-        sum(revenue) as revenue
+        sum(revenue) as revenue,
+        sum(views) >= %(min_views)s and sum(purchases) = 0 as is_viewed_not_bought,
+        sum(views) >= %(min_views)s and sum(purchases) = 0 and sum(add_to_carts) > 0 as is_carted_not_bought
         """
-    )
+    ).format(add_to_cart_rate=_rate("add_to_cart_rate"), purchase_rate=_rate("purchase_rate"))
     product_rows = warehouse.fetch(
         "products.products",
         sql.SQL(
@@ -504,6 +563,8 @@ def products(warehouse: Warehouse, filters: Filters) -> ProductsData:
                     as product_name,
                 (array_agg(product_category order by event_date desc) filter (where product_category is not null))[1]
                     as category,
+                (array_agg(product_brand order by event_date desc) filter (where product_brand is not null))[1]
+                    as brand,
                 {measures}
             from marts.product_performance_daily
             where {conditions}
@@ -511,7 +572,7 @@ def products(warehouse: Warehouse, filters: Filters) -> ProductsData:
             order by views desc, product_id
             """
         ).format(measures=measures, conditions=conditions),
-        _params(filters),
+        _params(filters, min_views=PRODUCT_LIST_MIN_VIEWS),
     )
     categories = warehouse.fetch(
         "products.categories",
@@ -524,9 +585,17 @@ def products(warehouse: Warehouse, filters: Filters) -> ProductsData:
             order by views desc, category
             """
         ).format(measures=measures, conditions=conditions),
-        _params(filters),
+        _params(filters, min_views=PRODUCT_LIST_MIN_VIEWS),
     )
-    return ProductsData(product_rows, categories)
+    return ProductsData(
+        product_rows,
+        categories,
+        viewed_not_bought=[row for row in product_rows if row["is_viewed_not_bought"]],
+        carted_not_bought=sorted(
+            (row for row in product_rows if row["is_carted_not_bought"]),
+            key=lambda row: (-row["add_to_carts"], row["product_id"]),
+        ),
+    )
 
 
 # ---------- Acquisition
@@ -565,6 +634,7 @@ def acquisition(warehouse: Warehouse, filters: Filters) -> dict[str, list[Row]]:
                     {value} as value,
                     sum(sessions)::bigint as sessions,
                     sum(converted_sessions)::bigint as converted_sessions,
+                    {conversion_rate} as conversion_rate,
                     sum(revenue) as revenue
                 from marts.sessions_daily
                 where {conditions}
@@ -585,6 +655,7 @@ def acquisition(warehouse: Warehouse, filters: Filters) -> dict[str, list[Row]]:
                 measures.sessions,
                 visitors.users,
                 measures.converted_sessions,
+                measures.conversion_rate,
                 measures.revenue
             from measures
             left join visitors on measures.dimension = visitors.dimension and measures.value = visitors.value
@@ -595,12 +666,12 @@ def acquisition(warehouse: Warehouse, filters: Filters) -> dict[str, list[Row]]:
             value=_GROUPED_VALUE,
             grouping_sets=_ACQUISITION_GROUPING_SETS,
             conditions=_mart_conditions(filters, "session_date", sliced=True),
+            conversion_rate=_rate("conversion_rate"),
         ),
         _params(filters),
     )
     breakdowns: dict[str, list[Row]] = {dimension: [] for dimension in ACQUISITION_DIMENSIONS}
     for row in rows:
-        row["conversion_rate"] = _ratio(row["converted_sessions"], row["sessions"])
         breakdowns[row.pop("dimension")].append(row)
     return breakdowns
 
@@ -628,7 +699,9 @@ def journeys(warehouse: Warehouse, filters: Filters, top: int = 15, links: int =
                 select
                     coalesce(landing_page_path, '(not set)') as landing_page,
                     coalesce(exit_page_path, '(not set)') as exit_page,
-                    is_bounce
+                    -- sessions_daily's measures, one session a row, so the var rates' bounce_rate applies as is.
+                    1 as sessions,
+                    is_bounce::integer as bounces
                 from marts.sessions
                 where {conditions}
             ),
@@ -636,17 +709,23 @@ def journeys(warehouse: Warehouse, filters: Filters, top: int = 15, links: int =
                 select
                     case when grouping(landing_page) = 0 then 'landing' else 'exit' end as kind,
                     coalesce(landing_page, exit_page) as page_path,
-                    count(*) as sessions,
-                    count(*) filter (where is_bounce) as bounces,
+                    sum(sessions)::bigint as sessions,
+                    sum(bounces)::bigint as bounces,
+                    {bounce_rate} as bounce_rate,
                     row_number() over (
                         partition by grouping(landing_page) order by count(*) desc, coalesce(landing_page, exit_page)
                     ) as place
                 from filtered
                 group by grouping sets ((landing_page), (exit_page))
             )
-            select kind, page_path, sessions, bounces from counted where place <= %(top)s order by kind, place
+            select kind, page_path, sessions, bounces, bounce_rate
+            from counted
+            where place <= %(top)s
+            order by kind, place
             """
-        ).format(conditions=_session_conditions(filters, warehouse.settings.include_bots)),
+        ).format(
+            conditions=_session_conditions(filters, warehouse.settings.include_bots), bounce_rate=_rate("bounce_rate")
+        ),
         _params(filters, top=top),
     )
     transitions = warehouse.fetch(
@@ -663,8 +742,6 @@ def journeys(warehouse: Warehouse, filters: Filters, top: int = 15, links: int =
         ).format(conditions=_mart_conditions(filters, "session_date", sliced=False)),
         _params(filters, links=links),
     )
-    for row in pages:
-        row["bounce_rate"] = _ratio(row["bounces"], row["sessions"])
     return JourneysData(
         landing_pages=[row for row in pages if row["kind"] == "landing"],
         exit_pages=[row for row in pages if row["kind"] == "exit"],

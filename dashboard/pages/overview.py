@@ -20,7 +20,10 @@ KPIS: tuple[tuple[str, str, Callable[[float | None], str]], ...] = (
     ("bounce_rate", "Bounce rate", formatting.percent),
     ("average_session_duration_seconds", "Avg. session duration", formatting.duration),
     ("conversion_rate", "Conversion rate", formatting.percent),
+    ("orders", "Orders", formatting.count),
     ("revenue", "Revenue", formatting.money),
+    ("average_order_value", "Avg. order value", formatting.money),
+    ("returning_customer_rate", "Returning customers", formatting.percent),
 )
 
 
@@ -38,6 +41,9 @@ def page_ui() -> ui.TagChild:
 
 def kpi_box(key: str, title: str, fmt: Callable[[float | None], str], data: OverviewData) -> ui.Tag:
     current, previous = data.current.get(key), data.previous.get(key)
+    if fmt is formatting.money and data.currency:
+        # Every revenue is in the build's reporting_currency (orders in others converted: docs/metrics.md).
+        title = f"{title} ({data.currency})"
     return ui.value_box(
         title,
         ui.span(fmt(current), class_="kpi-value", data_kpi=key),

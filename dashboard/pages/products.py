@@ -7,27 +7,33 @@ from collections.abc import Callable
 import pyarrow as pa
 from shiny import Inputs, Outputs, Session, module, reactive, render, req, ui
 
-from dashboard import charts
+from dashboard import charts, formatting
 from dashboard.data_access import Filters, ProductsData, Row, Warehouse, products
 from dashboard.pages.loading import Problem, attempt, not_filtered_note, when_loaded
+from dashboard.rates import PRODUCT_LIST_MIN_VIEWS
 
 MEASURES = {
     "views": "Views",
     "add_to_cart_rate": "Add-to-cart rate",
     "purchases": "Purchases",
+    "purchase_rate": "Purchase rate",
     "revenue": "Revenue",
 }
 TABLE_COLUMNS = {
     "product_id": "Product id",
     "product_name": "Product",
+    "brand": "Brand",
     "category": "Category",
     "views": "Views",
     "add_to_carts": "Add to carts",
     "add_to_cart_rate": "Add-to-cart rate",
     "purchases": "Purchases",
+    "purchase_rate": "Purchase rate",
     "units": "Units",
     "revenue": "Revenue",
 }
+# The lists of products that do not sell (marts.product_performance_daily, from the dbt var product_list_min_views).
+LIST_COLUMNS = {"product_name": "Product", "brand": "Brand", "views": "Views", "add_to_carts": "Add to carts"}
 SHOWN = 10
 
 
@@ -42,8 +48,33 @@ def page_ui() -> ui.TagChild:
             ui.card(ui.card_header("Categories"), ui.output_ui("categories")),
             col_widths=(4, 4, 4),
         ),
+        ui.layout_columns(
+            ui.card(
+                ui.card_header(f"Most viewed, never bought (from {PRODUCT_LIST_MIN_VIEWS} views)"),
+                ui.output_ui("viewed_not_bought"),
+            ),
+            ui.card(
+                ui.card_header(f"Carted but not bought (from {PRODUCT_LIST_MIN_VIEWS} views)"),
+                ui.output_ui("carted_not_bought"),
+            ),
+            col_widths=(6, 6),
+        ),
         ui.card(ui.card_header("Every product (click a column to sort)"), ui.output_data_frame("table")),
     )
+
+
+def product_list(name: str, rows: list[Row]) -> ui.Tag:
+    header = ui.tags.tr(*(ui.tags.th(title) for title in LIST_COLUMNS.values()))
+    body = [
+        ui.tags.tr(
+            ui.tags.td(row["product_name"] or row["product_id"]),
+            ui.tags.td(row["brand"] or ""),
+            ui.tags.td(formatting.count(row["views"])),
+            ui.tags.td(formatting.count(row["add_to_carts"])),
+        )
+        for row in rows[:SHOWN]
+    ]
+    return ui.tags.table(ui.tags.thead(header), ui.tags.tbody(*body), class_="table table-sm", data_product_list=name)
 
 
 def ranked(rows: list[Row], measure: str) -> list[Row]:
@@ -89,6 +120,16 @@ def page_server(
     @when_loaded(data)
     def categories(loaded: ProductsData) -> ui.TagChild:
         return chart("categories", _labelled(loaded.categories, "category"), False)
+
+    @render.ui
+    @when_loaded(data)
+    def viewed_not_bought(loaded: ProductsData) -> ui.TagChild:
+        return product_list("viewed_not_bought", loaded.viewed_not_bought)
+
+    @render.ui
+    @when_loaded(data)
+    def carted_not_bought(loaded: ProductsData) -> ui.TagChild:
+        return product_list("carted_not_bought", loaded.carted_not_bought)
 
     @render.data_frame
     def table() -> render.DataGrid:

@@ -2,6 +2,12 @@
 
 -- One row per order: an order.id sent twice (a reloaded thank-you page, a retried request) counts once, at its
 -- first purchase event. Purchases are a small share of events, so this is rebuilt whole on every build.
+--
+-- Revenue is converted into reporting_currency here, once, at the currency_rates row of the order's day (in
+-- reporting_timezone): every revenue downstream (sessions, the daily marts, products, users, orders) is then in one
+-- currency and can be added up. An order without a currency is in reporting_currency; one whose currency has no
+-- rate that day keeps revenue null (never added to the others as if it were reporting_currency) and its amount as
+-- sent in revenue_as_sent.
 
 with
 
@@ -31,20 +37,64 @@ ranked as (
 
 ),
 
-final as (
+first_sends as (
 
     select
         order_id,
-        event_id as first_event_id,
+        event_id,
         session_key,
         visitor_id,
-        event_timestamp as ordered_at,
-        coalesce(order_revenue, 0) as revenue,
-        order_currency as currency,
-        order_items as items,
+        event_timestamp,
+        coalesce(order_revenue, 0)::numeric as revenue_as_sent,
+        coalesce(upper(order_currency), '{{ var("reporting_currency") }}') as currency,
+        (event_timestamp at time zone '{{ var("reporting_timezone") }}')::date as order_date,
+        order_items,
         times_sent
     from ranked
     where send_number = 1
+
+),
+
+currency_rates as (
+
+    select
+        currency,
+        valid_from,
+        rate
+    from {{ ref('currency_rates') }}
+
+),
+
+final as (
+
+    select
+        first_sends.order_id,
+        first_sends.event_id as first_event_id,
+        first_sends.session_key,
+        first_sends.visitor_id,
+        first_sends.event_timestamp as ordered_at,
+        first_sends.revenue_as_sent::numeric * rates.rate::numeric as revenue,
+        first_sends.currency,
+        first_sends.revenue_as_sent,
+        rates.rate as exchange_rate,
+        first_sends.order_items as items,
+        first_sends.times_sent
+    from first_sends
+    left join lateral (
+        select 1::numeric as rate
+        where first_sends.currency = '{{ var("reporting_currency") }}'
+        union all
+        (
+            select currency_rates.rate
+            from currency_rates
+            where
+                first_sends.currency != '{{ var("reporting_currency") }}'
+                and currency_rates.currency = first_sends.currency
+                and currency_rates.valid_from <= first_sends.order_date
+            order by currency_rates.valid_from desc
+            limit 1
+        )
+    ) as rates on true
 
 )
 

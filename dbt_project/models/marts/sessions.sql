@@ -196,6 +196,9 @@ aggregated as (
         max(event_timestamp) as session_end,
         count(*) as events,
         count(*) filter (where is_page_view) as page_views,
+        -- A bounce counts pages, not events: a product page sends page_view and view_product, and is one page.
+        count(*) filter (where event_name = 'page_view') as pages_loaded,
+        bool_or(event_name in ({{ "'" ~ var('conversion_events') | join("', '") ~ "'" }})) as has_conversion_event,
         count(distinct product_id) filter (where event_name = 'view_product') as products_viewed,
         count(*) filter (where event_name = 'add_to_cart') as add_to_carts,
         count(*) filter (where event_name = 'search') as searches,
@@ -292,8 +295,10 @@ final as (
         classified.browser,
         classified.os,
         classified.country,
-        classified.page_views = 1 and classified.events = 1 as is_bounce,
-        not (classified.page_views = 1 and classified.events = 1)
+        -- A bounce (docs/metrics.md): at most one page loaded and no conversion event (GA4's and Plausible's
+        -- single-page session; scrolls and clicks on that page do not save it).
+        classified.pages_loaded <= 1 and not classified.has_conversion_event as is_bounce,
+        not (classified.pages_loaded <= 1 and not classified.has_conversion_event)
         or classified.session_end - classified.session_start > interval '10 seconds' as is_engaged,
         case
             {% for step in steps | reverse %}

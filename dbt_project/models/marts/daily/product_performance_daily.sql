@@ -8,7 +8,8 @@
 -- One row per reporting day (reporting_timezone, the day the event happened) × product: product views
 -- (view_product events) and the distinct visitors behind them, add_to_cart events, and from the deduplicated
 -- orders (int_orders_deduplicated, an order counted once, on the day of its first purchase event) the orders that
--- held the product, the units and the revenue (quantity × price of its items). Rates are per product view:
+-- held the product, the units and the revenue (quantity × price of its items, in reporting_currency at the
+-- order's exchange rate). Rates are per product view:
 -- add_to_cart_rate = add_to_carts / views, purchase_rate = purchases / views (null without views). Name, category
 -- and brand are the latest the product carried that day (else the latest known). Bots are left out unless
 -- include_bots is true.
@@ -54,6 +55,7 @@ orders as (
     select
         orders.order_id,
         (orders.ordered_at at time zone '{{ var("reporting_timezone") }}')::date as order_date,
+        orders.exchange_rate,
         orders.items
     from {{ ref('int_orders_deduplicated') }} as orders
     left join sessions on orders.session_key = sessions.session_key
@@ -70,8 +72,10 @@ order_items as (
         orders.order_id,
         coalesce({{ json_text("items.item -> 'productId'") }}, '(not set)') as product_id,
         coalesce({{ json_number("items.item -> 'quantity'") }}, 0) as quantity,
+        -- In reporting_currency, at the order's rate (int_orders_deduplicated); null for a currency without one.
         coalesce({{ json_number("items.item -> 'quantity'") }}, 0)
-        * coalesce({{ json_number("items.item -> 'price'") }}, 0) as item_revenue
+        * coalesce({{ json_number("items.item -> 'price'") }}, 0)
+        * orders.exchange_rate as item_revenue
     from orders
     cross join lateral jsonb_array_elements(orders.items) as items (item)
     where {{ in_touched_days('orders.order_date') }}
@@ -151,9 +155,16 @@ final as (
         combined.purchases::bigint as purchases,
         combined.units::bigint as units,
         combined.revenue::numeric as revenue,
-        round(combined.add_to_carts::numeric / nullif(combined.views, 0), 4)::numeric(9, 4) as add_to_cart_rate,
-        round(combined.purchases::numeric / nullif(combined.views, 0), 4)::numeric(9, 4) as purchase_rate
+        product_day_rates.add_to_cart_rate::numeric(9, 4) as add_to_cart_rate,
+        product_day_rates.purchase_rate::numeric(9, 4) as purchase_rate
     from combined
+    -- The rates of the var rates (macros/rate.sql), over the one day × product row: the dashboard's definition.
+    cross join lateral (
+        select
+            {{ rate('add_to_cart_rate') }} as add_to_cart_rate,
+            {{ rate('purchase_rate') }} as purchase_rate
+        from (select combined.views, combined.add_to_carts, combined.purchases) as product_day
+    ) as product_day_rates
     left join day_attributes
         on
             combined.event_date = day_attributes.event_date
