@@ -201,14 +201,14 @@ def status(warehouse: Warehouse) -> WarehouseStatus:
     try:
         present = warehouse.fetch(
             "status.marts",
-            "select to_regclass('marts.traffic_daily') is not null as traffic,"
+            "select to_regclass('marts.sessions_daily') is not null as traffic,"
             " to_regclass('marts.funnel_steps_daily') is not null as funnel",
             {},
         )[0]
         if not (present["traffic"] and present["funnel"]):
             return WarehouseStatus("no_marts", "The marts are not built yet: run the transform (dbt build).")
         days = warehouse.fetch(
-            "status.days", "select min(session_date) as first, max(session_date) as last from marts.traffic_daily", {}
+            "status.days", "select min(session_date) as first, max(session_date) as last from marts.sessions_daily", {}
         )[0]
         if days["last"] is None:
             return WarehouseStatus("empty", "No data yet: the marts are built but hold no sessions.")

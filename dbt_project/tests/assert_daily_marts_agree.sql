@@ -1,24 +1,25 @@
--- The daily marts count the same sessions: per day, traffic_daily.sessions equals the sessions of
--- acquisition_daily, the slice sessions of funnel_steps_daily (each slice once) and, in page_transitions_daily,
--- the entrances and the exits (sessions with a page view, from sessions).
+-- The daily marts count the same sessions: per day, the sessions of sessions_daily equal the slice sessions of
+-- funnel_steps_daily (each slice once), the visitor-days of visitors_daily are no more than them, and, in
+-- page_transitions_daily, the entrances and the exits equal the sessions with a page view (from sessions).
 
 with
 
-traffic as (
-
-    select
-        session_date,
-        sessions
-    from {{ ref('traffic_daily') }}
-
-),
-
-acquisition as (
+daily_sessions as (
 
     select
         session_date,
         sum(sessions) as sessions
-    from {{ ref('acquisition_daily') }}
+    from {{ ref('sessions_daily') }}
+    group by session_date
+
+),
+
+visitor_days as (
+
+    select
+        session_date,
+        count(*) as visitor_days
+    from {{ ref('visitors_daily') }}
     group by session_date
 
 ),
@@ -62,26 +63,27 @@ transitions as (
 
 select
     coalesce(
-        traffic.session_date,
-        acquisition.session_date,
+        daily_sessions.session_date,
         funnel.session_date,
+        visitor_days.session_date,
         viewing_sessions.session_date,
         transitions.session_date
     ) as session_date,
-    traffic.sessions as traffic_sessions,
-    acquisition.sessions as acquisition_sessions,
+    daily_sessions.sessions as sessions_daily_sessions,
     funnel.sessions as funnel_sessions,
+    visitor_days.visitor_days,
     viewing_sessions.sessions as sessions_with_a_page_view,
     transitions.entrances,
     transitions.exits
-from traffic
-full outer join acquisition on traffic.session_date = acquisition.session_date
-full outer join funnel on coalesce(traffic.session_date, acquisition.session_date) = funnel.session_date
+from daily_sessions
+full outer join funnel on daily_sessions.session_date = funnel.session_date
+full outer join visitor_days on coalesce(daily_sessions.session_date, funnel.session_date) = visitor_days.session_date
 full outer join viewing_sessions
-    on coalesce(traffic.session_date, acquisition.session_date, funnel.session_date) = viewing_sessions.session_date
+    on coalesce(daily_sessions.session_date, funnel.session_date) = viewing_sessions.session_date
 full outer join transitions on viewing_sessions.session_date = transitions.session_date
 where
-    traffic.sessions is distinct from acquisition.sessions
-    or traffic.sessions is distinct from funnel.sessions
+    daily_sessions.sessions is distinct from funnel.sessions
+    or visitor_days.visitor_days is null and daily_sessions.sessions is not null
+    or visitor_days.visitor_days > daily_sessions.sessions
     or viewing_sessions.sessions is distinct from transitions.entrances
     or viewing_sessions.sessions is distinct from transitions.exits

@@ -116,7 +116,7 @@ def test_a_reload_and_a_second_tab_show_the_same_numbers(dashboard_url: str, pag
     _open(page, dashboard_url)
     start, end = _date_range(page)
     (sessions,) = marts.row(
-        "select sum(sessions) from marts.traffic_daily where session_date between %s and %s", (start, end)
+        "select sum(sessions) from marts.sessions_daily where session_date between %s and %s", (start, end)
     )
     first = _count(_text(page, "[data-kpi=sessions]"))
     page.reload()
@@ -134,7 +134,12 @@ def test_overview_numbers_are_the_marts_numbers(dashboard_url: str, page: Any, m
     start, end = _date_range(page)
     sessions, page_views, bounces, converted, revenue = marts.row(
         "select sum(sessions), sum(page_views), sum(bounces), sum(converted_sessions), sum(revenue) "
-        "from marts.traffic_daily where session_date between %s and %s",
+        "from marts.sessions_daily where session_date between %s and %s",
+        (start, end),
+    )
+    orders, average_order_value, currency = marts.row(
+        "select count(*), sum(revenue) / count(revenue), min(reporting_currency) "
+        "from marts.orders where session_date between %s and %s",
         (start, end),
     )
     users, new_users, duration = marts.row(
@@ -151,6 +156,10 @@ def test_overview_numbers_are_the_marts_numbers(dashboard_url: str, page: Any, m
     assert _text(page, "[data-kpi=bounce_rate]") == f"{bounces / sessions * 100:.1f}%"
     assert _text(page, "[data-kpi=conversion_rate]") == f"{converted / sessions * 100:.1f}%"
     assert _text(page, "[data-kpi=revenue]") == f"{revenue:,.2f}"
+    assert _count(_text(page, "[data-kpi=orders]")) == orders
+    assert _text(page, "[data-kpi=average_order_value]") == f"{average_order_value:,.2f}"
+    # Revenue is shown with its currency (every revenue is in the build's reporting_currency).
+    assert page.get_by_text(f"Revenue ({currency})", exact=True).count() == 1
     minutes, seconds = divmod(round(duration), 60)
     assert _text(page, "[data-kpi=average_session_duration_seconds]") in (f"{minutes}m {seconds:02d}s", f"{seconds}s")
 

@@ -1,6 +1,8 @@
 """The dashboard's fast queries give the numbers of the plain ones: Overview and Acquisition count distinct users
 one row per visitor first (so PostgreSQL hashes rather than sorts every session), and here each of their numbers is
-checked against `count(distinct visitor_id)` straight over marts.sessions, on marts the real pipeline built."""
+checked against `count(distinct visitor_id)` straight over marts.sessions, on marts the real pipeline built. The
+rates (dbt_project.yml's var rates, docs/metrics.md) are checked against their definitions written out by hand over
+marts.sessions and the deduplicated orders, rounded as the var's rates are (4 digits)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ import psycopg2
 import psycopg2.extras
 import pytest
 
-from dashboard.data_access import Filters, Warehouse, acquisition, default_filters, overview, status
+from dashboard.data_access import Filters, Warehouse, acquisition, default_filters, overview, products, status
+from dashboard.rates import PRODUCT_LIST_MIN_VIEWS
 from dashboard.settings import DashboardSettings
 from local_only.roles import RoleWarehouse
 from warehouse.connection import WarehouseSettings
@@ -36,9 +39,48 @@ PLAIN_KPIS = f"""
         coalesce(sum(orders), 0) as orders,
         coalesce(sum(revenue), 0) as revenue,
         count(*) filter (where is_bounce) as bounces,
-        count(*) filter (where orders > 0) as converted_sessions
+        count(*) filter (where orders > 0) as converted_sessions,
+        round(count(*) filter (where is_bounce)::numeric / nullif(count(*), 0), 4) as bounce_rate,
+        round(count(*) filter (where orders > 0)::numeric / nullif(count(*), 0), 4) as conversion_rate,
+        round(sum(revenue) / nullif(sum(orders), 0), 4) as average_order_value
     from marts.sessions
     where {WHERE}
+"""
+
+# A customer is the stitched user, else the visitor; a returning one had ordered before (at any time) an order
+# of the period.
+PLAIN_RETURNING_CUSTOMERS = f"""
+    with numbered as (
+        select
+            sessions.*,
+            coalesce('user:' || sessions.stitched_user_id, 'visitor:' || sessions.visitor_id) as customer,
+            rank() over (
+                partition by coalesce('user:' || sessions.stitched_user_id, 'visitor:' || sessions.visitor_id)
+                order by orders.ordered_at, orders.order_id
+            ) as nth_order
+        from intermediate.int_orders_deduplicated as orders
+        join marts.sessions using (session_key)
+        where not is_bot
+    )
+    select
+        count(distinct customer) as customers,
+        round(count(distinct customer) filter (where nth_order > 1)::numeric / nullif(count(distinct customer), 0), 4)
+            as returning_customer_rate
+    from numbered
+    where {WHERE}
+"""
+
+PLAIN_PRODUCTS = """
+    select
+        product_id,
+        sum(views) as views,
+        sum(add_to_carts) as add_to_carts,
+        sum(purchases) as purchases,
+        round(sum(add_to_carts)::numeric / nullif(sum(views), 0), 4) as add_to_cart_rate,
+        round(sum(purchases)::numeric / nullif(sum(views), 0), 4) as purchase_rate
+    from marts.product_performance_daily
+    where event_date between %(start)s and %(end)s
+    group by product_id
 """
 
 PLAIN_DAILY = f"""
@@ -124,10 +166,50 @@ def test_overview_counts_what_count_distinct_counts(warehouse: Warehouse, plain:
                 assert kpis[name] == expected[name], (filters, period, name)
             assert kpis["returning_users"] == expected["users"] - expected["new_users"]
             assert kpis["average_session_duration_seconds"] == expected["average_session_duration_seconds"]
-            if expected["sessions"]:
-                assert kpis["bounce_rate"] == expected["bounces"] / expected["sessions"]
-                assert kpis["conversion_rate"] == expected["converted_sessions"] / expected["sessions"]
+            for name in ("bounce_rate", "conversion_rate", "average_order_value"):
+                assert kpis[name] == expected[name], (filters, period, name)
+            (customers,) = plain(PLAIN_RETURNING_CUSTOMERS, chosen)
+            assert kpis["returning_customer_rate"] == customers["returning_customer_rate"], (filters, period)
         assert shown.daily == plain(PLAIN_DAILY, filters), filters
+        assert shown.currency == "USD"
+
+
+def test_the_kpis_are_not_trivially_equal(warehouse: Warehouse, plain: Any) -> None:
+    """The traffic the checks above run on has orders, bounces and rates strictly between 0 and 1.
+
+    Two days of it hold no customer who ordered twice, so the returning-customer rate is 0 here: its positive case
+    is the orders mart's dbt unit test (orders_customers_currencies_and_slices).
+    """
+    whole = default_filters(status(warehouse), 28)
+    kpis = overview(warehouse, whole).current
+    for name in ("bounce_rate", "conversion_rate"):
+        rate = kpis[name]
+        assert rate is not None and 0 < rate < 1, (name, rate)
+    assert kpis["returning_customer_rate"] == 0
+    average_order_value, orders = kpis["average_order_value"], kpis["orders"]
+    assert average_order_value is not None and average_order_value > 0
+    assert orders is not None and orders > 10 and kpis["orders_without_rate"] == 0
+
+
+def test_products_rates_and_lists_are_the_marts(warehouse: Warehouse, plain: Any) -> None:
+    """Per product the var rates' add-to-cart and purchase rates; the lists hold exactly the products with enough
+    views and no purchase (and, carted but not bought, an add to cart)."""
+    whole = default_filters(status(warehouse), 28)
+    shown = products(warehouse, whole)
+    expected = {row.pop("product_id"): row for row in plain(PLAIN_PRODUCTS, whole)}
+    assert {row["product_id"] for row in shown.products} == set(expected)
+    for row in shown.products:
+        for name in ("views", "add_to_carts", "purchases", "add_to_cart_rate", "purchase_rate"):
+            assert row[name] == expected[row["product_id"]][name], (row["product_id"], name)
+    never_bought = {
+        key for key, row in expected.items() if row["views"] >= PRODUCT_LIST_MIN_VIEWS and row["purchases"] == 0
+    }
+    assert [row["product_id"] for row in shown.viewed_not_bought] == sorted(
+        never_bought, key=lambda key: (-expected[key]["views"], key)
+    )
+    assert {row["product_id"] for row in shown.carted_not_bought} == {
+        key for key in never_bought if expected[key]["add_to_carts"] > 0
+    }
 
 
 def test_acquisition_counts_what_count_distinct_counts(warehouse: Warehouse, plain: Any) -> None:
@@ -141,3 +223,4 @@ def test_acquisition_counts_what_count_distinct_counts(warehouse: Warehouse, pla
             for key, row in expected.items():
                 for name in ("sessions", "users", "converted_sessions", "revenue"):
                     assert got[key][name] == row[name], (filters, dimension, key, name)
+                assert got[key]["conversion_rate"] == round(row["converted_sessions"] / row["sessions"], 4)

@@ -89,8 +89,6 @@ def test_build_completed_runs_after_every_mart(manifest: dict[str, Any]) -> None
         ("users", {"int_users_touched"}),
         ("visitor_activity_weekly", {"int_visitors_touched"}),
         ("pipeline_health_hourly", {"int_periods_touched"}),
-        ("traffic_daily", {"int_periods_touched"}),
-        ("acquisition_daily", {"int_periods_touched"}),
         ("funnel_steps_daily", {"int_periods_touched"}),
         ("page_transitions_daily", {"int_periods_touched"}),
         ("product_performance_daily", {"int_periods_touched"}),

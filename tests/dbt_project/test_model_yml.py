@@ -62,7 +62,6 @@ def test_the_accepted_channels_are_the_seeds() -> None:
     assert set(accepted) == {
         "sessions.channel",
         "users.first_channel",
-        "acquisition_daily.channel",
         "funnel_steps_daily.channel",
         "sessions_daily.channel",
     }
