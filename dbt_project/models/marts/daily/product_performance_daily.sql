@@ -141,6 +141,20 @@ combined as (
 
 ),
 
+-- The rates of the var rates (macros/rate.sql), the dashboard's definitions, over each day × product (one row of
+-- combined each).
+product_day_rates as (
+
+    select
+        event_date,
+        product_id,
+        {{ rate('add_to_cart_rate') }} as add_to_cart_rate,
+        {{ rate('purchase_rate') }} as purchase_rate
+    from combined
+    group by event_date, product_id
+
+),
+
 final as (
 
     select
@@ -158,13 +172,10 @@ final as (
         product_day_rates.add_to_cart_rate::numeric(9, 4) as add_to_cart_rate,
         product_day_rates.purchase_rate::numeric(9, 4) as purchase_rate
     from combined
-    -- The rates of the var rates (macros/rate.sql), over the one day × product row: the dashboard's definition.
-    cross join lateral (
-        select
-            {{ rate('add_to_cart_rate') }} as add_to_cart_rate,
-            {{ rate('purchase_rate') }} as purchase_rate
-        from (select combined.views, combined.add_to_carts, combined.purchases) as product_day
-    ) as product_day_rates
+    inner join product_day_rates
+        on
+            combined.event_date = product_day_rates.event_date
+            and combined.product_id = product_day_rates.product_id
     left join day_attributes
         on
             combined.event_date = day_attributes.event_date
