@@ -74,7 +74,7 @@ def test_build_completed_runs_after_every_mart(manifest: dict[str, Any]) -> None
         for unique_id, node in manifest["nodes"].items()
         if node["resource_type"] == "model" and node["fqn"][1] == "marts"
     }
-    assert len(marts) == 13
+    assert len(marts) == 12
     assert marts - _parents(manifest, "int_build_completed") == set()
 
 
@@ -106,7 +106,7 @@ def test_daily_marts_keep_their_relations_and_share_the_folder_config(manifest: 
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and node["fqn"][1:3] == ["marts", "daily"]
     }
-    assert len(daily) == 7
+    assert len(daily) == 5
     for name, node in daily.items():
         assert (node["schema"], node["alias"]) == ("marts", name)
         assert node["config"]["materialized"] == "incremental"
