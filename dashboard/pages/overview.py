@@ -66,7 +66,16 @@ def page_server(
     @render.ui
     @when_loaded(data)
     def kpis(loaded: OverviewData) -> ui.TagChild:
-        return ui.layout_column_wrap(*(kpi_box(*kpi, loaded) for kpi in KPIS), width="220px", fill=False)
+        boxes = ui.layout_column_wrap(*(kpi_box(*kpi, loaded) for kpi in KPIS), width="220px", fill=False)
+        unconverted = loaded.current.get("orders_without_rate") or 0
+        if not unconverted:
+            return boxes
+        # Never added as if they were the reporting currency: counted as orders, left out of revenue and AOV.
+        note = (
+            f"{formatting.count(unconverted)} order(s) in a currency without a rate in currency_rates are left out"
+            " of revenue and average order value (docs/metrics.md)."
+        )
+        return ui.div(boxes, ui.p(note, class_="text-warning small", data_kpi_note="orders_without_rate"))
 
     @render.ui
     @when_loaded(data)
