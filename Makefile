@@ -84,7 +84,7 @@ format: $(STAMP) ## Apply ruff's fixes and formatting
 schema: $(STAMP) ## Regenerate docs/schema/event-v1.schema.json from the event model
 	$(BIN)/clickstream schema
 
-generate: $(STAMP) ## Regenerate every generated file: the event JSON Schema and the marts' passthrough columns
+generate: $(STAMP) ## Regenerate every generated file: the event JSON Schema, the marts' passthrough columns, the bot rules and the dashboard's rates
 	$(BIN)/clickstream generate-files
 
 generate-check: $(STAMP) ## Fail when a generated file is out of date with its source (make generate fixes it)
