@@ -55,13 +55,14 @@ def test_the_generated_files_check_checks_what_make_generate_writes() -> None:
 
     assert recipe("generate") == ["$(BIN)/clickstream generate-files"]
     assert recipe("generate-check") == ["$(BIN)/clickstream generate-files --check"]
-    # One command for every file written from another: the event JSON Schema, the marts' passthrough columns and
-    # the ingest's bot rules.
+    # One command for every file written from another: the event JSON Schema, the marts' passthrough columns, the
+    # ingest's bot rules and the dashboard's rates.
     assert {path.relative_to(REPO).as_posix() for path in generated_files(REPO)} == {
         "docs/schema/event-v1.schema.json",
         "dbt_project/models/marts/clickstream_events.yml",
         "dbt_project/models/marts/sessions.yml",
         "ingest_lambda/bot_rules.py",
+        "dashboard/rates.py",
     }
 
 
