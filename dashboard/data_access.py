@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, Literal
 
 import psycopg2
@@ -78,7 +79,7 @@ class Warehouse:
         self.settings = settings
         self._pool: psycopg2.pool.ThreadedConnectionPool | None = None
         self._pool_lock = threading.Lock()
-        self._cache: TTLCache[tuple[Any, ...], list[Row]] | None = (
+        self._cache: TTLCache[tuple[Any, ...], tuple[Mapping[str, Any], ...]] | None = (
             TTLCache(maxsize=settings.cache_max_entries, ttl=settings.cache_ttl_seconds)
             if settings.cache_ttl_seconds > 0
             else None
@@ -128,17 +129,24 @@ class Warehouse:
             pool.putconn(conn, close=broken or conn.closed != 0)
 
     def fetch(self, name: str, query: sql.Composable | str, params: Mapping[str, Any]) -> list[Row]:
-        """Rows of `query` as dicts; the same `name` and `params` within the TTL give the cached rows."""
-        key = (name, tuple(sorted(params.items())))
+        """Rows of `query` as dicts of their own: the caller may change them, the cache keeps its rows.
+
+        The same query text (with its identifiers: a funnel split by channel is another query than one by device
+        type) and the same `params` within the TTL answer from the cache; `name` says which query it is in the key.
+        """
+        key = (name, query if isinstance(query, str) else repr(query), tuple(sorted(params.items())))
         if self._cache is not None:
             with self._cache_lock:
                 cached = self._cache.get(key)
             if cached is not None:
-                return cached
+                return [dict(row) for row in cached]
         rows = self._run(query, params)
         if self._cache is not None:
+            # Read-only rows (arrays arrive as tuples): a page that changed one would change every later answer.
+            frozen = tuple(MappingProxyType(row) for row in rows)
             with self._cache_lock:
-                self._cache[key] = rows
+                self._cache[key] = frozen
+            return [dict(row) for row in frozen]
         return rows
 
     def _run(self, query: sql.Composable | str, params: Mapping[str, Any]) -> list[Row]:
@@ -174,8 +182,10 @@ def _first_line(error: BaseException) -> str:
 
 
 def _plain(value: Any) -> Any:
-    # numeric arrives as Decimal; the pages format and plot floats.
-    return float(value) if isinstance(value, Decimal) else value
+    # numeric arrives as Decimal; the pages format and plot floats. Arrays as tuples: a cached row stays as it was.
+    if isinstance(value, Decimal):
+        return float(value)
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _ratio(numerator: float | None, denominator: float | None) -> float | None:
