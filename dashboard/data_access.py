@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Literal
@@ -26,6 +26,7 @@ import psycopg2.pool
 from cachetools import TTLCache
 from psycopg2 import sql
 
+from dashboard.periods import Period, compared_period
 from dashboard.settings import DashboardSettings
 from warehouse.connection import WarehouseSettings, WarehouseUnreachable
 
@@ -41,24 +42,39 @@ class MartsMissing(RuntimeError):
 
 @dataclass(frozen=True)
 class Filters:
-    """The shared filters: a date range (days in reporting_timezone, both ends included), device type, channel."""
+    """The shared filters: a date range (days in reporting_timezone, both ends included), device type, channel,
+    and the period Overview compares the range with (dashboard/periods.py; None: no comparison)."""
 
     start: date
     end: date
     device_type: str | None = None
     channel: str | None = None
+    # On the last day, only the sessions that started before this hour: a comparison with "today so far".
+    end_before_hour: int | None = None
+    comparison: Period | None = None
 
     def __post_init__(self) -> None:
-        if self.end < self.start:
-            raise ValueError(f"the date range ends ({self.end}) before it starts ({self.start})")
+        Period(self.start, self.end, self.end_before_hour)  # refuses a range that ends before it starts
 
     @property
     def days(self) -> int:
-        return (self.end - self.start).days + 1
+        return self.period.days
 
-    def previous(self) -> Filters:
-        """The period of the same length just before, same device type and channel."""
-        return replace(self, start=self.start - timedelta(days=self.days), end=self.start - timedelta(days=1))
+    @property
+    def period(self) -> Period:
+        return Period(self.start, self.end, self.end_before_hour)
+
+    def compared(self) -> Filters | None:
+        """The comparison period with the same device type and channel, when there is one."""
+        if self.comparison is None:
+            return None
+        return replace(
+            self,
+            start=self.comparison.start,
+            end=self.comparison.end,
+            end_before_hour=self.comparison.end_before_hour,
+            comparison=None,
+        )
 
 
 @dataclass(frozen=True)
@@ -230,10 +246,14 @@ def status(warehouse: Warehouse) -> WarehouseStatus:
     )
 
 
-def default_filters(found: WarehouseStatus, days: int) -> Filters:
+def last_days_with_data(found: WarehouseStatus, days: int) -> Filters:
+    """`days` days up to the newest day with data (within what exists), compared with the weeks before them: a
+    range over data generated in the past (benchmarks, tests). The dashboard's default is periods.default_period."""
     if found.last_day is None or found.first_day is None:
-        raise ValueError("no data: there is no default date range")
-    return Filters(start=max(found.first_day, found.last_day - timedelta(days=days - 1)), end=found.last_day)
+        raise ValueError("no data: there is no range of days with data")
+    period = Period(max(found.first_day, found.last_day - timedelta(days=days - 1)), found.last_day)
+    after = datetime.combine(found.last_day + timedelta(days=1), time())
+    return Filters(period.start, period.end, comparison=compared_period(period, "previous_period", after))
 
 
 # ---------- shared WHERE clauses
@@ -289,7 +309,8 @@ KPI_NAMES = (
 @dataclass(frozen=True)
 class OverviewData:
     current: dict[str, float | None]
-    previous: dict[str, float | None]
+    # The comparison period's KPIs, None when the range is compared with nothing.
+    previous: dict[str, float | None] | None
     daily: list[Row]
     hourly: list[Row]
 
@@ -313,22 +334,41 @@ def _kpis(row: Row | None) -> dict[str, float | None]:
     }
 
 
-def overview(warehouse: Warehouse, filters: Filters) -> OverviewData:
-    """KPIs for the range and the period before it, daily and hour-of-day trends.
+def _visitors_by_hour(include_bots: bool) -> sql.Composable:
+    """marts.sessions in the shape of marts.visitors_daily, with the hour the session started: visitors_daily has
+    no hour, and a comparison with "today so far" counts the visitors of its last day's first hours only."""
+    return sql.SQL(
+        """
+        (
+            select
+                session_date,
+                extract(hour from session_start at time zone %(timezone)s)::integer as session_hour,
+                visitor_id as visitor_number,
+                is_first_visit as is_new,
+                coalesce(device_type, '(not set)') as device_type,
+                channel
+            from marts.sessions
+            where {bots}
+        ) as visitors_by_hour
+        """
+    ).format(bots=sql.SQL("true" if include_bots else "not is_bot"))
 
-    Additive measures are sums over marts.sessions_daily; users are distinct counts over marts.visitors_daily (a
-    visitor back on another day, or in another slice, is one user).
-    """
-    previous = filters.previous()
-    both = replace(filters, start=previous.start)
-    conditions = _mart_conditions(both, "session_date", sliced=True)
-    kpis = warehouse.fetch(
+
+def _period_kpis(warehouse: Warehouse, filters: Filters) -> dict[str, float | None]:
+    """The KPIs of one period: additive measures summed over marts.sessions_daily, users counted distinct over
+    marts.visitors_daily (a visitor back on another day, or in another slice, is one user)."""
+    conditions = _mart_conditions(filters, "session_date", sliced=True)
+    visitors: sql.Composable = sql.SQL("marts.visitors_daily")
+    if filters.end_before_hour is not None:
+        cut = sql.SQL(" and not (session_date = %(end)s and session_hour >= %(end_before_hour)s)")
+        conditions = sql.Composed([conditions, cut])
+        visitors = _visitors_by_hour(warehouse.settings.include_bots)
+    rows = warehouse.fetch(
         "overview.kpis",
         sql.SQL(
             """
             with measures as (
                 select
-                    case when session_date >= %(current_start)s then 'current' else 'previous' end as period,
                     sum(sessions)::bigint as sessions,
                     sum(page_views)::bigint as page_views,
                     sum(bounces)::bigint as bounces,
@@ -339,25 +379,30 @@ def overview(warehouse: Warehouse, filters: Filters) -> OverviewData:
                     sum(revenue) as revenue
                 from marts.sessions_daily
                 where {conditions}
-                group by 1
             ),
             visitors as (
                 select
-                    case when session_date >= %(current_start)s then 'current' else 'previous' end as period,
                     count(distinct visitor_number) as users,
                     count(distinct visitor_number) filter (where is_new) as new_users
-                from marts.visitors_daily
+                from {visitors}
                 where {conditions}
-                group by 1
             )
             select measures.*, visitors.users, visitors.new_users
             from measures
-            left join visitors on measures.period = visitors.period
+            cross join visitors
             """
-        ).format(conditions=conditions),
-        _params(both, current_start=filters.start),
+        ).format(conditions=conditions, visitors=visitors),
+        _params(filters, end_before_hour=filters.end_before_hour, timezone=warehouse.settings.reporting_timezone),
     )
-    by_period = {row["period"]: row for row in kpis}
+    return _kpis(rows[0] if rows else None)
+
+
+def overview(warehouse: Warehouse, filters: Filters) -> OverviewData:
+    """KPIs for the range and its comparison period (one query each, so either is cached on its own), daily and
+    hour-of-day trends."""
+    compared = filters.compared()
+    current = _period_kpis(warehouse, filters)
+    previous = _period_kpis(warehouse, compared) if compared is not None else None
     conditions = _mart_conditions(filters, "session_date", sliced=True)
     daily = warehouse.fetch(
         "overview.daily",
@@ -407,8 +452,8 @@ def overview(warehouse: Warehouse, filters: Filters) -> OverviewData:
         _params(filters),
     )
     return OverviewData(
-        current=_kpis(by_period.get("current")),
-        previous=_kpis(by_period.get("previous")),
+        current=current,
+        previous=previous,
         daily=daily,
         hourly=hourly,
     )

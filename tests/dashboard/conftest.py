@@ -11,10 +11,10 @@ from support.dashboard_kit import build_marts, create_database, dashboard_env, l
 from local_only.postgres import LocalPostgres
 from local_only.roles import RoleWarehouse
 
-# Two days of a small shop, Monday and Tuesday.
+# Eight days of a small shop, Monday to Monday: the last day has the same weekday a week before to compare with.
 TRAFFIC_START = date(2025, 3, 3)
-TRAFFIC_DAYS = 2
-EVENTS_PER_DAY = 3_000
+TRAFFIC_DAYS = 8
+EVENTS_PER_DAY = 1_000
 
 
 @pytest.fixture(scope="session")
