@@ -102,6 +102,11 @@ def default_period(today: date) -> Period:
     return preset_period(DEFAULT_PRESET, today)
 
 
+def preset_starts(today: date) -> list[date]:
+    """The first day of each preset (but Custom) on `today`."""
+    return [preset_period(name, today).start for name in PRESETS if name != "custom"]
+
+
 def compared_period(period: Period, kind: Comparison, now: datetime) -> Period | None:
     """What `period` is compared with, `now` being the reporting zone's wall clock (None: no comparison).
 

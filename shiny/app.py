@@ -28,6 +28,7 @@ from dashboard.periods import (
     default_period,
     preset,
     preset_period,
+    preset_starts,
 )
 from dashboard.settings import DashboardSettings, get_settings
 from warehouse.connection import WarehouseSettings
@@ -97,7 +98,8 @@ def filters_sidebar(found: WarehouseStatus) -> ui.Sidebar:
             "Dates",
             start=default.start,
             end=default.end,
-            min=min(day for day in (found.first_day, default.start) if day is not None),
+            # Every preset's days can be shown, data or not (a new shop's last 90 days start before its first).
+            min=min(day for day in (found.first_day, *preset_starts(now.date())) if day is not None),
             max=max(day for day in (found.last_day, now.date()) if day is not None),
         ),
         ui.input_select("compare", "Compare to", _choices(COMPARISONS), selected=DEFAULT_COMPARISON),

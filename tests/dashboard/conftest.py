@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from support.dashboard_kit import build_marts, create_database, dashboard_env, load_traffic, serving
+from support.dashboard_kit import NOW, build_marts, create_database, dashboard_env, load_traffic, serving
 
 from local_only.postgres import LocalPostgres
 from local_only.roles import RoleWarehouse
@@ -43,5 +43,5 @@ def unbuilt(postgres_server: LocalPostgres) -> RoleWarehouse:
 @pytest.fixture(scope="session")
 def dashboard_url(built_marts: RoleWarehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("dashboard-log") / "dashboard.log"
-    with serving(dashboard_env(built_marts), log) as url:
+    with serving({**dashboard_env(built_marts), "DASHBOARD_NOW": NOW}, log) as url:
         yield url

@@ -20,6 +20,7 @@ from dashboard.periods import (
     matching_preset,
     preset,
     preset_period,
+    preset_starts,
 )
 
 pytestmark = pytest.mark.unit
@@ -44,6 +45,7 @@ def test_the_presets_on_a_wednesday_in_march() -> None:
     assert preset_period("this_month", today) == Period(date(2025, 3, 1), today)
     assert preset_period("last_month", today) == Period(date(2025, 2, 1), date(2025, 2, 28))
     assert default_period(today) == Period(date(2025, 3, 5), date(2025, 3, 11))
+    assert min(preset_starts(today)) == preset_period("last_90_days", today).start
     with pytest.raises(ValueError, match="custom"):
         preset_period("custom", today)
 
