@@ -157,14 +157,14 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
         )
 
     @reactive.effect
-    @reactive.event(input.preset)
+    @reactive.event(input.preset, ignore_init=True)  # the page starts with the default preset's dates
     def _show_the_presets_dates() -> None:
         if input.preset() in PRESETS and input.preset() != "custom":
             period = preset_period(preset(input.preset()), SETTINGS.current_time().date())
             ui.update_date_range("dates", start=period.start, end=period.end)
 
     @reactive.effect
-    @reactive.event(input.dates)
+    @reactive.event(input.dates, ignore_init=True)
     def _dates_of_ones_own_are_custom() -> None:
         start, end = input.dates()
         if start is None or end is None or input.preset() not in PRESETS or input.preset() == "custom":
