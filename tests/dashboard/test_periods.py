@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dashboard.periods import (
@@ -28,6 +28,8 @@ pytestmark = pytest.mark.unit
 ZONES = ["UTC", "Asia/Ho_Chi_Minh", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Pacific/Apia"]
 days = st.dates(min_value=date(2001, 1, 1), max_value=date(2099, 12, 31))
 moments = st.datetimes(min_value=datetime(2001, 1, 2), max_value=datetime(2099, 12, 30), timezones=st.just(UTC))
+# No deadline nor generation-time check: the machine is shared, and slowness is not what these tests are about.
+PROPERTIES = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 complete_presets = st.sampled_from(["yesterday", "last_7_days", "last_28_days", "last_90_days", "last_month"])
 
 
@@ -105,6 +107,7 @@ def test_a_range_is_recognised_as_its_preset() -> None:
     assert matching_preset(date(2025, 3, 5), date(2025, 3, 10), today) == "custom"
 
 
+@PROPERTIES
 @given(moments, st.sampled_from(ZONES))
 def test_the_default_range_is_seven_complete_days_before_the_local_today(now: datetime, zone: str) -> None:
     local = local_now(zone, now)
@@ -128,6 +131,7 @@ def test_today_so_far_on_the_days_the_clocks_change_counts_local_hours() -> None
     assert default_period(apia.date()) == Period(date(2011, 12, 24), date(2011, 12, 30))
 
 
+@PROPERTIES
 @given(days, complete_presets)
 def test_complete_presets_end_before_today(today: date, name: str) -> None:
     period = preset_period(preset(name), today)
@@ -138,6 +142,7 @@ def test_complete_presets_end_before_today(today: date, name: str) -> None:
         assert 28 <= period.days <= 31
 
 
+@PROPERTIES
 @given(days, st.sampled_from(list(PRESETS)))
 def test_every_preset_is_its_own_match(today: date, name: str) -> None:
     if name == "custom":
@@ -148,6 +153,7 @@ def test_every_preset_is_its_own_match(today: date, name: str) -> None:
     assert preset_period(found, today) == period
 
 
+@PROPERTIES
 @given(days, st.integers(min_value=0, max_value=400), st.integers(min_value=0, max_value=23))
 def test_the_previous_period_is_the_same_weekdays_just_before(end: date, length: int, hour: int) -> None:
     period = Period(end - timedelta(days=length), end)
@@ -162,6 +168,7 @@ def test_the_previous_period_is_the_same_weekdays_just_before(end: date, length:
     assert today is not None and today.end_before_hour == hour
 
 
+@PROPERTIES
 @given(days, st.integers(min_value=0, max_value=400))
 def test_the_same_period_last_year_has_the_same_dates(end: date, length: int) -> None:
     period = Period(end - timedelta(days=length), end)
