@@ -108,11 +108,11 @@ def filters_sidebar(found: WarehouseStatus) -> ui.Sidebar:
         ui.p(
             "Days and hours in ",
             ui.strong(zone, data_timezone=zone),
-            f" (it is {now:%H:%M} there). The marts' days are cut in the build's reporting_timezone; "
-            "DASHBOARD_REPORTING_TIMEZONE sets this one to match (docs/dashboard.md).",
+            f" ({now:%H:%M} there now), the build's reporting_timezone (set in dbt_project.yml and "
+            "DASHBOARD_REPORTING_TIMEZONE).",
             class_="text-muted small",
         ),
-        width=260,
+        width=290,
     )
 
 
