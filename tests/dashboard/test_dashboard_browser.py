@@ -360,6 +360,21 @@ def _state_page(page: Any, url: str) -> str:
     return page.locator("body").inner_text()
 
 
+def test_a_shop_in_hanoi_has_its_own_today(built_marts: RoleWarehouse, page: Any, tmp_path: Path) -> None:
+    """18:30 UTC on 9 March is 01:30 on the 10th in Hanoi: its last seven complete days end on the 9th, not the 8th."""
+    env = {
+        **dashboard_env(built_marts),
+        "DASHBOARD_REPORTING_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "DASHBOARD_NOW": "2025-03-09T18:30:00Z",
+    }
+    with serving(env, tmp_path / "dashboard.log") as url:
+        _open(page, url)
+        assert _date_range(page) == ("2025-03-03", "2025-03-09")
+        assert _text(page, "[data-timezone]") == "Asia/Ho_Chi_Minh"
+        assert "01:30 there now" in page.locator("[data-timezone]").locator("xpath=..").inner_text()
+        _choose(page, "today", "previous_period", Period(TODAY, TODAY), Period(date(2025, 3, 3), date(2025, 3, 3), 1))
+
+
 def test_marts_without_rows_show_no_data_yet(empty_marts: RoleWarehouse, page: Any, tmp_path: Path) -> None:
     with serving(dashboard_env(empty_marts), tmp_path / "dashboard.log") as url:
         text = _state_page(page, url)
