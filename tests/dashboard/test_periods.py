@@ -16,6 +16,7 @@ from dashboard.periods import (
     compared_period,
     comparison_kind,
     default_period,
+    describe,
     local_now,
     matching_preset,
     preset,
@@ -99,6 +100,12 @@ def test_names_from_the_browser_are_checked() -> None:
         comparison_kind("previous_decade")
     with pytest.raises(ValueError, match="hour"):
         Period(date(2025, 3, 1), date(2025, 3, 1), 24)
+
+
+def test_periods_read_as_labels() -> None:
+    assert describe(Period(date(2025, 3, 3), date(2025, 3, 3), 14)) == "Mon 3 Mar 2025 until 14:00"
+    assert describe(Period(date(2025, 2, 24), date(2025, 3, 2))) == "24 Feb to 2 Mar 2025"
+    assert describe(Period(date(2024, 12, 30), date(2025, 1, 5))) == "30 Dec 2024 to 5 Jan 2025"
 
 
 def test_a_range_is_recognised_as_its_preset() -> None:
