@@ -28,7 +28,7 @@ from typing import Any
 
 from psycopg2.extensions import parse_dsn
 
-from dashboard.data_access import PAGE_LOADERS, Filters, Warehouse, default_filters, status
+from dashboard.data_access import PAGE_LOADERS, Filters, Warehouse, last_days_with_data, status
 from dashboard.settings import DashboardSettings
 from warehouse.connection import WarehouseSettings
 
@@ -93,7 +93,7 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path(".data-bench"), help="where --build keeps it")
     parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument(
-        "--days", type=int, help="the date range's length up to the newest day (default: DASHBOARD_DEFAULT_DAYS)"
+        "--days", type=int, default=7, help="the date range's length up to the newest day (7: the default preset's)"
     )
     args = parser.parse_args()
 
@@ -109,7 +109,7 @@ def main() -> None:
         {},
     )[0]
     events, sessions = size["events"], size["sessions"]
-    filters = default_filters(found, args.days or warehouse.settings.default_days)
+    filters = last_days_with_data(found, args.days)
     print(
         f"{events:,} events, {sessions:,} sessions; default filters {filters.start} to {filters.end} "
         f"({filters.days} days); {args.repeat} runs per page after a warm-up, cache off"

@@ -15,8 +15,9 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, Literal
 
 import psycopg2
@@ -25,6 +26,7 @@ import psycopg2.pool
 from cachetools import TTLCache
 from psycopg2 import sql
 
+from dashboard.periods import Period, compared_period
 from dashboard.rates import PRODUCT_LIST_MIN_VIEWS, RATES
 from dashboard.settings import DashboardSettings
 from warehouse.connection import WarehouseSettings, WarehouseUnreachable
@@ -41,24 +43,39 @@ class MartsMissing(RuntimeError):
 
 @dataclass(frozen=True)
 class Filters:
-    """The shared filters: a date range (days in reporting_timezone, both ends included), device type, channel."""
+    """The shared filters: a date range (days in reporting_timezone, both ends included), device type, channel,
+    and the period Overview compares the range with (dashboard/periods.py; None: no comparison)."""
 
     start: date
     end: date
     device_type: str | None = None
     channel: str | None = None
+    # On the last day, only the sessions that started before this hour: a comparison with "today so far".
+    end_before_hour: int | None = None
+    comparison: Period | None = None
 
     def __post_init__(self) -> None:
-        if self.end < self.start:
-            raise ValueError(f"the date range ends ({self.end}) before it starts ({self.start})")
+        Period(self.start, self.end, self.end_before_hour)  # refuses a range that ends before it starts
 
     @property
     def days(self) -> int:
-        return (self.end - self.start).days + 1
+        return self.period.days
 
-    def previous(self) -> Filters:
-        """The period of the same length just before, same device type and channel."""
-        return replace(self, start=self.start - timedelta(days=self.days), end=self.start - timedelta(days=1))
+    @property
+    def period(self) -> Period:
+        return Period(self.start, self.end, self.end_before_hour)
+
+    def compared(self) -> Filters | None:
+        """The comparison period with the same device type and channel, when there is one."""
+        if self.comparison is None:
+            return None
+        return replace(
+            self,
+            start=self.comparison.start,
+            end=self.comparison.end,
+            end_before_hour=self.comparison.end_before_hour,
+            comparison=None,
+        )
 
 
 @dataclass(frozen=True)
@@ -79,7 +96,7 @@ class Warehouse:
         self.settings = settings
         self._pool: psycopg2.pool.ThreadedConnectionPool | None = None
         self._pool_lock = threading.Lock()
-        self._cache: TTLCache[tuple[Any, ...], list[Row]] | None = (
+        self._cache: TTLCache[tuple[Any, ...], tuple[Mapping[str, Any], ...]] | None = (
             TTLCache(maxsize=settings.cache_max_entries, ttl=settings.cache_ttl_seconds)
             if settings.cache_ttl_seconds > 0
             else None
@@ -129,17 +146,24 @@ class Warehouse:
             pool.putconn(conn, close=broken or conn.closed != 0)
 
     def fetch(self, name: str, query: sql.Composable | str, params: Mapping[str, Any]) -> list[Row]:
-        """Rows of `query` as dicts; the same `name` and `params` within the TTL give the cached rows."""
-        key = (name, tuple(sorted(params.items())))
+        """Rows of `query` as dicts of their own: the caller may change them, the cache keeps its rows.
+
+        The same query text (with its identifiers: a funnel split by channel is another query than one by device
+        type) and the same `params` within the TTL answer from the cache; `name` says which query it is in the key.
+        """
+        key = (name, query if isinstance(query, str) else repr(query), tuple(sorted(params.items())))
         if self._cache is not None:
             with self._cache_lock:
                 cached = self._cache.get(key)
             if cached is not None:
-                return cached
+                return [dict(row) for row in cached]
         rows = self._run(query, params)
         if self._cache is not None:
+            # Read-only rows (arrays arrive as tuples): a page that changed one would change every later answer.
+            frozen = tuple(MappingProxyType(row) for row in rows)
             with self._cache_lock:
-                self._cache[key] = rows
+                self._cache[key] = frozen
+            return [dict(row) for row in frozen]
         return rows
 
     def _run(self, query: sql.Composable | str, params: Mapping[str, Any]) -> list[Row]:
@@ -175,8 +199,10 @@ def _first_line(error: BaseException) -> str:
 
 
 def _plain(value: Any) -> Any:
-    # numeric arrives as Decimal; the pages format and plot floats.
-    return float(value) if isinstance(value, Decimal) else value
+    # numeric arrives as Decimal; the pages format and plot floats. Arrays as tuples: a cached row stays as it was.
+    if isinstance(value, Decimal):
+        return float(value)
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _ratio(numerator: float | None, denominator: float | None) -> float | None:
@@ -231,10 +257,14 @@ def status(warehouse: Warehouse) -> WarehouseStatus:
     )
 
 
-def default_filters(found: WarehouseStatus, days: int) -> Filters:
+def last_days_with_data(found: WarehouseStatus, days: int) -> Filters:
+    """`days` days up to the newest day with data (within what exists), compared with the weeks before them: a
+    range over data generated in the past (benchmarks, tests). The dashboard's default is periods.default_period."""
     if found.last_day is None or found.first_day is None:
-        raise ValueError("no data: there is no default date range")
-    return Filters(start=max(found.first_day, found.last_day - timedelta(days=days - 1)), end=found.last_day)
+        raise ValueError("no data: there is no range of days with data")
+    period = Period(max(found.first_day, found.last_day - timedelta(days=days - 1)), found.last_day)
+    after = datetime.combine(found.last_day + timedelta(days=1), time())
+    return Filters(period.start, period.end, comparison=compared_period(period, "previous_period", after))
 
 
 # ---------- shared WHERE clauses
@@ -293,7 +323,8 @@ KPI_NAMES = (
 @dataclass(frozen=True)
 class OverviewData:
     current: dict[str, float | None]
-    previous: dict[str, float | None]
+    # The comparison period's KPIs, None when the range is compared with nothing.
+    previous: dict[str, float | None] | None
     daily: list[Row]
     hourly: list[Row]
     # The currency of every revenue (the build's reporting_currency), None before the first order.
@@ -323,23 +354,50 @@ def _kpis(row: Row | None) -> dict[str, float | None]:
     }
 
 
-def overview(warehouse: Warehouse, filters: Filters) -> OverviewData:
-    """KPIs for the range and the period before it, daily and hour-of-day trends.
+def _visitors_by_hour(include_bots: bool) -> sql.Composable:
+    """marts.sessions in the shape of marts.visitors_daily, with the hour the session started: visitors_daily has
+    no hour, and a comparison with "today so far" counts the visitors of its last day's first hours only."""
+    return sql.SQL(
+        """
+        (
+            select
+                session_date,
+                extract(hour from session_start at time zone %(timezone)s)::integer as session_hour,
+                visitor_id as visitor_number,
+                is_first_visit as is_new,
+                coalesce(device_type, '(not set)') as device_type,
+                channel
+            from marts.sessions
+            where {bots}
+        ) as visitors_by_hour
+        """
+    ).format(bots=sql.SQL("true" if include_bots else "not is_bot"))
 
-    Additive measures are sums over marts.sessions_daily; users are distinct counts over marts.visitors_daily (a
-    visitor back on another day, or in another slice, is one user); orders, revenue (in reporting_currency),
-    average order value and returning customers come from marts.orders. Rates are the var rates' (dashboard/rates.py).
-    """
-    previous = filters.previous()
-    both = replace(filters, start=previous.start)
-    conditions = _mart_conditions(both, "session_date", sliced=True)
-    kpis = warehouse.fetch(
+
+def _period_row(warehouse: Warehouse, filters: Filters) -> Row:
+    """The KPIs of one period, as a row: additive measures summed over marts.sessions_daily; users counted distinct
+    over marts.visitors_daily (a visitor back on another day, or in another slice, is one user); orders, revenue (in
+    reporting_currency), average order value and returning customers from marts.orders. Rates are the var rates'
+    (dashboard/rates.py)."""
+    conditions = _mart_conditions(filters, "session_date", sliced=True)
+    order_conditions = conditions
+    visitors: sql.Composable = sql.SQL("marts.visitors_daily")
+    if filters.end_before_hour is not None:
+        cut = sql.SQL(" and not (session_date = %(end)s and session_hour >= %(end_before_hour)s)")
+        # An order counts with its session: marts.orders has no session hour, marts.sessions has its start.
+        order_cut = sql.SQL(
+            " and session_key not in (select session_key from marts.sessions where session_date = %(end)s"
+            " and extract(hour from session_start at time zone %(timezone)s) >= %(end_before_hour)s)"
+        )
+        order_conditions = sql.Composed([conditions, order_cut])
+        conditions = sql.Composed([conditions, cut])
+        visitors = _visitors_by_hour(warehouse.settings.include_bots)
+    rows = warehouse.fetch(
         "overview.kpis",
         sql.SQL(
             """
             with measures as (
                 select
-                    case when session_date >= %(current_start)s then 'current' else 'previous' end as period,
                     sum(sessions)::bigint as sessions,
                     sum(page_views)::bigint as page_views,
                     sum(bounces)::bigint as bounces,
@@ -350,11 +408,9 @@ def overview(warehouse: Warehouse, filters: Filters) -> OverviewData:
                     {conversion_rate} as conversion_rate
                 from marts.sessions_daily
                 where {conditions}
-                group by 1
             ),
             orders as (
                 select
-                    case when session_date >= %(current_start)s then 'current' else 'previous' end as period,
                     count(*) as orders,
                     count(*) filter (where revenue is null) as orders_without_rate,
                     sum(revenue) as revenue,
@@ -362,17 +418,14 @@ def overview(warehouse: Warehouse, filters: Filters) -> OverviewData:
                     {returning_customer_rate} as returning_customer_rate,
                     min(reporting_currency) as currency
                 from marts.orders
-                where {conditions}
-                group by 1
+                where {order_conditions}
             ),
             visitors as (
                 select
-                    case when session_date >= %(current_start)s then 'current' else 'previous' end as period,
                     count(distinct visitor_number) as users,
                     count(distinct visitor_number) filter (where is_new) as new_users
-                from marts.visitors_daily
+                from {visitors}
                 where {conditions}
-                group by 1
             )
             select
                 measures.*,
@@ -385,19 +438,29 @@ def overview(warehouse: Warehouse, filters: Filters) -> OverviewData:
                 orders.returning_customer_rate,
                 orders.currency
             from measures
-            left join visitors on measures.period = visitors.period
-            left join orders on measures.period = orders.period
+            cross join visitors
+            cross join orders
             """
         ).format(
             conditions=conditions,
+            order_conditions=order_conditions,
+            visitors=visitors,
             bounce_rate=_rate("bounce_rate"),
             conversion_rate=_rate("conversion_rate"),
             average_order_value=_rate("average_order_value"),
             returning_customer_rate=_rate("returning_customer_rate"),
         ),
-        _params(both, current_start=filters.start),
+        _params(filters, end_before_hour=filters.end_before_hour, timezone=warehouse.settings.reporting_timezone),
     )
-    by_period = {row["period"]: row for row in kpis}
+    return rows[0] if rows else {}
+
+
+def overview(warehouse: Warehouse, filters: Filters) -> OverviewData:
+    """KPIs for the range and its comparison period (one query each, so either is cached on its own), daily and
+    hour-of-day trends."""
+    compared = filters.compared()
+    current = _period_row(warehouse, filters)
+    previous = _period_row(warehouse, compared) if compared is not None else None
     conditions = _mart_conditions(filters, "session_date", sliced=True)
     daily = warehouse.fetch(
         "overview.daily",
@@ -446,10 +509,10 @@ def overview(warehouse: Warehouse, filters: Filters) -> OverviewData:
         ).format(conditions=conditions),
         _params(filters),
     )
-    currencies = [row["currency"] for row in kpis if row["currency"] is not None]
+    currencies = [row.get("currency") for row in (current, previous or {}) if row.get("currency") is not None]
     return OverviewData(
-        current=_kpis(by_period.get("current")),
-        previous=_kpis(by_period.get("previous")),
+        current=_kpis(current),
+        previous=_kpis(previous) if previous is not None else None,
         daily=daily,
         hourly=hourly,
         currency=currencies[0] if currencies else None,

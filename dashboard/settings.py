@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dashboard.periods import local_now
 
 DBT_PROJECT_FILE = Path(__file__).resolve().parents[1] / "dbt_project.yml"
 
@@ -35,16 +37,28 @@ class DashboardSettings(BaseSettings):
     work_mem_mb: int = Field(default=64, gt=0)
     # Data health turns red when the last load or the last transform is older than this.
     stale_after_minutes: int = Field(default=120, gt=0)
-    # The build's reporting_timezone and include_bots (dbt vars); set these when a deployment overrides them.
+    # The build's reporting_timezone and include_bots (dbt vars); set these when a deployment overrides them. The
+    # marts' days are cut in the build's zone, so this one must be the same (docs/dashboard.md, "Periods").
     reporting_timezone: str = Field(default_factory=lambda: str(dbt_var("reporting_timezone", "UTC")))
     include_bots: bool = Field(default_factory=lambda: bool(dbt_var("include_bots", False)))
-    # The default date range: this many days up to the newest day with data. A week, so that the previous
-    # period beside each KPI has data on the two-week demo (28 days left it empty).
-    default_days: int = Field(default=7, gt=0)
+    # The moment the dashboard takes as now (ISO 8601 with its offset), for its "today" and the presets; unset, the
+    # real clock. For looking at data of the past as on that day: the browser tests, a replayed demo.
+    now: datetime | None = None
 
     @property
     def stale_after(self) -> timedelta:
         return timedelta(minutes=self.stale_after_minutes)
+
+    def current_time(self) -> datetime:
+        """Now, as the reporting time zone's wall clock."""
+        return local_now(self.reporting_timezone, self.now or datetime.now(UTC))
+
+    @field_validator("now")
+    @classmethod
+    def _with_offset(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError(f"give the moment's offset, e.g. {value.isoformat()}Z")
+        return value
 
     @field_validator("reporting_timezone")
     @classmethod

@@ -6,14 +6,30 @@ package (no ``__init__.py``): it would shadow the Shiny library; the code it run
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TypeVar
 
 import plotly
 from shiny import App, Inputs, Outputs, Session, reactive, req, ui
 from starlette.requests import Request
 
-from dashboard.data_access import Filters, Warehouse, WarehouseStatus, default_filters, status
+from dashboard.data_access import Filters, Warehouse, WarehouseStatus, status
 from dashboard.pages import acquisition, funnel, health, journeys, overview, products, retention
+from dashboard.periods import (
+    COMPARISONS,
+    DEFAULT_COMPARISON,
+    DEFAULT_PRESET,
+    PRESETS,
+    Period,
+    compared_period,
+    comparison_kind,
+    default_period,
+    preset,
+    preset_period,
+    preset_starts,
+)
 from dashboard.settings import DashboardSettings, get_settings
 from warehouse.connection import WarehouseSettings
 
@@ -63,20 +79,40 @@ def message_page(found: WarehouseStatus) -> ui.Tag:
     )
 
 
+Name = TypeVar("Name", bound=str)
+
+
+def _choices(labels: Mapping[Name, str]) -> dict[str, str]:
+    # A dict keyed by a Literal is not the dict[str, str] shiny's choices are typed as (dict is invariant).
+    return {str(name): label for name, label in labels.items()}
+
+
 def filters_sidebar(found: WarehouseStatus) -> ui.Sidebar:
-    defaults = default_filters(found, SETTINGS.default_days)
+    now = SETTINGS.current_time()
+    default = default_period(now.date())
+    zone = SETTINGS.reporting_timezone
     return ui.sidebar(
+        ui.input_select("preset", "Period", _choices(PRESETS), selected=DEFAULT_PRESET),
         ui.input_date_range(
-            "dates", "Dates", start=defaults.start, end=defaults.end, min=found.first_day, max=found.last_day
+            "dates",
+            "Dates",
+            start=default.start,
+            end=default.end,
+            # Every preset's days can be shown, data or not (a new shop's last 90 days start before its first).
+            min=min(day for day in (found.first_day, *preset_starts(now.date())) if day is not None),
+            max=max(day for day in (found.last_day, now.date()) if day is not None),
         ),
+        ui.input_select("compare", "Compare to", _choices(COMPARISONS), selected=DEFAULT_COMPARISON),
         ui.input_select("device_type", "Device type", {ALL: "All devices", **{d: d for d in found.device_types}}),
         ui.input_select("channel", "Channel", {ALL: "All channels", **{c: c for c in found.channels}}),
         ui.p(
-            f"Days in {SETTINGS.reporting_timezone}. Each number is compared with the period of the same length "
-            "just before.",
+            "Days and hours in ",
+            ui.strong(zone, data_timezone=zone),
+            f" ({now:%H:%M} there now), the build's reporting_timezone (set in dbt_project.yml and "
+            "DASHBOARD_REPORTING_TIMEZONE).",
             class_="text-muted small",
         ),
-        width=260,
+        width=290,
     )
 
 
@@ -101,10 +137,40 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
 
     @reactive.calc
     def filters() -> Filters:
+        # The presets move with the clock: worked out again at the top of each hour.
+        reactive.invalidate_later(3600 - time.time() % 3600 + 1)
+        now = SETTINGS.current_time()
+        chosen, compare = input.preset(), input.compare()
+        req(chosen in PRESETS, compare in COMPARISONS)  # anything else did not come from the page's own lists
+        if chosen == "custom":
+            start, end = input.dates()
+            req(start, end)
+            period = Period(min(start, end), max(start, end))
+        else:
+            period = preset_period(preset(chosen), now.date())
+        return Filters(
+            period.start,
+            period.end,
+            input.device_type() or None,
+            input.channel() or None,
+            comparison=compared_period(period, comparison_kind(compare), now),
+        )
+
+    @reactive.effect
+    @reactive.event(input.preset, ignore_init=True)  # the page starts with the default preset's dates
+    def _show_the_presets_dates() -> None:
+        if input.preset() in PRESETS and input.preset() != "custom":
+            period = preset_period(preset(input.preset()), SETTINGS.current_time().date())
+            ui.update_date_range("dates", start=period.start, end=period.end)
+
+    @reactive.effect
+    @reactive.event(input.dates, ignore_init=True)
+    def _dates_of_ones_own_are_custom() -> None:
         start, end = input.dates()
-        req(start, end)
-        start, end = min(start, end), max(start, end)
-        return Filters(start, end, input.device_type() or None, input.channel() or None)
+        if start is None or end is None or input.preset() not in PRESETS or input.preset() == "custom":
+            return
+        if preset_period(preset(input.preset()), SETTINGS.current_time().date()) != Period(start, end):
+            ui.update_select("preset", selected="custom")
 
     for page_id, _title, page in PAGES:
         if page is health:

@@ -9,6 +9,7 @@ from shiny import Inputs, Outputs, Session, module, reactive, render, ui
 from dashboard import charts, formatting
 from dashboard.data_access import Filters, OverviewData, Warehouse, overview
 from dashboard.pages.loading import Problem, attempt, when_loaded
+from dashboard.periods import describe
 
 # key, title, formatter
 KPIS: tuple[tuple[str, str, Callable[[float | None], str]], ...] = (
@@ -40,18 +41,31 @@ def page_ui() -> ui.TagChild:
 
 
 def kpi_box(key: str, title: str, fmt: Callable[[float | None], str], data: OverviewData) -> ui.Tag:
-    current, previous = data.current.get(key), data.previous.get(key)
+    current = data.current.get(key)
     if fmt is formatting.money and data.currency:
         # Every revenue is in the build's reporting_currency (orders in others converted: docs/metrics.md).
         title = f"{title} ({data.currency})"
-    return ui.value_box(
-        title,
-        ui.span(fmt(current), class_="kpi-value", data_kpi=key),
-        ui.span(
-            f"previous period: {fmt(previous)} ({formatting.change(current, previous)})",
+    if data.previous is None:
+        compared: ui.TagChild = None
+    else:
+        previous = data.previous.get(key)
+        compared = ui.span(
+            f"vs {fmt(previous)} ({formatting.change(current, previous)})",
             class_="kpi-previous small",
             data_kpi_previous=key,
-        ),
+        )
+    return ui.value_box(title, ui.span(fmt(current), class_="kpi-value", data_kpi=key), compared)
+
+
+def comparison_note(filters: Filters) -> ui.Tag:
+    """Which days the KPIs are, and which days they are compared with."""
+    shown = describe(filters.period)
+    against = "compared with nothing" if filters.comparison is None else f"vs {describe(filters.comparison)}"
+    return ui.p(
+        ui.span(shown, data_period="current"),
+        ", ",
+        ui.span(against, data_period="comparison"),
+        class_="text-muted small mb-2",
     )
 
 
@@ -66,16 +80,19 @@ def page_server(
     @render.ui
     @when_loaded(data)
     def kpis(loaded: OverviewData) -> ui.TagChild:
-        boxes = ui.layout_column_wrap(*(kpi_box(*kpi, loaded) for kpi in KPIS), width="220px", fill=False)
+        shown = [
+            comparison_note(filters()),
+            ui.layout_column_wrap(*(kpi_box(*kpi, loaded) for kpi in KPIS), width="220px", fill=False),
+        ]
         unconverted = loaded.current.get("orders_without_rate") or 0
-        if not unconverted:
-            return boxes
-        # Never added as if they were the reporting currency: counted as orders, left out of revenue and AOV.
-        note = (
-            f"{formatting.count(unconverted)} order(s) in a currency without a rate in currency_rates are left out"
-            " of revenue and average order value (docs/metrics.md)."
-        )
-        return ui.div(boxes, ui.p(note, class_="text-warning small", data_kpi_note="orders_without_rate"))
+        if unconverted:
+            # Never added as if they were the reporting currency: counted as orders, left out of revenue and AOV.
+            note = (
+                f"{formatting.count(unconverted)} order(s) in a currency without a rate in currency_rates are left"
+                " out of revenue and average order value (docs/metrics.md)."
+            )
+            shown.append(ui.p(note, class_="text-warning small", data_kpi_note="orders_without_rate"))
+        return ui.div(*shown)
 
     @render.ui
     @when_loaded(data)

@@ -6,15 +6,15 @@ from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from support.dashboard_kit import build_marts, create_database, dashboard_env, load_traffic, serving
+from support.dashboard_kit import NOW, build_marts, create_database, dashboard_env, load_traffic, serving
 
 from local_only.postgres import LocalPostgres
 from local_only.roles import RoleWarehouse
 
-# Two days of a small shop, Monday and Tuesday.
+# Eight days of a small shop, Monday to Monday: the last day has the same weekday a week before to compare with.
 TRAFFIC_START = date(2025, 3, 3)
-TRAFFIC_DAYS = 2
-EVENTS_PER_DAY = 3_000
+TRAFFIC_DAYS = 8
+EVENTS_PER_DAY = 1_000
 
 
 @pytest.fixture(scope="session")
@@ -43,5 +43,5 @@ def unbuilt(postgres_server: LocalPostgres) -> RoleWarehouse:
 @pytest.fixture(scope="session")
 def dashboard_url(built_marts: RoleWarehouse, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("dashboard-log") / "dashboard.log"
-    with serving(dashboard_env(built_marts), log) as url:
+    with serving({**dashboard_env(built_marts), "DASHBOARD_NOW": NOW}, log) as url:
         yield url

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import psycopg2
 import psycopg2.extras
 import pytest
 
-from dashboard.data_access import Filters, Warehouse, acquisition, default_filters, overview, products, status
+from dashboard.data_access import Filters, Warehouse, acquisition, last_days_with_data, overview, products, status
+from dashboard.periods import Period
 from dashboard.rates import PRODUCT_LIST_MIN_VIEWS
 from dashboard.settings import DashboardSettings
 from local_only.roles import RoleWarehouse
@@ -25,6 +27,9 @@ pytestmark = pytest.mark.integration
 # The filters as the page applies them: the range, bots left out, device type and channel when chosen.
 WHERE = """
     not is_bot and session_date between %(start)s and %(end)s
+    and not coalesce(
+        session_date = %(end)s and extract(hour from session_start at time zone 'UTC') >= %(end_before_hour)s, false
+    )
     and (%(device_type)s::text is null or coalesce(device_type, '(not set)') = %(device_type)s)
     and (%(channel)s::text is null or channel = %(channel)s)
 """
@@ -131,6 +136,7 @@ def plain(built_marts: RoleWarehouse) -> Iterator[Any]:
     def rows(query: str, filters: Filters) -> list[dict[str, Any]]:
         params: dict[str, object] = {"start": filters.start, "end": filters.end}
         params |= {"device_type": filters.device_type, "channel": filters.channel}
+        params["end_before_hour"] = filters.end_before_hour
         with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cursor:
             cursor.execute(query, params)
             return [{name: _number(value) for name, value in row.items()} for row in cursor.fetchall()]
@@ -145,33 +151,47 @@ def _number(value: Any) -> Any:
 
 def _variants(warehouse: Warehouse) -> list[Filters]:
     found = status(warehouse)
-    whole = default_filters(found, 28)
+    whole = last_days_with_data(found, 28)
     assert found.first_day is not None and found.last_day is not None
-    # The last day against the day before: both periods of Overview hold sessions.
+    # The last day against the same weekday a week before, whole and up to 15:00: both periods hold sessions.
     last_day = Filters(found.last_day, found.last_day)
-    assert last_day.previous().start >= found.first_day
+    week_before = found.last_day - timedelta(days=7)
+    assert week_before >= found.first_day
+    day = replace(last_day, comparison=Period(week_before, week_before))
+    so_far = replace(last_day, comparison=Period(week_before, week_before, end_before_hour=15))
     device = next(kind for kind in found.device_types if kind != "(not set)")
-    return [whole, last_day, replace(whole, device_type=device), replace(last_day, channel=found.channels[0])]
+    return [whole, day, so_far, replace(whole, device_type=device), replace(so_far, channel=found.channels[0])]
 
 
 def test_overview_counts_what_count_distinct_counts(warehouse: Warehouse, plain: Any) -> None:
     for filters in _variants(warehouse):
         shown = overview(warehouse, filters)
-        for period, kpis in (("current", shown.current), ("previous", shown.previous)):
-            chosen = filters if period == "current" else filters.previous()
-            (expected,) = plain(PLAIN_KPIS, chosen)
-            if period == "current":
-                assert expected["sessions"] > 0, filters
+        compared = filters.compared()
+        assert compared is not None and shown.previous is not None
+        for period, kpis in ((filters, shown.current), (compared, shown.previous)):
+            (expected,) = plain(PLAIN_KPIS, period)
+            if period is filters:
+                assert expected["sessions"] > 0, period
             for name in ("sessions", "users", "new_users", "page_views", "orders", "revenue"):
-                assert kpis[name] == expected[name], (filters, period, name)
+                assert kpis[name] == expected[name], (period, name)
             assert kpis["returning_users"] == expected["users"] - expected["new_users"]
             assert kpis["average_session_duration_seconds"] == expected["average_session_duration_seconds"]
             for name in ("bounce_rate", "conversion_rate", "average_order_value"):
                 assert kpis[name] == expected[name], (filters, period, name)
-            (customers,) = plain(PLAIN_RETURNING_CUSTOMERS, chosen)
+            (customers,) = plain(PLAIN_RETURNING_CUSTOMERS, period)
             assert kpis["returning_customer_rate"] == customers["returning_customer_rate"], (filters, period)
         assert shown.daily == plain(PLAIN_DAILY, filters), filters
         assert shown.currency == "USD"
+    (whole_day,) = plain(PLAIN_KPIS, _variants(warehouse)[1].compared())
+    (so_far,) = plain(PLAIN_KPIS, _variants(warehouse)[2].compared())
+    assert 0 < so_far["sessions"] < whole_day["sessions"], "the cut at 15:00 leaves the evening out"
+
+
+def test_overview_without_a_comparison_reads_one_period(warehouse: Warehouse) -> None:
+    found = status(warehouse)
+    shown = overview(warehouse, replace(last_days_with_data(found, 7), comparison=None))
+    assert shown.previous is None
+    assert shown.current["sessions"]
 
 
 def test_the_kpis_are_not_trivially_equal(warehouse: Warehouse, plain: Any) -> None:
@@ -180,7 +200,7 @@ def test_the_kpis_are_not_trivially_equal(warehouse: Warehouse, plain: Any) -> N
     Two days of it hold no customer who ordered twice, so the returning-customer rate is 0 here: its positive case
     is the orders mart's dbt unit test (orders_customers_currencies_and_slices).
     """
-    whole = default_filters(status(warehouse), 28)
+    whole = last_days_with_data(status(warehouse), 28)
     kpis = overview(warehouse, whole).current
     for name in ("bounce_rate", "conversion_rate"):
         rate = kpis[name]
@@ -194,7 +214,7 @@ def test_the_kpis_are_not_trivially_equal(warehouse: Warehouse, plain: Any) -> N
 def test_products_rates_and_lists_are_the_marts(warehouse: Warehouse, plain: Any) -> None:
     """Per product the var rates' add-to-cart and purchase rates; the lists hold exactly the products with enough
     views and no purchase (and, carted but not bought, an add to cart)."""
-    whole = default_filters(status(warehouse), 28)
+    whole = last_days_with_data(status(warehouse), 28)
     shown = products(warehouse, whole)
     expected = {row.pop("product_id"): row for row in plain(PLAIN_PRODUCTS, whole)}
     assert {row["product_id"] for row in shown.products} == set(expected)

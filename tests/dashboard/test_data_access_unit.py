@@ -7,20 +7,22 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from dashboard import formatting
-from dashboard.data_access import Filters, WarehouseStatus, default_filters, funnel_steps
+from dashboard.data_access import Filters, WarehouseStatus, funnel_steps, last_days_with_data
 from dashboard.pages.retention import cohort_grid
+from dashboard.periods import Period
 from dashboard.sankey import Link, acyclic_links
 from dashboard.settings import DashboardSettings
 
 pytestmark = pytest.mark.unit
 
 
-def test_the_previous_period_has_the_same_length_just_before() -> None:
-    filters = Filters(date(2025, 3, 10), date(2025, 3, 16), device_type="mobile", channel="Email")
-    previous = filters.previous()
-    assert (previous.start, previous.end) == (date(2025, 3, 3), date(2025, 3, 9))
-    assert previous.days == filters.days == 7
-    assert (previous.device_type, previous.channel) == ("mobile", "Email")
+def test_the_comparison_keeps_the_slice_and_the_cut_hour() -> None:
+    compared = Period(date(2025, 3, 3), date(2025, 3, 9), end_before_hour=15)
+    filters = Filters(date(2025, 3, 10), date(2025, 3, 16), device_type="mobile", channel="Email", comparison=compared)
+    previous = filters.compared()
+    assert previous == Filters(date(2025, 3, 3), date(2025, 3, 9), "mobile", "Email", end_before_hour=15)
+    assert previous.period == compared and previous.days == filters.days == 7
+    assert Filters(date(2025, 3, 10), date(2025, 3, 16)).compared() is None
 
 
 def test_a_range_that_ends_before_it_starts_is_refused() -> None:
@@ -28,20 +30,27 @@ def test_a_range_that_ends_before_it_starts_is_refused() -> None:
         Filters(date(2025, 3, 10), date(2025, 3, 9))
 
 
-def test_the_default_range_is_the_last_days_with_data_within_what_exists() -> None:
+def test_the_last_days_with_data_within_what_exists() -> None:
     found = WarehouseStatus("ready", first_day=date(2025, 3, 3), last_day=date(2025, 4, 30))
-    assert default_filters(found, 28) == Filters(date(2025, 4, 3), date(2025, 4, 30))
+    assert last_days_with_data(found, 28) == Filters(
+        date(2025, 4, 3), date(2025, 4, 30), comparison=Period(date(2025, 3, 6), date(2025, 4, 2))
+    )
     short = WarehouseStatus("ready", first_day=date(2025, 4, 29), last_day=date(2025, 4, 30))
-    assert default_filters(short, 28) == Filters(date(2025, 4, 29), date(2025, 4, 30))
+    assert last_days_with_data(short, 28).period == Period(date(2025, 4, 29), date(2025, 4, 30))
     with pytest.raises(ValueError, match="no data"):
-        default_filters(WarehouseStatus("empty"), 28)
+        last_days_with_data(WarehouseStatus("empty"), 28)
 
 
-def test_the_default_range_leaves_the_previous_period_inside_a_two_week_demo() -> None:
-    demo = WarehouseStatus("ready", first_day=date(2025, 3, 3), last_day=date(2025, 3, 16))
-    default = default_filters(demo, DashboardSettings().default_days)
-    assert demo.first_day is not None and default.start > demo.first_day
-    assert default.previous().start >= date(2025, 3, 3)
+def test_settings_take_a_moment_with_its_offset_as_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DASHBOARD_REPORTING_TIMEZONE", "Asia/Ho_Chi_Minh")
+    monkeypatch.setenv("DASHBOARD_NOW", "2025-03-10T18:30:00Z")
+    now = DashboardSettings().current_time()
+    assert (now.date(), now.hour, now.minute) == (date(2025, 3, 11), 1, 30)
+    monkeypatch.setenv("DASHBOARD_NOW", "2025-03-10T18:30:00")
+    with pytest.raises(ValueError, match="offset"):
+        DashboardSettings()
+    monkeypatch.delenv("DASHBOARD_NOW")
+    assert abs(DashboardSettings().current_time() - datetime.now(UTC)) < timedelta(minutes=1)
 
 
 def test_funnel_step_conversion_and_drop_off() -> None:

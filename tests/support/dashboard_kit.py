@@ -31,6 +31,9 @@ from warehouse.migrate import ROLE_NAMES
 REPO = Path(__file__).resolve().parents[2]
 # The generator's late flushes land a few hours after its last day.
 LATE_HOURS = 6
+# The moment the browser tests' dashboard takes as now (DASHBOARD_NOW): 15:30 on the last day of their traffic
+# (tests/dashboard/conftest.py), which is then "today" and not part of the default range.
+NOW = "2025-03-10T15:30:00Z"
 
 
 def create_database(server: LocalPostgres, name: str) -> RoleWarehouse:
