@@ -213,10 +213,11 @@ def _rate(name: str) -> sql.Composable:
     """A rate of dbt_project.yml's var rates over the rows in scope, as the dbt macro rate() writes it.
 
     The expressions come from the generated dashboard/rates.py (checked there to be plain aggregates), never from
-    a request.
+    a request. Not rounded: the page rounds once, as it shows the rate (a rate rounded here to 4 places and then
+    to a tenth of a percent could show 38.4% for 38.349%).
     """
     rate = RATES[name]
-    return sql.SQL("round(({})::numeric / nullif({}, 0), 4)").format(sql.SQL(rate.numerator), sql.SQL(rate.denominator))
+    return sql.SQL("({})::numeric / nullif({}, 0)").format(sql.SQL(rate.numerator), sql.SQL(rate.denominator))
 
 
 # ---------- what the warehouse holds

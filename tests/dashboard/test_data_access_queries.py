@@ -45,9 +45,9 @@ PLAIN_KPIS = f"""
         coalesce(sum(revenue), 0) as revenue,
         count(*) filter (where is_bounce) as bounces,
         count(*) filter (where orders > 0) as converted_sessions,
-        round(count(*) filter (where is_bounce)::numeric / nullif(count(*), 0), 4) as bounce_rate,
-        round(count(*) filter (where orders > 0)::numeric / nullif(count(*), 0), 4) as conversion_rate,
-        round(sum(revenue) / nullif(sum(orders), 0), 4) as average_order_value
+        count(*) filter (where is_bounce)::numeric / nullif(count(*), 0) as bounce_rate,
+        count(*) filter (where orders > 0)::numeric / nullif(count(*), 0) as conversion_rate,
+        sum(revenue) / nullif(sum(orders), 0) as average_order_value
     from marts.sessions
     where {WHERE}
 """
@@ -69,7 +69,7 @@ PLAIN_RETURNING_CUSTOMERS = f"""
     )
     select
         count(distinct customer) as customers,
-        round(count(distinct customer) filter (where nth_order > 1)::numeric / nullif(count(distinct customer), 0), 4)
+        count(distinct customer) filter (where nth_order > 1)::numeric / nullif(count(distinct customer), 0)
             as returning_customer_rate
     from numbered
     where {WHERE}
@@ -81,8 +81,8 @@ PLAIN_PRODUCTS = """
         sum(views) as views,
         sum(add_to_carts) as add_to_carts,
         sum(purchases) as purchases,
-        round(sum(add_to_carts)::numeric / nullif(sum(views), 0), 4) as add_to_cart_rate,
-        round(sum(purchases)::numeric / nullif(sum(views), 0), 4) as purchase_rate
+        sum(add_to_carts)::numeric / nullif(sum(views), 0) as add_to_cart_rate,
+        sum(purchases)::numeric / nullif(sum(views), 0) as purchase_rate
     from marts.product_performance_daily
     where event_date between %(start)s and %(end)s
     group by product_id
@@ -243,4 +243,4 @@ def test_acquisition_counts_what_count_distinct_counts(warehouse: Warehouse, pla
             for key, row in expected.items():
                 for name in ("sessions", "users", "converted_sessions", "revenue"):
                     assert got[key][name] == row[name], (filters, dimension, key, name)
-                assert got[key]["conversion_rate"] == round(row["converted_sessions"] / row["sessions"], 4)
+                assert got[key]["conversion_rate"] == pytest.approx(row["converted_sessions"] / row["sessions"], rel=1e-12)
