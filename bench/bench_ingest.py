@@ -77,7 +77,9 @@ def _percentile(values: list[int], pct: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))] / 1000
 
 
-def run(single: int, batches: int, repeat: int, country: str = "header") -> dict[str, Any]:
+def counting_handler() -> Callable[[dict[str, Any]], Any]:
+    """The real handler, its store one that only counts, its log lines formatted into /dev/null; raises on any
+    answer but 200."""
     import ingest_lambda.handler as ingest_handler
     from ingest_lambda.services import build_services, set_services
     from ingest_lambda.settings import IngestSettings
@@ -98,6 +100,11 @@ def run(single: int, batches: int, repeat: int, country: str = "header") -> dict
             raise RuntimeError(response)
         return response
 
+    return handle
+
+
+def run(single: int, batches: int, repeat: int, country: str = "header") -> dict[str, Any]:
+    handle = counting_handler()
     results: dict[str, Any] = {}
     for name, count, size in (("single", single, 1), ("batch100", batches, 100)):
         workload = requests(count, size, seed=count, cloudfront_country=country == "header")
