@@ -35,8 +35,8 @@ $(STAMP): pyproject.toml $(DEV_LOCK)
 
 install: $(STAMP) ## Create .venv and install the project with its dev tools, from requirements/dev.lock
 
-lock: $(STAMP) ## Re-resolve requirements/*.lock after editing pyproject.toml; UPGRADE=1 takes the newest versions too
-	$(UV_COMPILE) --extra dev $(if $(UPGRADE),--upgrade) -o $(DEV_LOCK)
+lock: $(STAMP) ## Re-resolve requirements/*.lock after editing pyproject.toml; UPGRADE=1 (or UPGRADE_PACKAGE=name) takes the newest versions too
+	$(UV_COMPILE) --extra dev $(if $(UPGRADE),--upgrade) $(if $(UPGRADE_PACKAGE),--upgrade-package $(UPGRADE_PACKAGE)) -o $(DEV_LOCK)
 	$(UV_COMPILE) --constraint $(DEV_LOCK) -o $(RUNTIME_LOCK)
 	@echo "lock: done; make install installs it (CONTRIBUTING.md: refreshing the lock)"
 

@@ -93,7 +93,16 @@ LAMBDAS = (
     LambdaSpec(
         "ingest_lambda",
         packages=("ingest_lambda", "raw_store"),
-        requirements=("aws-lambda-powertools", "boto3", "orjson", "pydantic", "pydantic-settings", "ua-parser[regex]"),
+        requirements=(
+            "aws-lambda-powertools",
+            "boto3",
+            # The country of the client address (ingest_lambda/ip_country.py): 1.8 MB, its data inside.
+            "iptocc",
+            "orjson",
+            "pydantic",
+            "pydantic-settings",
+            "ua-parser[regex]",
+        ),
     ),
     LambdaSpec(
         "loader_lambda",

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from ingest_lambda.contract import SCHEMA_VERSION, ClickstreamEvent
+from ingest_lambda.ip_country import country_of
 from ingest_lambda.privacy import Pseudonymizer
 from ingest_lambda.useragent import parse_user_agent
 from raw_store.times import RECEIVED_AT_FIELD, format_time, has_stored_shape
@@ -44,8 +45,13 @@ class RequestEnrichment:
             user_agent = pseudonymizer.scrub_text(ctx.user_agent[:1024])
             self.shared["userAgent"] = user_agent
             self.shared["device"] = parse_user_agent(user_agent)
-        country = (ctx.country_header or "").strip().upper()
-        if _COUNTRY.match(country):
+        # CloudFront's answer wins when a distribution stands in front; else the client address's own, looked up
+        # here because the address itself is never kept (only its keyed hash, below).
+        header = (ctx.country_header or "").strip()
+        # ASCII first: upper() turns "ß" into "SS", a code the header never meant.
+        header = header.upper() if header.isascii() else ""
+        country = header if _COUNTRY.match(header) else country_of(ctx.source_ip)
+        if country is not None:
             self.shared["country"] = country
         if ctx.source_ip:
             self.shared["ipHash"] = pseudonymizer.ip_hash(ctx.source_ip)

@@ -102,6 +102,12 @@ class _Progress:
     show_default=True,
     help="Share of events deliberately made invalid (the ingest rejects them).",
 )
+@click.option(
+    "--cloudfront-country",
+    is_flag=True,
+    help="Send cloudfront-viewer-country too, as a CloudFront distribution in front of the API would; "
+    "without it the ingest finds the country from each visitor's address.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress line.")
 def generate_command(
     days: int,
@@ -113,6 +119,7 @@ def generate_command(
     batch_size: int,
     workers: int | None,
     invalid_rate: float,
+    cloudfront_country: bool,
     quiet: bool,
 ) -> None:
     """Simulate shop traffic and send it through the real ingest Lambda handler, in-process.
@@ -137,6 +144,7 @@ def generate_command(
             workers=workers,
             invalid_rate=invalid_rate,
             on_unit=progress,
+            cloudfront_country=cloudfront_country,
         )
     finally:
         progress.close()

@@ -35,6 +35,9 @@ class TrafficOptions:
     visits_per_day: int = round(20_000 / EVENTS_PER_VISIT)
     batch_size: int = 10
     invalid_rate: float = DEFAULT_INVALID_RATE
+    # Send cloudfront-viewer-country too (a CloudFront distribution in front of API Gateway); off: the ingest
+    # finds the country from the client address, as it must behind API Gateway alone.
+    cloudfront_country: bool = False
 
     def __post_init__(self) -> None:
         if self.days < 1:
@@ -95,7 +98,7 @@ def unit_traffic(options: TrafficOptions, unit: WorkUnit) -> UnitTraffic:
     for visit in unit.visits:
         simulate(visit, shard)
     sent.sort(key=lambda request: request.sent_ms)
-    requests = [api_gateway_event(request, rng) for request in sent]
+    requests = [api_gateway_event(request, rng, cloudfront_country=options.cloudfront_country) for request in sent]
     return UnitTraffic(unit, requests, counters.sessions, counters.events, counters.invalid)
 
 

@@ -41,11 +41,10 @@ class ApiRequest:
     time_epoch_ms: int
 
 
-def _visitor_headers(visitor: Visitor, transport: Transport) -> dict[str, str]:
-    return {
+def _visitor_headers(visitor: Visitor, transport: Transport, cloudfront_country: bool) -> dict[str, str]:
+    headers = {
         "accept": "*/*",
         "accept-language": "en-US,en;q=0.9",
-        "cloudfront-viewer-country": visitor.location.country,
         "host": API_DOMAIN,
         "origin": SHOP_ORIGIN,
         "referer": f"{SHOP_ORIGIN}/",
@@ -57,6 +56,9 @@ def _visitor_headers(visitor: Visitor, transport: Transport) -> dict[str, str]:
         "x-forwarded-port": "443",
         "x-forwarded-proto": "https",
     }
+    if cloudfront_country:
+        headers["cloudfront-viewer-country"] = visitor.location.country
+    return headers
 
 
 def gzip_bytes(data: bytes) -> bytes:
@@ -111,13 +113,17 @@ def id_token(claims: dict[str, str], rng: random.Random) -> str:
     return f"{header}.{_base64url(orjson.dumps(claims))}.{_base64url(rng.getrandbits(2048).to_bytes(256, 'big'))}"
 
 
-def api_gateway_event(request: SentRequest, rng: random.Random) -> ApiRequest:
-    """Wrap one browser request; `rng` supplies the network latency and API Gateway's ids."""
+def api_gateway_event(request: SentRequest, rng: random.Random, *, cloudfront_country: bool = False) -> ApiRequest:
+    """Wrap one browser request; `rng` supplies the network latency and API Gateway's ids.
+
+    API Gateway's HTTP API passes no country: the ingest looks it up from ``sourceIp``. `cloudfront_country` adds
+    ``cloudfront-viewer-country`` as a CloudFront distribution in front of the API would (the ingest prefers it).
+    """
     visitor = request.visitor
     latency = 60 + int(rng.random() * (260 if is_mobile(visitor) else 120))
     time_epoch = request.sent_ms + latency
     request_id = api_request_id(rng)
-    headers = _visitor_headers(visitor, request.transport)
+    headers = _visitor_headers(visitor, request.transport, cloudfront_country)
     if request.gzip:
         raw = gzip_bytes(request.body)
         body = base64.b64encode(raw).decode()

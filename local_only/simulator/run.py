@@ -184,12 +184,15 @@ def generate(
     invalid_rate: float = 0.001,
     on_unit: Callable[[UnitResult], None] | None = None,
     hash_salt: str | None = None,
+    cloudfront_country: bool = False,
 ) -> GenerationSummary:
     """Generate `days` of shop traffic from `start` (default: the `days` days before today, UTC) into the store.
 
     `visitors_per_day`, when given, sets the volume directly; otherwise it is derived from `events_per_day`.
     `on_unit` is called in the parent process as each work unit finishes (progress reporting). Client IPs are
-    hashed with `hash_salt`, else ``HASH_SALT``, else the public local salt (``local_only.salt``).
+    hashed with `hash_salt`, else ``HASH_SALT``, else the public local salt (``local_only.salt``). Each request
+    carries ``cloudfront-viewer-country`` only with `cloudfront_country`; otherwise the ingest finds the country
+    from the visitor's address, as it does behind API Gateway alone.
     """
     started = time.perf_counter()
     if start is None:
@@ -201,6 +204,7 @@ def generate(
         visits_per_day=visitors_per_day or visits_for_events(events_per_day),
         batch_size=batch_size,
         invalid_rate=invalid_rate,
+        cloudfront_country=cloudfront_country,
     )
     visitors: set[str] = set()
 

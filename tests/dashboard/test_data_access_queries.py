@@ -20,6 +20,7 @@ from dashboard.periods import Period
 from dashboard.rates import PRODUCT_LIST_MIN_VIEWS
 from dashboard.settings import DashboardSettings
 from local_only.roles import RoleWarehouse
+from local_only.simulator.geography import COUNTRIES
 from warehouse.connection import WarehouseSettings
 
 pytestmark = pytest.mark.integration
@@ -243,4 +244,15 @@ def test_acquisition_counts_what_count_distinct_counts(warehouse: Warehouse, pla
             for key, row in expected.items():
                 for name in ("sessions", "users", "converted_sessions", "revenue"):
                     assert got[key][name] == row[name], (filters, dimension, key, name)
-                assert got[key]["conversion_rate"] == pytest.approx(row["converted_sessions"] / row["sessions"], rel=1e-12)
+                rate = row["converted_sessions"] / row["sessions"]
+                assert got[key]["conversion_rate"] == pytest.approx(rate, rel=1e-12), (filters, dimension, key)
+
+
+def test_acquisition_countries_come_from_the_visitors_addresses(warehouse: Warehouse) -> None:
+    # The generated traffic sends no cloudfront-viewer-country (API Gateway alone passes none): each country in
+    # the table was looked up from a visitor's address by the ingest, and every session has one.
+    whole = last_days_with_data(status(warehouse), 28)
+    countries = {row["value"]: row["sessions"] for row in acquisition(warehouse, whole)["country"]}
+    assert {country.code for country in COUNTRIES} <= set(countries)
+    assert "(not set)" not in countries
+    assert max(countries, key=countries.__getitem__) == "US"

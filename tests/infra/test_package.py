@@ -70,7 +70,8 @@ event = {
     "version": "2.0", "routeKey": "POST /clickstream/auth", "rawPath": "/clickstream/auth",
     "headers": {"content-type": "application/json", "user-agent": "Mozilla/5.0"},
     "requestContext": {"requestId": "r-1", "timeEpoch": 1733461954000,
-        "http": {"method": "POST", "path": "/clickstream/auth", "sourceIp": "203.0.113.9", "userAgent": "Mozilla/5.0"},
+        "http": {"method": "POST", "path": "/clickstream/auth", "sourceIp": "2a00:1450:4001::1",
+                 "userAgent": "Mozilla/5.0"},
         "authorizer": {"jwt": {"claims": {"sub": "verified-sub"}, "scopes": None}}},
     "body": json.dumps({"eventName": "page_view", "clientId": "c-1", "userId": "claimed-by-client",
                         "pageUrl": "https://shop.example.com/"}),
@@ -222,8 +223,11 @@ def _ingest_runs(python: str, archive: Path, tmp_path: Path) -> None:
     reply = json.loads(_run(python, root, INGEST_SMOKE, {"RAW_STORE_URL": raw.as_uri(), "HASH_SALT": "s"}))
     assert reply["statusCode"] == 200, reply
     stored = [json.loads(line) for path in raw.rglob("event-*.json") for line in path.read_text().splitlines()]
-    # The verified `sub` is the user, the client's own claim is only kept aside.
-    assert [(event["userId"], event["clientUserId"]) for event in stored] == [("verified-sub", "claimed-by-client")]
+    # The verified `sub` is the user, the client's own claim is only kept aside; the country is the address's,
+    # looked up in the zip's own iptocc (its compiled data loads from the unzipped package).
+    assert [(event["userId"], event["clientUserId"], event["country"]) for event in stored] == [
+        ("verified-sub", "claimed-by-client", "IE")
+    ]
 
 
 def _loader_runs(python: str, archive: Path, tmp_path: Path) -> None:

@@ -231,7 +231,7 @@ def test_country_header_is_normalised(header: str, country: str) -> None:
     assert enrich(minimal(), context(country_header=header))["country"] == country
 
 
-@pytest.mark.parametrize("header", ["XXX", "V", "", None, "v1"])
+@pytest.mark.parametrize("header", ["XXX", "V", "", None, "v1", "ß", "ﬀ"])
 def test_invalid_country_header_is_ignored(header: str | None) -> None:
     assert "country" not in enrich(minimal(), context(country_header=header))
 

@@ -131,6 +131,69 @@ def test_country_identity_and_skew_are_enriched(memory_store: MemoryStore, lambd
     assert "ann@example.com" not in json.dumps(line)
 
 
+def _from(address: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    event = api_event(json.dumps(view()), headers=headers, timeEpoch=1_765_000_000_000)
+    event["requestContext"]["http"]["sourceIp"] = address
+    return event
+
+
+@pytest.mark.parametrize(
+    ("address", "country"),
+    [
+        ("81.2.69.160", "GB"),
+        ("1.0.16.1", "JP"),
+        ("200.160.2.3", "BR"),
+        ("14.161.1.1", "VN"),
+        ("2001:4860:4860::8888", "US"),
+        ("2a00:1450:4001::1", "IE"),
+        ("2402:800::1", "VN"),
+        ("2409:4040::1", "IN"),
+    ],
+)
+def test_country_comes_from_the_client_address_without_cloudfront(
+    memory_store: MemoryStore, lambda_context: Any, address: str, country: str
+) -> None:
+    # GIVEN a request straight from API Gateway (no CloudFront, so no cloudfront-viewer-country)
+    # WHEN the handler stores its event
+    response = handler(_from(address), lambda_context)
+
+    # THEN the address's country is stored, the address itself nowhere
+    assert response["statusCode"] == 200, response
+    [line] = memory_store.lines("events/")
+    assert line["country"] == country
+    assert address not in json.dumps(line)
+
+
+def test_cloudfront_country_wins_over_the_address(memory_store: MemoryStore, lambda_context: Any) -> None:
+    response = handler(_from("81.2.69.160", {"cloudfront-viewer-country": "fr"}), lambda_context)
+
+    assert response["statusCode"] == 200
+    [line] = memory_store.lines("events/")
+    assert line["country"] == "FR"
+
+
+def test_an_unusable_cloudfront_header_falls_back_to_the_address(
+    memory_store: MemoryStore, lambda_context: Any
+) -> None:
+    response = handler(_from("2a00:1450:4001::1", {"cloudfront-viewer-country": "??"}), lambda_context)
+
+    assert response["statusCode"] == 200
+    [line] = memory_store.lines("events/")
+    assert line["country"] == "IE"
+
+
+@pytest.mark.parametrize("address", ["10.1.2.3", "192.168.0.10", "127.0.0.1", "::1", "fd12:3456::1", "203.0.113.1",
+                                     "", "unknown", "8.8.8.8, 10.0.0.1"])  # fmt: skip
+def test_private_or_unknown_addresses_store_no_country(
+    memory_store: MemoryStore, lambda_context: Any, address: str
+) -> None:
+    response = handler(_from(address), lambda_context)
+
+    assert response["statusCode"] == 200, response
+    [line] = memory_store.lines("events/")
+    assert "country" not in line
+
+
 @pytest.mark.parametrize(
     ("content_type", "encode"),
     [

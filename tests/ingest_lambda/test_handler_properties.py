@@ -346,3 +346,27 @@ def test_any_request_gets_an_answer_and_nothing_is_lost(
         if body:
             assert kept and all(k["errors"] for k in kept)
     check_stored_bytes(memory_store)
+
+
+@pytest.mark.unit
+@PROPERTY_SETTINGS
+@given(
+    source_ip=st.one_of(st.text(max_size=80), st.ip_addresses().map(str)),
+    country_header=st.none() | st.text(max_size=4),
+)
+def test_any_source_ip_is_stored_with_a_country_or_none_never_an_error(
+    memory_store: MemoryStore, lambda_context: Any, source_ip: str, country_header: str | None
+) -> None:
+    memory_store.objects.clear()
+    headers = {"content-type": "application/json"}
+    if country_header is not None:
+        headers["cloudfront-viewer-country"] = country_header
+    event = gateway_event(json.dumps({"eventName": "click", "clientId": "c-1"}), headers)
+    event["requestContext"]["http"]["sourceIp"] = source_ip
+
+    response = handler(event, lambda_context)
+
+    assert response["statusCode"] == 200, response
+    [line] = memory_store.lines("events/")
+    country = line.get("country")
+    assert country is None or (len(country) == 2 and country.isascii() and country.isupper())

@@ -10,6 +10,7 @@ import pytest
 from support.generated_store import StoredOutput
 
 from ingest_lambda.contract import ClickstreamEvent
+from local_only.simulator.geography import COUNTRIES
 from local_only.simulator.run import GenerationSummary
 
 pytestmark = pytest.mark.integration
@@ -204,3 +205,14 @@ def test__generate__returning_visitors_keep_their_client_id(events: list[dict[st
     returning = [client for client, days in days_by_client.items() if len(days) > 1]
     assert returning
     assert any(any(first for _, first in sessions[client].values()) for client in returning)
+
+
+def test__generate__every_visitor_gets_a_country_from_its_address(events: list[dict[str, Any]]) -> None:
+    """No cloudfront-viewer-country is sent (API Gateway alone passes none): the ingest finds each visitor's
+    country from the address the generator gave it, IPv4 or IPv6, and stores it."""
+    people = [event for event in events if event["device"]["type"] != "bot"]
+    countries = Counter(event["country"] for event in people)
+    assert set(countries) == {country.code for country in COUNTRIES}
+    assert countries.most_common(1)[0][0] == "US"
+    # Crawlers and the scraper are placed by their published ranges' registrations (US, FR, RU...).
+    assert all("country" in event for event in events)
