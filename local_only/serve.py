@@ -51,8 +51,8 @@ from local_only.tracker_script import DEFAULT_TRACKER_SCRIPT, SCRIPT_METHODS, SC
 HEALTH_PATH = "/healthz"
 DEFAULT_PORT = 8080
 
-# What the ingest route answers; OPTIONS is its CORS preflight.
-ROUTE_METHODS = ("POST", "OPTIONS")
+# What the ingest routes answer (POST /clickstream, ANY /clickstream/{proxy+}); OPTIONS is their CORS preflight.
+ROUTE_METHODS = ("GET", "POST", "OPTIONS")
 
 
 # Headers the server writes itself, whatever the Lambda's response says.
@@ -227,7 +227,9 @@ class _RequestHandler(BoundedRequestHandler):
         if path == SCRIPT_PATH:
             self._script()
             return
-        if path not in (ROUTE_PATH, AUTH_ROUTE_PATH):
+        # API Gateway's routes: POST /clickstream, POST /clickstream/auth (with its authorizer) and
+        # ANY /clickstream/{proxy+}, where the ingest says which dialect a path is (ingest_lambda.dialects).
+        if path != ROUTE_PATH and not path.startswith(ROUTE_PATH + "/"):
             self._send_json(
                 HTTPStatus.NOT_FOUND,
                 {"error": f"no route for {path}: send events to POST {ROUTE_PATH} (signed in: {AUTH_ROUTE_PATH})"},
@@ -240,7 +242,7 @@ class _RequestHandler(BoundedRequestHandler):
             self._send_json(HTTPStatus.LENGTH_REQUIRED, {"error": "Content-Length is required"})
             return
         claims = None
-        if path == AUTH_ROUTE_PATH:
+        if path == AUTH_ROUTE_PATH and self.command == "POST":
             try:
                 claims = claims_from_authorization(self.headers.get("authorization"), time.time())
             except Unauthorized as refused:
