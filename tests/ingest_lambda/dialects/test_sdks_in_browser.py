@@ -79,7 +79,7 @@ def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Collector]:
 
 
 def stored(serve: RunningServer, dialect: str) -> list[dict[str, Any]]:
-    lines = []
+    lines: list[dict[str, Any]] = []
     for key in sorted(serve.objects("events/")):
         lines.extend(json.loads(line) for line in (serve.store / key).read_text().splitlines())
     return [line for line in lines if line.get("source", {}).get("dialect") == dialect]
