@@ -141,7 +141,8 @@ def _receive_dialect(
             errors = [{"path": unmappable.path, "message": unmappable.message}]
             _reject(outcome, enrichment, index, errors, original, dialect.name)
             continue
-        source = {"source": mapped.source.as_dict()}
+        # The SDK's name and version are the client's text too: repaired and scrubbed like the event.
+        source = {"source": enrichment.pseudonymizer.scrub(sanitize(mapped.source.as_dict(), "source", []))}
         stored = _take(outcome, enrichment, index, mapped.event, checks, source, original)
         if stored is not None and mapped.leftover is not None:
             record = {
