@@ -3,6 +3,10 @@
 Nothing is acknowledged before it is stored: valid events go to ``events/<hour>/event-<uuid>.json`` and every
 refused event or request goes, with its reason, to ``rejected/<hour>/rejected-<uuid>.json``. If either write
 fails the answer is 503 so the client retries (event ids make the retry harmless downstream).
+
+A request below ``/clickstream`` that a third-party tracker's dialect claims (ingest_lambda.dialects) is read and
+mapped to v1 events by that dialect, and from there goes through the very same steps; its stored lines say
+``source``, its refusals ``dialect`` (docs/collector.md).
 """
 
 from __future__ import annotations
