@@ -30,7 +30,7 @@ from collections.abc import Callable
 
 import orjson
 
-from bench.bench_ingest import counting_handler
+from bench.bench_ingest import CountingStore, benched_handler
 from bench.ingest_workload import CLIENT_ADDRESSES, requests
 from ingest_lambda.ip_country import country_of
 
@@ -79,7 +79,7 @@ def lookups(count: int, repeat: int) -> dict[str, float]:
 def handler_with_and_without(count: int, repeat: int) -> dict[str, float]:
     from ingest_lambda import enrich
 
-    handle = counting_handler()
+    handle = benched_handler(CountingStore())
     workload = requests(count, 1, seed=count, cloudfront_country=False)
     looked_up: list[float] = []
     skipped: list[float] = []

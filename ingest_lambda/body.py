@@ -27,31 +27,43 @@ def _shown(value: str) -> str:
 class RequestRejected(Exception):
     """The whole request is refused; `status` is the HTTP status to answer with."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, allow: str = "POST") -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        # A 405's Allow header (RFC 9110): the methods the route takes.
+        self.allow = allow
 
 
 @dataclass(frozen=True, slots=True)
 class HttpRequest:
-    """The parts of an HTTP API (payload v2) request the ingest reads. Header names are lower-case."""
+    """The parts of an HTTP API (payload v2) request the ingest reads. Header names are lower-case.
+
+    `path` is what follows the base path ``/clickstream`` (``""`` for the base itself, ``/v1/track`` for a Segment
+    call): it says which dialect the request speaks (ingest_lambda.dialects). `query` holds the query string's
+    parameters, repeated names joined with commas as API Gateway joins them."""
 
     method: str
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
     is_base64_encoded: bool = False
+    path: str = ""
+    query: dict[str, str] = field(default_factory=dict)
 
 
-def check_method_and_type(request: HttpRequest) -> None:
-    if request.method.upper() != "POST":
-        raise RequestRejected(405, f"method {request.method} is not allowed: send events with POST")
+def check_method_and_type(
+    request: HttpRequest, media_types: tuple[str, ...] = ACCEPTED_MEDIA_TYPES, methods: tuple[str, ...] = ("POST",)
+) -> None:
+    if request.method.upper() not in methods:
+        raise RequestRejected(
+            405, f"method {request.method} is not allowed: send events with {' or '.join(methods)}", ", ".join(methods)
+        )
     content_type = request.headers.get("content-type", "application/json")
     media_type, _, params = content_type.partition(";")
     media_type = media_type.strip().lower()
-    if media_type not in ACCEPTED_MEDIA_TYPES:
+    if media_type not in media_types:
         raise RequestRejected(
-            415, f"content-type {_shown(media_type)} is not supported: use application/json or text/plain"
+            415, f"content-type {_shown(media_type)} is not supported: use {' or '.join(media_types)}"
         )
     for param in params.split(";"):
         name, _, value = param.partition("=")

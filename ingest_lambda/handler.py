@@ -1,7 +1,9 @@
-"""``POST /clickstream`` on API Gateway HTTP API (payload v2): parse the event, call the ingest, shape the reply."""
+"""``POST /clickstream`` and ``ANY /clickstream/{proxy+}`` on API Gateway HTTP API (payload v2): parse the event,
+call the ingest, shape the reply. Which dialect a sub-path speaks is the ingest's to say (ingest_lambda.dialects)."""
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -12,10 +14,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ingest_lambda.body import HttpRequest
 from ingest_lambda.enrich import RequestContext
-from ingest_lambda.ingest import Reply, receive
+from ingest_lambda.ingest import receive
+from ingest_lambda.reply import Reply
 from ingest_lambda.services import get_services
 
 logger = Logger(service="clickstream-ingest")
+
+# Where API Gateway routes the ingest: POST on the base, any method on every path below it (infra/template.yaml).
+BASE_PATH = "/clickstream"
 
 
 @logger.inject_lambda_context
@@ -33,7 +39,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     except Exception:
         logger.exception("ingest is misconfigured")
         return _respond(Reply(503, {"error": "ingest unavailable; retry later", "requestId": ctx.request_id}))
-    reply = receive(request, ctx, services.store, services.pseudonymizer, services.limits)
+    reply = receive(request, ctx, services.store, services.pseudonymizer, services.limits, services.write_keys)
     # API Gateway's access log already has a line per request; the Lambda adds one only when something was
     # refused or failed (DEBUG otherwise), which keeps CloudWatch volume and per-request cost down.
     if reply.status >= 500:
@@ -72,11 +78,15 @@ def _parse(event: dict[str, Any]) -> tuple[HttpRequest, RequestContext]:
     )
     authorizer = context.get("authorizer") or {}
     claims = (authorizer.get("jwt") or {}).get("claims") or {}
+    raw_path = event.get("rawPath") or http.get("path") or BASE_PATH
+    query = event.get("queryStringParameters") or {}
     request = HttpRequest(
         method=http["method"] or "",
         headers=headers,
         body=event.get("body"),
         is_base64_encoded=bool(event.get("isBase64Encoded")),
+        path=str(raw_path).removeprefix(BASE_PATH),
+        query={str(name): str(value) for name, value in query.items()},
     )
     ctx = RequestContext(
         request_id=context.get("requestId") or str(uuid.uuid4()),
@@ -90,8 +100,10 @@ def _parse(event: dict[str, Any]) -> tuple[HttpRequest, RequestContext]:
 
 
 def _respond(reply: Reply) -> dict[str, Any]:
-    return {
-        "statusCode": reply.status,
-        "headers": {"content-type": "application/json", **reply.headers},
-        "body": orjson.dumps(reply.body).decode(),
-    }
+    headers = {"content-type": reply.content_type, **reply.headers}
+    if reply.wire is None:
+        return {"statusCode": reply.status, "headers": headers, "body": orjson.dumps(reply.body).decode()}
+    if reply.content_type.startswith(("text/", "application/json", "application/javascript")):
+        return {"statusCode": reply.status, "headers": headers, "body": reply.wire.decode("utf-8", "replace")}
+    body = base64.b64encode(reply.wire).decode("ascii")
+    return {"statusCode": reply.status, "headers": headers, "body": body, "isBase64Encoded": True}

@@ -3,6 +3,10 @@
 Nothing is acknowledged before it is stored: valid events go to ``events/<hour>/event-<uuid>.json`` and every
 refused event or request goes, with its reason, to ``rejected/<hour>/rejected-<uuid>.json``. If either write
 fails the answer is 503 so the client retries (event ids make the retry harmless downstream).
+
+A request below ``/clickstream`` that a third-party tracker's dialect claims (ingest_lambda.dialects) is read and
+mapped to v1 events by that dialect, and from there goes through the very same steps; its stored lines say
+``source``, its refusals ``dialect`` (docs/collector.md).
 """
 
 from __future__ import annotations
@@ -25,23 +29,20 @@ from ingest_lambda.body import (
     split_events,
 )
 from ingest_lambda.contract import ClickstreamEvent
+from ingest_lambda.dialects import dialect_of, dialect_of_payload
+from ingest_lambda.dialects.seam import Dialect, Unmappable
 from ingest_lambda.emails import body_may_hold_address
 from ingest_lambda.enrich import RequestContext, RequestEnrichment
+from ingest_lambda.limits import IngestLimits
 from ingest_lambda.nesting import SAMPLE_CHARS, body_is_shallow, event_problem, kept_copy
 from ingest_lambda.privacy import Pseudonymizer
+from ingest_lambda.reply import Reply
 from ingest_lambda.text import clean_text, may_need_sanitizing, sanitize
 from raw_store import KeyKind, RawStore, StorageError, new_object_key
 from raw_store.gzip_bounded import GZIP_MAGIC
 
 # A refused body is kept up to this size: enough to debug a client, bounded against abuse.
 REJECTED_BODY_SAMPLE_BYTES = 65_536
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    status: int
-    body: dict[str, Any]
-    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -53,10 +54,8 @@ class Outcome:
     kept: list[bytes] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class IngestLimits:
-    max_body_bytes: int
-    max_batch_events: int
+# The paths of v1 itself below /clickstream: the base, and the signed-in visitor's route.
+V1_PATHS = ("", "/", "/auth")
 
 
 def receive(
@@ -65,17 +64,36 @@ def receive(
     store: RawStore,
     pseudonymizer: Pseudonymizer,
     limits: IngestLimits,
+    write_keys: frozenset[str] = frozenset(),
 ) -> Reply:
+    """Answer one request: v1 at ``/clickstream`` (and ``/auth``), a dialect's where one claims it, else 404.
+
+    `write_keys`, when not empty, are the only write keys (or app ids) a dialect's request may name."""
     enrichment = RequestEnrichment(ctx, pseudonymizer)
+    if request.path not in V1_PATHS:
+        dialect = dialect_of(request)
+        if dialect is None:
+            refused = RequestRejected(404, f"no route for /clickstream{request.path[:200]}: see docs/collector.md")
+            return _refuse_request(request, refused, enrichment, store)
+        return _receive_dialect(dialect, request, enrichment, store, limits, write_keys)
     try:
         check_method_and_type(request)
         body = read_body(request, limits.max_body_bytes)
         payload, may_hold_markers = parse_body(body)
+        if isinstance(payload, dict) and "eventName" not in payload and "events" not in payload:
+            dialect = dialect_of_payload(payload)
+            if dialect is not None:
+                return _receive_dialect(dialect, request, enrichment, store, limits, write_keys)
         events, _ = split_events(payload, limits.max_batch_events)
     except RequestRejected as refused:
         return _refuse_request(request, refused, enrichment, store)
 
     outcome = validate_and_enrich(events, body, enrichment, may_hold_markers)
+    return _store_and_answer(outcome, len(events), enrichment, store)
+
+
+def _store_and_answer(outcome: Outcome, received: int, enrichment: RequestEnrichment, store: RawStore) -> Reply:
+    ctx = enrichment.ctx
     try:
         if outcome.lines:
             store.put(new_object_key(KeyKind.EVENTS, ctx.received_at), b"".join(outcome.lines))
@@ -88,7 +106,7 @@ def receive(
         return Reply(
             400,
             {
-                "error": f"no valid event in the request: {len(outcome.rejected)} of {len(events)} rejected",
+                "error": f"no valid event in the request: {len(outcome.rejected)} of {received} rejected",
                 "accepted": 0,
                 "rejected": outcome.rejected,
                 "requestId": ctx.request_id,
@@ -97,45 +115,137 @@ def receive(
     return Reply(200, {"accepted": len(outcome.lines), "rejected": outcome.rejected, "requestId": ctx.request_id})
 
 
+def _receive_dialect(
+    dialect: Dialect,
+    request: HttpRequest,
+    enrichment: RequestEnrichment,
+    store: RawStore,
+    limits: IngestLimits,
+    write_keys: frozenset[str],
+) -> Reply:
+    """A dialect's request: its originals mapped to v1 events, then everything as for v1 (ingest_lambda.dialects)."""
+    try:
+        decoded = dialect.decode(request, limits)
+        if write_keys and decoded.write_key not in write_keys:
+            named = "an unknown write key" if decoded.write_key else "no write key"
+            raise RequestRejected(401, f"the request names {named}: this collector takes only its shops' keys")
+    except RequestRejected as refused:
+        return dialect.answer(_refuse_request(request, refused, enrichment, store, dialect.name))
+    outcome = Outcome()
+    checks = _Checks.of(decoded.text, decoded.may_hold_markers)
+    for index, original in enumerate(decoded.originals):
+        problem = event_problem(original) if checks.may_be_bad_shape else None
+        if problem is not None:
+            path, message = problem
+            _reject(outcome, enrichment, index, [{"path": path, "message": message}], original, dialect.name)
+            continue
+        try:
+            mapped = dialect.translate(original, decoded.shared)
+        except Unmappable as unmappable:
+            errors = [{"path": unmappable.path, "message": unmappable.message}]
+            _reject(outcome, enrichment, index, errors, original, dialect.name)
+            continue
+        # The SDK's name and version are the client's text too: repaired and scrubbed like the event.
+        source = {"source": enrichment.pseudonymizer.scrub(sanitize(mapped.source.as_dict(), "source", []))}
+        stored = _take(outcome, enrichment, index, mapped.event, checks, source, original)
+        if stored is not None and mapped.leftover is not None:
+            record = {
+                "index": index,
+                "dialect": dialect.name,
+                "storedEventId": stored,
+                "errors": [{"path": "properties", "message": mapped.leftover + ": the original is kept here"}],
+                "event": original,
+            }
+            outcome.kept.append(rejected_line(enrichment, record))
+    return dialect.answer(_store_and_answer(outcome, len(decoded.originals), enrichment, store))
+
+
+@dataclass(frozen=True, slots=True)
+class _Checks:
+    """What the bytes of a body say about every event in it, worked out once per request."""
+
+    needs_sanitizing: bool
+    may_hold_email: bool
+    may_be_bad_shape: bool
+
+    @classmethod
+    def of(cls, body: bytes, may_hold_markers: bool) -> _Checks:
+        # Most bodies are shown shallow by their bytes alone, and then no event is walked.
+        return cls(
+            may_need_sanitizing(body), body_may_hold_address(body), may_hold_markers or not body_is_shallow(body)
+        )
+
+
 def validate_and_enrich(
     events: list[Any], body: bytes, enrichment: RequestEnrichment, may_hold_markers: bool = False
 ) -> Outcome:
     """Each event on its own: one bad event never costs its neighbours, however deep or strange it is."""
     outcome = Outcome()
-    needs_sanitizing = may_need_sanitizing(body)
-    may_hold_email = body_may_hold_address(body)
-    # Most bodies are shown shallow by their bytes alone, and then no event is walked.
-    may_be_bad_shape = may_hold_markers or not body_is_shallow(body)
+    checks = _Checks.of(body, may_hold_markers)
     for index, received in enumerate(events):
-        problem = event_problem(received) if may_be_bad_shape else None
+        problem = event_problem(received) if checks.may_be_bad_shape else None
         if problem is not None:
             # Refused before any recursive walk: only a bounded copy of it is repaired, scrubbed and kept.
             path, message = problem
             _reject(outcome, enrichment, index, [{"path": path, "message": message}], received)
             continue
-        touched: list[str] = []
-        raw = sanitize(received, "", touched) if needs_sanitizing else received
-        if may_hold_email:
-            raw = enrichment.pseudonymizer.scrub(raw)
-        if not isinstance(raw, dict):
-            errors = [{"path": "", "message": f"an event must be a JSON object, got {_json_type(raw)}"}]
-        else:
-            try:
-                event = ClickstreamEvent.model_validate(raw)
-            except ValidationError as invalid:
-                errors = _field_errors(invalid)
-            else:
-                outcome.lines.append(orjson.dumps(enrichment.enrich(raw, event, touched)) + b"\n")
-                continue
-        _reject(outcome, enrichment, index, errors, raw)
+        _take(outcome, enrichment, index, received, checks)
     return outcome
 
 
+def _take(
+    outcome: Outcome,
+    enrichment: RequestEnrichment,
+    index: int,
+    received: Any,
+    checks: _Checks,
+    extra: dict[str, Any] | None = None,
+    original: Any = None,
+) -> str | None:
+    """Validate, scrub and enrich one event whose shape is safe to walk: its stored line (with `extra`, a dialect's
+    ``source``) or its refusal (with the dialect's `original`) goes to `outcome`. The stored event's id, or None."""
+    touched: list[str] = []
+    raw = sanitize(received, "", touched) if checks.needs_sanitizing else received
+    if checks.may_hold_email:
+        raw = enrichment.pseudonymizer.scrub(raw)
+    if not isinstance(raw, dict):
+        errors = [{"path": "", "message": f"an event must be a JSON object, got {_json_type(raw)}"}]
+    else:
+        try:
+            event = ClickstreamEvent.model_validate(raw)
+        except ValidationError as invalid:
+            errors = _field_errors(invalid)
+        else:
+            stored = enrichment.enrich(raw, event, touched)
+            if extra:
+                stored.update(extra)
+            outcome.lines.append(orjson.dumps(stored) + b"\n")
+            return str(stored["eventId"])
+    if extra is None:
+        _reject(outcome, enrichment, index, errors, raw)
+    else:
+        # A dialect's event: the original as the client sent it is what helps, the mapped one beside it.
+        dialect = extra["source"]["dialect"]
+        _reject(outcome, enrichment, index, errors, original, dialect, mapped=raw)
+    return None
+
+
 def _reject(
-    outcome: Outcome, enrichment: RequestEnrichment, index: int, errors: list[dict[str, str]], event: Any
+    outcome: Outcome,
+    enrichment: RequestEnrichment,
+    index: int,
+    errors: list[dict[str, str]],
+    event: Any,
+    dialect: str | None = None,
+    mapped: Any = None,
 ) -> None:
     outcome.rejected.append({"index": index, "errors": errors})
-    outcome.kept.append(rejected_line(enrichment, {"index": index, "errors": errors, "event": event}))
+    record: dict[str, Any] = {"index": index, "errors": errors, "event": event}
+    if dialect is not None:
+        record["dialect"] = dialect
+    if mapped is not None:
+        record["mapped"] = mapped
+    outcome.kept.append(rejected_line(enrichment, record))
 
 
 def _refuse_request(
@@ -143,17 +253,20 @@ def _refuse_request(
     refused: RequestRejected,
     enrichment: RequestEnrichment,
     store: RawStore,
+    dialect: str | None = None,
 ) -> Reply:
     ctx = enrichment.ctx
     # RFC 9110: a 405 names the methods that are allowed.
-    headers = {"allow": "POST"} if refused.status == 405 else {}
+    headers = {"allow": refused.allow} if refused.status == 405 else {}
     reply = Reply(refused.status, {"error": refused.message, "requestId": ctx.request_id}, headers)
     if not request.body:
         return reply
     record = {
         "status": refused.status,
         "errors": [{"path": "", "message": refused.message}],
+        **({"dialect": dialect} if dialect is not None else {}),
         "method": request.method,
+        **({"path": "/clickstream" + request.path[:512]} if request.path not in V1_PATHS else {}),
         "contentType": request.headers.get("content-type"),
         "contentEncoding": request.headers.get("content-encoding"),
         **_body_sample(request),

@@ -25,6 +25,8 @@ class IngestServices:
     store: RawStore
     pseudonymizer: Pseudonymizer
     limits: IngestLimits
+    # The write keys / app ids a dialect's request may name (IngestSettings.write_keys); empty: any.
+    write_keys: frozenset[str] = frozenset()
 
 
 def build_services(settings: IngestSettings, *, store: RawStore | None = None) -> IngestServices:
@@ -32,7 +34,12 @@ def build_services(settings: IngestSettings, *, store: RawStore | None = None) -
     if store is None:
         store = settings.open_store()
     limits = IngestLimits(settings.max_body_bytes, settings.max_batch_events)
-    return IngestServices(store=store, pseudonymizer=Pseudonymizer(settings.resolve_salt()), limits=limits)
+    return IngestServices(
+        store=store,
+        pseudonymizer=Pseudonymizer(settings.resolve_salt()),
+        limits=limits,
+        write_keys=settings.write_key_set(),
+    )
 
 
 _lock = threading.Lock()

@@ -21,12 +21,18 @@ class IngestSettings(RawStoreSettings):
     hash_salt_param: str | None = None
     max_body_bytes: int = Field(default=MAX_BODY_BYTES, gt=0, le=MAX_BODY_BYTES)
     max_batch_events: int = Field(default=MAX_BATCH_EVENTS, gt=0, le=MAX_BATCH_EVENTS)
+    # WRITE_KEYS: the write keys, app ids or sites a third-party tracker's request may name (comma separated;
+    # docs/collector.md). Unset: any, since a browser SDK's key is public anyway; set, any other key gets 401.
+    write_keys: str = ""
 
     @model_validator(mode="after")
     def _has_salt(self) -> IngestSettings:
         if not (self.hash_salt or self.hash_salt_param):
             raise ValueError("set HASH_SALT, or HASH_SALT_PARAM naming an SSM SecureString parameter")
         return self
+
+    def write_key_set(self) -> frozenset[str]:
+        return frozenset(key.strip() for key in self.write_keys.split(",") if key.strip())
 
     def resolve_salt(self) -> str:
         if self.hash_salt:

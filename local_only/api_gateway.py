@@ -147,9 +147,6 @@ def event_from_http(
     joined.setdefault("x-forwarded-proto", "http")
     joined.setdefault("x-forwarded-port", str(port))
     joined.setdefault("x-amzn-trace-id", f"Root=1-{int(now.timestamp()):08x}-{secrets.token_hex(12)}")
-    params: dict[str, str] = {}
-    for name, value in parse_qsl(raw_query, keep_blank_values=True):
-        params[name] = f"{params[name]},{value}" if name in params else value
     encoded: str | None = None
     as_base64 = False
     if body:
@@ -169,9 +166,17 @@ def event_from_http(
         protocol=protocol,
         domain_name=domain_name,
         cookies=cookies,
-        query_parameters=params if raw_query else None,
+        query_parameters=query_parameters(raw_query) if raw_query else None,
         jwt_claims=jwt_claims,
     )
+
+
+def query_parameters(raw_query: str) -> dict[str, str]:
+    """``queryStringParameters`` of a raw query string, as API Gateway gives them: repeated names joined by commas."""
+    params: dict[str, str] = {}
+    for name, value in parse_qsl(raw_query, keep_blank_values=True):
+        params[name] = f"{params[name]},{value}" if name in params else value
+    return params
 
 
 def body_as_text(body: bytes, headers: Mapping[str, str]) -> str | None:

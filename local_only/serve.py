@@ -2,8 +2,10 @@
 
 Each real HTTP request becomes an API Gateway HTTP API payload v2 event built the way AWS builds it, and goes to
 the same ``ingest_lambda.handler.handler`` the Lambda runs; its statusCode, headers and body are written back. The
-server itself only does what API Gateway does in front of the Lambda: routing, CORS (``local_only.cors``: the
-preflight, and the CORS headers on every answer, its own refusals included) and the limits on what it reads.
+server itself only does what API Gateway does in front of the Lambda: routing (``POST /clickstream`` and, as
+``ANY /clickstream/{proxy+}`` does, every path below it: the third-party trackers' routes, docs/collector.md), CORS
+(``local_only.cors``: the preflight, and the CORS headers on every answer, its own refusals included) and the
+limits on what it reads.
 Everything about the body (method, media type, JSON, validation) is the handler's answer.
 
 It is a local stand-in, but it may end up reachable from other machines, so it holds its limits
@@ -51,7 +53,7 @@ from local_only.tracker_script import DEFAULT_TRACKER_SCRIPT, SCRIPT_METHODS, SC
 HEALTH_PATH = "/healthz"
 DEFAULT_PORT = 8080
 
-# What the ingest route answers; OPTIONS is its CORS preflight.
+# What the ingest routes answer (POST /clickstream, ANY /clickstream/{proxy+}); OPTIONS is their CORS preflight.
 ROUTE_METHODS = ("POST", "OPTIONS")
 
 
@@ -227,7 +229,9 @@ class _RequestHandler(BoundedRequestHandler):
         if path == SCRIPT_PATH:
             self._script()
             return
-        if path not in (ROUTE_PATH, AUTH_ROUTE_PATH):
+        # API Gateway's routes: POST /clickstream, POST /clickstream/auth (with its authorizer) and
+        # ANY /clickstream/{proxy+}, where the ingest says which dialect a path is (ingest_lambda.dialects).
+        if path != ROUTE_PATH and not path.startswith(ROUTE_PATH + "/"):
             self._send_json(
                 HTTPStatus.NOT_FOUND,
                 {"error": f"no route for {path}: send events to POST {ROUTE_PATH} (signed in: {AUTH_ROUTE_PATH})"},
@@ -240,7 +244,7 @@ class _RequestHandler(BoundedRequestHandler):
             self._send_json(HTTPStatus.LENGTH_REQUIRED, {"error": "Content-Length is required"})
             return
         claims = None
-        if path == AUTH_ROUTE_PATH:
+        if path == AUTH_ROUTE_PATH and self.command == "POST":
             try:
                 claims = claims_from_authorization(self.headers.get("authorization"), time.time())
             except Unauthorized as refused:

@@ -438,8 +438,16 @@ def test_api_anonymous_route_and_cognito_verified_route(template: dict[str, Any]
     assert jwt["issuer"] == {"Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${CognitoUserPoolId}"}
     assert jwt["audience"] == {"Ref": "CognitoAppClientIds"}
     events = template["Resources"]["IngestFunction"]["Properties"]["Events"]
-    routes = {(e["Properties"]["Path"], e["Properties"].get("Auth", {}).get("Authorizer")) for e in events.values()}
-    assert routes == {("/clickstream", None), ("/clickstream/auth", "CognitoIdToken")}
+    routes = {
+        (e["Properties"]["Method"], e["Properties"]["Path"], e["Properties"].get("Auth", {}).get("Authorizer"))
+        for e in events.values()
+    }
+    # The dialects' sub-paths (ingest_lambda.dialects) all reach the handler, anonymously, with any method.
+    assert routes == {
+        ("POST", "/clickstream", None),
+        ("ANY", "/clickstream/{proxy+}", None),
+        ("POST", "/clickstream/auth", "CognitoIdToken"),
+    }
 
 
 def test_every_alarm_goes_to_the_topic_and_freshness_watches_the_transform_metric(template: dict[str, Any]) -> None:

@@ -1,0 +1,155 @@
+"""Which requests the ingest hands to a dialect, and that no body at any route ever gives a 5xx or an exception."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from support.dialect_requests import gateway_event
+from support.fakes import MemoryStore
+
+from ingest_lambda.contract import ClickstreamEvent
+from ingest_lambda.dialects.segment_spec import CALL_OF_PATH
+from ingest_lambda.handler import handler
+
+pytestmark = pytest.mark.unit
+
+V1_EVENT = {"eventName": "page_view", "clientId": "c-1", "pageUrl": "https://shop.example/"}
+# Every route a dialect claims, the v1 ones, and some no one claims.
+ROUTES = [
+    "/clickstream",
+    "/clickstream/auth",
+    *(f"/clickstream/v1/{name}" for name in CALL_OF_PATH if len(name) > 1),
+    *(f"/clickstream/{name}" for name in CALL_OF_PATH if len(name) == 1),
+    "/clickstream/beacon/v1/batch",
+    "/clickstream/v2/track",
+    "/clickstream/nothing/here",
+]
+
+
+def send(event: dict[str, Any], context: Any) -> tuple[int, dict[str, Any]]:
+    response = handler(event, context)
+    return response["statusCode"], json.loads(response["body"])
+
+
+def test_v1_at_the_base_and_at_auth_is_unchanged(memory_store: MemoryStore, lambda_context: Any) -> None:
+    for path in ("/clickstream", "/clickstream/auth"):
+        status, body = send(gateway_event(path, json.dumps(V1_EVENT)), lambda_context)
+        assert (status, body["accepted"]) == (200, 1)
+    stored = memory_store.lines("events/")
+    assert len(stored) == 2
+    assert all("source" not in event for event in stored)
+
+
+def test_a_path_no_dialect_claims_is_404_and_kept(memory_store: MemoryStore, lambda_context: Any) -> None:
+    status, body = send(gateway_event("/clickstream/v2/track", json.dumps(V1_EVENT)), lambda_context)
+    assert status == 404
+    assert "no route for /clickstream/v2/track" in body["error"]
+    # Without a body there is nothing to keep (as for v1's refusals): only the answer.
+    assert send(gateway_event("/clickstream/favicon.ico", None, method="GET"), lambda_context)[0] == 404
+    (kept,) = memory_store.lines("rejected/")
+    assert (kept["status"], kept["path"], kept["method"]) == (404, "/clickstream/v2/track", "POST")
+    assert json.loads(kept["body"]) == V1_EVENT
+    assert memory_store.lines("events/") == []
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats()
+    | st.text(max_size=20)
+    | st.sampled_from(
+        ["Order Completed", "Product Added", "page", "track", "", "$direct", "a@b.example", "\x00", "\ud800"]
+    ),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=5),
+    max_leaves=40,
+)
+CALL_KEYS = [
+    "type",
+    "event",
+    "properties",
+    "context",
+    "anonymousId",
+    "userId",
+    "messageId",
+    "timestamp",
+    "originalTimestamp",
+    "sentAt",
+    "writeKey",
+    "traits",
+    "products",
+    "order_id",
+    "revenue",
+    "product_id",
+]
+# Calls that get past the first checks (a known type, an id) as often as calls that do not, so the mapping of
+# every field is exercised with values of every type.
+calls = st.one_of(
+    st.dictionaries(st.sampled_from(CALL_KEYS), json_values, max_size=8),
+    st.fixed_dictionaries(
+        {
+            "type": st.sampled_from(["page", "track", "identify", "screen", "group", "alias"]),
+            "anonymousId": st.text(min_size=1, max_size=10),
+            "event": st.sampled_from(["Order Completed", "Product Added", "Products Searched", "Clicked"]),
+        },
+        optional={
+            key: json_values | st.dictionaries(st.sampled_from([*CALL_KEYS, "url", "page", "price"]), json_values)
+            for key in CALL_KEYS
+            if key not in ("type", "anonymousId", "event")
+        },
+    ),
+)
+bodies = st.one_of(
+    calls,
+    st.fixed_dictionaries(
+        {"batch": st.lists(st.one_of(calls, json_values), max_size=4)}, optional={"sentAt": json_values}
+    ),
+    json_values,
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    path=st.sampled_from(ROUTES),
+    method=st.sampled_from(["POST", "POST", "POST", "GET", "PUT", "OPTIONS"]),
+    content_type=st.sampled_from(["text/plain", "application/json;charset=UTF-8", "application/xml", ""]),
+    body=st.one_of(bodies.map(lambda value: json.dumps(value, allow_nan=True)), st.text(max_size=60), st.none()),
+    as_base64=st.booleans(),
+    headers=st.dictionaries(
+        st.sampled_from(["anonymousid", "sentat", "authorization"]),
+        st.sampled_from(["Basic d2stc2hvcDo=", "Basic !!", "x", ""]),
+        max_size=3,
+    ),
+)
+def test_any_body_at_any_route_is_answered_without_a_5xx(
+    memory_store: MemoryStore,
+    lambda_context: Any,
+    path: str,
+    method: str,
+    content_type: str,
+    body: str | None,
+    as_base64: bool,
+    headers: dict[str, str],
+) -> None:
+    memory_store.objects.clear()
+    event = gateway_event(path, body, method=method, headers={"content-type": content_type, **headers})
+    if as_base64 and body is not None:
+        event["body"] = base64.b64encode(body.encode("utf-8", "surrogatepass")).decode()
+        event["isBase64Encoded"] = True
+    status, answer = send(event, lambda_context)
+    assert 200 <= status < 500, answer
+    assert "requestId" in answer
+    for stored in memory_store.lines("events/"):
+        # What was stored is a valid v1 event, with its dialect named (none at the v1 routes).
+        assert ("source" in stored) is (path not in ("/clickstream", "/clickstream/auth"))
+        client = {k: stored[k] for k in stored if k in ClickstreamEvent.model_json_schema(by_alias=True)["properties"]}
+        client.pop("eventTimestamp")
+        client.pop("sentAt", None)
+        ClickstreamEvent.model_validate(client)
+    if status == 200:
+        assert answer["accepted"] == len(memory_store.lines("events/"))

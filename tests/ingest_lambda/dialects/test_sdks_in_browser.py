@@ -1,0 +1,138 @@
+"""The real third-party SDKs from npm (pinned in tracker/package-lock.json, bundled with esbuild) in Chromium, on a
+shop page of one origin, pointed at `clickstream serve` on another: a page view, a product view, an add to cart and
+a purchase with an order id each land exactly once under events/ as valid v1 events with the mapped fields, and the
+SDK neither logs an error nor sees a failed request."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.sdk_bundles import sdk_bundle, sdk_version
+from support.serving import RunningServer, running_server
+from support.shop_page import ShopPage, serving_shop_page
+from support.waiting import wait_until
+
+from ingest_lambda.contract import ClickstreamEvent
+
+pytestmark = pytest.mark.e2e
+
+WRITE_KEY = "wk-shop"
+PRODUCT = "{product_id: 'sku-1', name: 'Mug', category: 'Kitchen', brand: 'Acme', price: 12.5, currency: 'EUR'}"
+ORDER = (
+    "{order_id: 'order-1001', revenue: 25, currency: 'EUR', coupon: 'SPRING',"
+    " products: [{product_id: 'sku-1', name: 'Mug', price: 12.5, quantity: 2}]}"
+)
+# The shop's calls, the same for both SDKs (their APIs are the Segment spec's).
+CALLS = f"""
+  analytics.page();
+  analytics.track('Product Viewed', {PRODUCT});
+  analytics.track('Product Added', {{...{PRODUCT}, quantity: 2}});
+  analytics.track('Order Completed', {ORDER});
+"""
+# docs/collector.md's configuration of each SDK, with the collector's host and port filled in by the test.
+SEGMENT = f"""async ([host]) => {{
+  const [analytics] = await window.AnalyticsBrowser.load({{
+    writeKey: '{WRITE_KEY}',
+    cdnSettings: {{integrations: {{'Segment.io': {{
+      apiKey: '{WRITE_KEY}', apiHost: host + '/clickstream', protocol: 'http'}}}}}},
+  }});
+  {CALLS}
+}}"""
+RUDDERSTACK = f"""async ([host]) => {{
+  const analytics = new window.RudderAnalytics();
+  await new Promise((resolve) => analytics.load('{WRITE_KEY}', 'http://' + host + '/clickstream', {{
+    getSourceConfig: () => ({{source: {{
+      id: 'shop', name: 'shop', workspaceId: 'shop', enabled: true, config: {{}}, destinations: []}}}}),
+    onLoaded: () => resolve(),
+  }}));
+  {CALLS}
+}}"""
+LIBRARIES = {
+    "segment": ("analytics.js", lambda version: f"npm:next-{version}", SEGMENT),
+    "rudderstack": ("RudderLabs JavaScript SDK", lambda version: version, RUDDERSTACK),
+}
+
+
+@dataclass
+class Collector:
+    shop: ShopPage
+    serve: RunningServer
+    bundles: Path
+    log: io.StringIO = field(default_factory=io.StringIO)
+
+
+@pytest.fixture(scope="module")
+def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Collector]:
+    bundles = tmp_path_factory.mktemp("sdks")
+    log = io.StringIO()
+    with (
+        serving_shop_page() as shop,
+        running_server(tmp_path_factory.mktemp("raw"), log_stream=log, allow_origins=[shop.origin]) as served,
+    ):
+        yield Collector(shop, served, bundles, log)
+
+
+def stored(serve: RunningServer, dialect: str) -> list[dict[str, Any]]:
+    lines: list[dict[str, Any]] = []
+    for key in sorted(serve.objects("events/")):
+        lines.extend(json.loads(line) for line in (serve.store / key).read_text().splitlines())
+    return [line for line in lines if line.get("source", {}).get("dialect") == dialect]
+
+
+@pytest.mark.parametrize("sdk", ["segment", "rudderstack"])
+def test_the_sdk_lands_each_event_once_as_v1(browser: Any, collector: Collector, sdk: str) -> None:
+    library, version_of, script = LIBRARIES[sdk]
+    bundle = sdk_bundle(sdk, collector.bundles)
+    context = browser.new_context()
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("requestfailed", lambda request: problems.append(f"failed: {request.url} {request.failure}"))
+    answers: list[tuple[str, int]] = []
+    page.on("response", lambda response: answers.append((response.url, response.status)))
+    try:
+        page.goto(collector.shop.origin + "/products/mug?utm_source=news")
+        page.add_script_tag(path=str(bundle))
+        page.evaluate(script, [collector.serve.url.removeprefix("http://")])
+        wait_until(lambda: len(stored(collector.serve, sdk)) >= 4, f"four {sdk} events stored", timeout=30)
+    finally:
+        context.close()
+
+    events = stored(collector.serve, sdk)
+    assert sorted(event["eventName"] for event in events) == ["add_to_cart", "page_view", "purchase", "view_product"]
+    assert len({event["eventId"] for event in events}) == 4
+    assert problems == []
+    to_collector = [(url, status) for url, status in answers if url.startswith(collector.serve.url)]
+    assert to_collector
+    assert all(status == 200 for _, status in to_collector), to_collector
+    by_name = {event["eventName"]: event for event in events}
+    assert by_name["page_view"]["pageUrl"] == collector.shop.origin + "/products/mug?utm_source=news"
+    assert by_name["view_product"]["product"] == {
+        "id": "sku-1",
+        "name": "Mug",
+        "category": "Kitchen",
+        "brand": "Acme",
+        "price": 12.5,
+    }
+    assert by_name["add_to_cart"]["product"]["id"] == "sku-1"
+    assert by_name["purchase"]["order"] == {
+        "id": "order-1001",
+        "revenue": 25,
+        "currency": "EUR",
+        "items": [{"productId": "sku-1", "quantity": 2, "price": 12.5}],
+    }
+    assert by_name["purchase"]["properties"]["coupon"] == "SPRING"
+    client_ids = {event["clientId"] for event in events}
+    assert len(client_ids) == 1
+    for event in events:
+        assert event["source"] == {"dialect": sdk, "library": library, "version": version_of(sdk_version(sdk))}
+        fields = ClickstreamEvent.model_json_schema(by_alias=True)["properties"]
+        ClickstreamEvent.model_validate({k: v for k, v in event.items() if k in fields and k != "eventTimestamp"})
+    assert not collector.serve.objects("rejected/")
