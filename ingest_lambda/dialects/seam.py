@@ -70,6 +70,15 @@ class Unmappable(Exception):
         self.path = path
 
 
+class Answered(Exception):
+    """A request the dialect answers itself, with nothing to store: an SDK asking for its remote configuration
+    or its feature flags (PostHog). Raised by `Dialect.decode`; `reply` is the answer, as the SDK expects it."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.status)
+        self.reply = reply
+
+
 class Dialect(Protocol):
     """One wire format of a third-party tracker, translated to v1 events."""
 

@@ -18,8 +18,9 @@ ENTRIES = {
     "window.AnalyticsBrowser = AnalyticsBrowser;\n",
     "rudderstack": "import { RudderAnalytics } from '@rudderstack/analytics-js/bundled';\n"
     "window.RudderAnalytics = RudderAnalytics;\n",
+    "posthog": "import posthog from 'posthog-js';\nwindow.posthog = posthog;\n",
 }
-PACKAGES = {"segment": "@segment/analytics-next", "rudderstack": "@rudderstack/analytics-js"}
+PACKAGES = {"segment": "@segment/analytics-next", "rudderstack": "@rudderstack/analytics-js", "posthog": "posthog-js"}
 
 
 def sdk_version(name: str) -> str:

@@ -53,9 +53,21 @@ RUDDERSTACK = f"""async ([host]) => {{
   }}));
   {CALLS}
 }}"""
+# PostHog's API is its own: capture() with the same e-commerce names (its spec is Segment's). A headless browser is
+# a bot to posthog-js, which drops its events unless told not to; surveys would load a script from PostHog's CDN.
+POSTHOG = f"""async ([host]) => {{
+  const product = {PRODUCT};
+  window.posthog.init('{WRITE_KEY}', {{
+    api_host: 'http://' + host + '/clickstream', opt_out_useragent_filter: true, disable_surveys: true,
+  }});
+  window.posthog.capture('Product Viewed', product);
+  window.posthog.capture('Product Added', {{...product, quantity: 2}});
+  window.posthog.capture('Order Completed', {ORDER});
+}}"""
 LIBRARIES = {
     "segment": ("analytics.js", lambda version: f"npm:next-{version}", SEGMENT),
     "rudderstack": ("RudderLabs JavaScript SDK", lambda version: version, RUDDERSTACK),
+    "posthog": ("web", lambda version: version, POSTHOG),
 }
 
 
@@ -85,7 +97,7 @@ def stored(serve: RunningServer, dialect: str) -> list[dict[str, Any]]:
     return [line for line in lines if line.get("source", {}).get("dialect") == dialect]
 
 
-@pytest.mark.parametrize("sdk", ["segment", "rudderstack"])
+@pytest.mark.parametrize("sdk", ["segment", "rudderstack", "posthog"])
 def test_the_sdk_lands_each_event_once_as_v1(browser: Any, collector: Collector, sdk: str) -> None:
     library, version_of, script = LIBRARIES[sdk]
     bundle = sdk_bundle(sdk, collector.bundles)
