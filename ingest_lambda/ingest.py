@@ -143,6 +143,8 @@ def _receive_dialect(
             errors = [{"path": unmappable.path, "message": unmappable.message}]
             _reject(outcome, enrichment, index, errors, original, dialect.name)
             continue
+        if mapped.visitor_site is not None and "clientId" not in mapped.event:
+            mapped.event["clientId"] = enrichment.daily_visitor_id(mapped.visitor_site)
         source = {"source": mapped.source.as_dict()}
         stored = _take(outcome, enrichment, index, mapped.event, checks, source, original)
         if stored is not None and mapped.leftover is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ingest_lambda.body import HttpRequest
+from ingest_lambda.dialects.plausible import PlausibleDialect
 from ingest_lambda.dialects.posthog import PostHogDialect
 from ingest_lambda.dialects.rudderstack import RudderStackDialect
 from ingest_lambda.dialects.seam import Dialect
@@ -21,6 +22,7 @@ DIALECTS: tuple[Dialect, ...] = (
     RudderStackDialect(),
     PostHogDialect(),
     SegmentDialect(),
+    PlausibleDialect(),
 )
 
 

@@ -59,6 +59,9 @@ class Mapped:
     event: dict[str, Any]
     source: Source
     leftover: str | None = None
+    # Dialects whose SDK sends no visitor id (Plausible): the site whose daily visitor id the ingest derives for
+    # the event's clientId (ingest_lambda.privacy.Pseudonymizer.daily_visitor_id).
+    visitor_site: str | None = None
 
 
 class Unmappable(Exception):
