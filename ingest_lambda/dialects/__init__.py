@@ -15,6 +15,7 @@ from ingest_lambda.dialects.posthog import PostHogDialect
 from ingest_lambda.dialects.rudderstack import RudderStackDialect
 from ingest_lambda.dialects.seam import Dialect
 from ingest_lambda.dialects.segment import SegmentDialect
+from ingest_lambda.dialects.umami import UmamiDialect
 
 # Order matters where two claim the same path: RudderStack's headers tell its calls from Segment's on /v1/...;
 # PostHog's /batch/ (with its slash) is PostHog's.
@@ -23,6 +24,7 @@ DIALECTS: tuple[Dialect, ...] = (
     PostHogDialect(),
     SegmentDialect(),
     PlausibleDialect(),
+    UmamiDialect(),
 )
 
 

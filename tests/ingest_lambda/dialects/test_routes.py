@@ -31,6 +31,7 @@ ROUTES = [
     "/clickstream/array/phc_shop/config",
     "/clickstream/array/phc_shop/config.js",
     "/clickstream/api/event",
+    "/clickstream/api/send",
     "/clickstream/v2/track",
     "/clickstream/nothing/here",
 ]
@@ -136,9 +137,20 @@ plausible_events = st.fixed_dictionaries(
         "v": json_values,
     },
 )
+umami_calls = st.fixed_dictionaries(
+    {"type": st.sampled_from(["event", "identify", "x"]) | json_values},
+    optional={
+        "payload": st.dictionaries(
+            st.sampled_from(["website", "hostname", "url", "title", "referrer", "name", "data", "id", "timestamp"]),
+            json_values,
+        )
+        | json_values
+    },
+)
 bodies = st.one_of(
     calls,
     plausible_events,
+    umami_calls,
     st.fixed_dictionaries(
         {"batch": st.lists(st.one_of(calls, posthog_events, json_values), max_size=4)},
         optional={"sentAt": json_values, "sent_at": json_values, "api_key": json_values},
