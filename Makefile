@@ -117,6 +117,7 @@ package: $(STAMP) ## Lambda zips in dist/ (python3.12, x86_64), sizes against La
 
 bench: $(STAMP) ## Run the benchmarks (docs/benchmarks.md has the figures and the same commands)
 	$(BIN)/python -m bench.bench_ingest
+	$(BIN)/python -m bench.bench_dialects
 	$(BIN)/python -m bench.bench_email_scan
 	$(BIN)/python -m bench.bench_loader
 

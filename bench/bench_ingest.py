@@ -59,6 +59,31 @@ def _timed(fn: Callable[[dict[str, Any]], Any], events: list[dict[str, Any]]) ->
     return latencies
 
 
+def benched_handler(store: CountingStore) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The real handler with the default limits, a real salt and `store` installed, its log lines formatted (that
+    is the handler's work) but written to /dev/null; calling it raises unless the answer is 200."""
+    import ingest_lambda.handler as ingest_handler
+    from ingest_lambda.services import build_services, set_services
+    from ingest_lambda.settings import IngestSettings
+    from local_only.lambda_context import LocalLambdaContext
+
+    # The store URL is never opened: `store` replaces it.
+    settings = IngestSettings(raw_store_url="file:///tmp/clickstream-bench-unused", hash_salt="bench-salt")
+    set_services(build_services(settings, store=store))
+    context = LocalLambdaContext()
+    devnull = open(os.devnull, "w")  # noqa: SIM115
+    for log_handler in logging.getLogger(ingest_handler.logger.service).handlers:
+        log_handler.setStream(devnull)  # type: ignore[attr-defined]
+
+    def handle(event: dict[str, Any]) -> dict[str, Any]:
+        response = ingest_handler.handler(event, context)
+        if response["statusCode"] != 200:
+            raise RuntimeError(response)
+        return response
+
+    return handle
+
+
 def bare_minimum(event: dict[str, Any]) -> bytes:
     payload = orjson.loads(event["body"])
     items = payload.get("events", [payload])
@@ -75,25 +100,7 @@ def _percentile(values: list[int], pct: float) -> float:
 
 
 def run(single: int, batches: int, repeat: int) -> dict[str, Any]:
-    import ingest_lambda.handler as ingest_handler
-    from ingest_lambda.services import build_services, set_services
-    from ingest_lambda.settings import IngestSettings
-    from local_only.lambda_context import LocalLambdaContext
-
-    # The default limits and a real salt, with a store that only counts (its URL is never opened).
-    settings = IngestSettings(raw_store_url="file:///tmp/clickstream-bench-unused", hash_salt="bench-salt")
-    set_services(build_services(settings, store=CountingStore()))
-    context = LocalLambdaContext()
-    # Log lines are still formatted (that is the handler's work) but written to /dev/null, not a terminal.
-    devnull = open(os.devnull, "w")  # noqa: SIM115
-    for log_handler in logging.getLogger(ingest_handler.logger.service).handlers:
-        log_handler.setStream(devnull)  # type: ignore[attr-defined]
-
-    def handle(event: dict[str, Any]) -> Any:
-        response = ingest_handler.handler(event, context)
-        if response["statusCode"] != 200:
-            raise RuntimeError(response)
-        return response
+    handle = benched_handler(CountingStore())
 
     results: dict[str, Any] = {}
     for name, count, size in (("single", single, 1), ("batch100", batches, 100)):

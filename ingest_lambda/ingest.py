@@ -3,6 +3,10 @@
 Nothing is acknowledged before it is stored: valid events go to ``events/<hour>/event-<uuid>.json`` and every
 refused event or request goes, with its reason, to ``rejected/<hour>/rejected-<uuid>.json``. If either write
 fails the answer is 503 so the client retries (event ids make the retry harmless downstream).
+
+A request below ``/clickstream`` that a third-party tracker's dialect claims (ingest_lambda.dialects) is read and
+mapped to v1 events by that dialect, and from there goes through the very same steps; its stored lines say
+``source``, its refusals ``dialect`` (docs/collector.md).
 """
 
 from __future__ import annotations
@@ -145,7 +149,8 @@ def _receive_dialect(
             continue
         if mapped.visitor_site is not None and "clientId" not in mapped.event:
             mapped.event["clientId"] = enrichment.daily_visitor_id(mapped.visitor_site)
-        source = {"source": mapped.source.as_dict()}
+        # The SDK's name and version are the client's text too: repaired and scrubbed like the event.
+        source = {"source": enrichment.pseudonymizer.scrub(sanitize(mapped.source.as_dict(), "source", []))}
         stored = _take(outcome, enrichment, index, mapped.event, checks, source, original)
         if stored is not None and mapped.leftover is not None:
             record = {

@@ -2,8 +2,10 @@
 
 Each real HTTP request becomes an API Gateway HTTP API payload v2 event built the way AWS builds it, and goes to
 the same ``ingest_lambda.handler.handler`` the Lambda runs; its statusCode, headers and body are written back. The
-server itself only does what API Gateway does in front of the Lambda: routing, CORS (``local_only.cors``: the
-preflight, and the CORS headers on every answer, its own refusals included) and the limits on what it reads.
+server itself only does what API Gateway does in front of the Lambda: routing (``POST /clickstream`` and, as
+``ANY /clickstream/{proxy+}`` does, every path below it: the third-party trackers' routes, docs/collector.md), CORS
+(``local_only.cors``: the preflight, and the CORS headers on every answer, its own refusals included) and the
+limits on what it reads.
 Everything about the body (method, media type, JSON, validation) is the handler's answer.
 
 It is a local stand-in, but it may end up reachable from other machines, so it holds its limits
@@ -52,7 +54,7 @@ HEALTH_PATH = "/healthz"
 DEFAULT_PORT = 8080
 
 # What the ingest routes answer (POST /clickstream, ANY /clickstream/{proxy+}); OPTIONS is their CORS preflight.
-ROUTE_METHODS = ("GET", "POST", "OPTIONS")
+ROUTE_METHODS = ("POST", "OPTIONS")
 
 
 # Headers the server writes itself, whatever the Lambda's response says.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ingest_lambda.contract import MAX_PROPERTIES
@@ -23,6 +24,8 @@ MAX_VALUE_CHARS = 1024
 _NOT_KEY_CHARACTER = re.compile(r"[^A-Za-z0-9_.-]")
 
 
+# The same few dozen names come with every event of an SDK: each is made valid once.
+@lru_cache(maxsize=4096)
 def property_key(name: str) -> str:
     """`name` as a valid property key: other characters become ``_``, a leading digit, dot or dash gets ``_``
     before it, and it is cut to 64 characters."""
@@ -41,32 +44,43 @@ class Flattened:
 
     def add(self, value: Any, prefix: str = "") -> None:
         """`value` under `prefix`: an object's members and an array's elements each under their own key."""
-        if isinstance(value, dict):
-            for name, item in value.items():
-                self.add(item, f"{prefix}.{name}" if prefix else str(name))
-        elif isinstance(value, list):
+        # Types compared exactly (JSON gives no subclasses) and leaves put without a call to `add`: this runs for
+        # every value of every mapped event.
+        kind = type(value)
+        if kind is dict:
+            items: Any = value.items()
+        elif kind is list:
             if not value:
                 self._put(prefix, None)
-            for index, item in enumerate(value):
-                self.add(item, f"{prefix}.{index}" if prefix else str(index))
+            items = enumerate(value)
         else:
             self._put(prefix, value)
+            return
+        for name, item in items:
+            key = f"{prefix}.{name}" if prefix else str(name)
+            if type(item) in (dict, list):
+                self.add(item, key)
+            else:
+                self._put(key, item)
 
     def _put(self, name: str, value: Any) -> None:
         key = property_key(name)
-        if key in self.properties:
+        properties = self.properties
+        kind = type(value)
+        if key in properties:
             self.overflow.append(f"{name} (its key {key} is taken)")
-        elif len(self.properties) >= MAX_PROPERTIES:
+        elif len(properties) >= MAX_PROPERTIES:
             self.overflow.append(f"{name} (past the {MAX_PROPERTIES} properties an event may have)")
-        elif isinstance(value, str) and len(value) > MAX_VALUE_CHARS:
-            self.properties[key] = value[:MAX_VALUE_CHARS]
-            self.overflow.append(f"{name} (longer than {MAX_VALUE_CHARS} characters: cut)")
-        elif isinstance(value, float) and not math.isfinite(value):
+        elif kind is str:
+            properties[key] = value[:MAX_VALUE_CHARS]
+            if len(value) > MAX_VALUE_CHARS:
+                self.overflow.append(f"{name} (longer than {MAX_VALUE_CHARS} characters: cut)")
+        elif kind is float and not math.isfinite(value):
             self.overflow.append(f"{name} (not a finite number)")
-        elif value is None or isinstance(value, str | int | float | bool):
-            self.properties[key] = value
+        elif value is None or kind in (int, float, bool):
+            properties[key] = value
         else:
-            self.overflow.append(f"{name} (a {type(value).__name__} is no JSON value)")
+            self.overflow.append(f"{name} (a {kind.__name__} is no JSON value)")
 
     def leftover(self) -> str | None:
         """Why the original event is kept beside the stored one (None: everything fit)."""

@@ -6,7 +6,7 @@ Basic auth (the write key), and the ``AnonymousId`` (base64) and ``SentAt`` head
 library on the same paths; ``POST /clickstream/beacon/v1/batch?writeKey=`` from its beacon queue (``text/plain``,
 no headers at all). Its events add ``channel``, ``originalTimestamp``, ``rudderId`` and ``context.sessionId`` (the
 session's start, in milliseconds: the v1 ``sessionId``) and ``context.sessionStart``. The SDK retries 429 and 5xx
-and logs any other 4xx as an error with the events dropped; the answer is the ingest's JSON.
+and logs any other 4xx as an error with the events dropped; the answer is Segment's (segment_spec.spec_answer).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from ingest_lambda.body import HttpRequest
 from ingest_lambda.dialects.seam import Decoded, Mapped
-from ingest_lambda.dialects.segment_spec import call_of, decode_spec_request, translate_spec_event
+from ingest_lambda.dialects.segment_spec import call_of, decode_spec_request, spec_answer, translate_spec_event
 from ingest_lambda.limits import IngestLimits
 from ingest_lambda.reply import Reply
 
@@ -45,4 +45,4 @@ class RudderStackDialect:
         return translate_spec_event(original, shared, self.name)
 
     def answer(self, reply: Reply) -> Reply:
-        return reply
+        return spec_answer(reply)

@@ -3,19 +3,18 @@
 Requests: ``POST /clickstream/v1/{track,page,screen,identify,group,alias,batch}`` (the HTTP API) and analytics-next's
 ``/clickstream/{t,p,s,i,g,a}`` (one call) and ``/clickstream/b`` (its batching delivery), ``text/plain`` (no CORS
 preflight) or JSON. The mapping: ingest_lambda.dialects.segment_spec. The answer: the ingest's JSON, with
-``"success": true`` as Segment's API says it; analytics-next retries only 408, 410, 429, 460 and 5xx, so a refusal
-(400) is not sent again.
+``"success"`` as Segment's API says it (segment_spec.spec_answer); analytics-next retries only 408, 410, 429, 460
+and 5xx, so a refusal (400) is not sent again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from ingest_lambda.body import HttpRequest
 from ingest_lambda.dialects.seam import Decoded, Mapped
-from ingest_lambda.dialects.segment_spec import call_of, decode_spec_request, translate_spec_event
+from ingest_lambda.dialects.segment_spec import call_of, decode_spec_request, spec_answer, translate_spec_event
 from ingest_lambda.limits import IngestLimits
 from ingest_lambda.reply import Reply
 
@@ -39,4 +38,4 @@ class SegmentDialect:
         return translate_spec_event(original, shared, self.name)
 
     def answer(self, reply: Reply) -> Reply:
-        return replace(reply, body={"success": reply.status < 400, **reply.body})
+        return spec_answer(reply)

@@ -27,6 +27,7 @@ import base64
 import binascii
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from ingest_lambda.body import HttpRequest, RequestRejected, check_method_and_type, parse_body, read_body
@@ -34,6 +35,7 @@ from ingest_lambda.dialects.flatten import Flattened
 from ingest_lambda.dialects.seam import Decoded, Mapped, Source, Unmappable
 from ingest_lambda.limits import IngestLimits
 from ingest_lambda.nesting import TooDeep
+from ingest_lambda.reply import Reply
 
 # The call each path names: the spec's own and analytics-next's first letters. None: a batch.
 CALL_OF_PATH: dict[str, str | None] = {
@@ -129,6 +131,11 @@ def _write_key(request: HttpRequest, payload: Any) -> str | None:
         if user:
             return user
     return request.query.get("writeKey") or None
+
+
+def spec_answer(reply: Reply) -> Reply:
+    """The ingest's JSON answer with ``success`` (Segment's HTTP API's word): true when something was stored."""
+    return replace(reply, body={"success": reply.status < 400, **reply.body})
 
 
 def translate_spec_event(original: Any, shared: Mapping[str, Any], dialect: str) -> Mapped:

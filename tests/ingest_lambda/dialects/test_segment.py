@@ -242,3 +242,14 @@ def test_a_bad_request_is_refused_whole_and_kept(
     assert memory_store.lines("events/") == []
     kept = memory_store.lines("rejected/")
     assert [record["dialect"] for record in kept] == (["segment"] if body else [])
+
+
+def test_the_sdk_name_is_repaired_and_scrubbed_like_the_event(memory_store: MemoryStore, lambda_context: Any) -> None:
+    library = {"name": "ann@example.com\u0000", "version": "\ud800"}
+    call = {"type": "track", "event": "Clicked", "anonymousId": "a-1", "context": {"library": library}}
+    assert send(gateway_event("/clickstream/t", json.dumps(call)), lambda_context)[0] == 200
+    source = only_event(memory_store)["source"]
+    assert source["dialect"] == "segment"
+    assert source["library"].startswith("email:")
+    assert "\u0000" not in source["library"]
+    assert source["version"] == "\ufffd"
