@@ -61,6 +61,13 @@ class RequestEnrichment:
         self.subject = pseudonymizer.scrub_text(subject) if subject is not None else None
         self.identity_source = pseudonymizer.scrub_text(_identity_provider(ctx.claims)) if self.subject else None
 
+    def daily_visitor_id(self, site: str) -> str:
+        """This request's visitor on `site` today, for trackers that send no visitor id (ingest_lambda.privacy)."""
+        ctx = self.ctx
+        return self.pseudonymizer.daily_visitor_id(
+            ctx.received_at.date(), site, ctx.source_ip or "", (ctx.user_agent or "")[:1024]
+        )
+
     def enrich(self, raw: dict[str, Any], event: ClickstreamEvent, sanitized: list[str]) -> dict[str, Any]:
         """The stored form of one valid event: the client's fields as sent, plus the server's."""
         out = dict(raw)

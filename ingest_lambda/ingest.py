@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -30,7 +30,7 @@ from ingest_lambda.body import (
 )
 from ingest_lambda.contract import ClickstreamEvent
 from ingest_lambda.dialects import dialect_of, dialect_of_payload
-from ingest_lambda.dialects.seam import Dialect, Unmappable
+from ingest_lambda.dialects.seam import Answered, Dialect, Unmappable
 from ingest_lambda.emails import body_may_hold_address
 from ingest_lambda.enrich import RequestContext, RequestEnrichment
 from ingest_lambda.limits import IngestLimits
@@ -131,6 +131,8 @@ def _receive_dialect(
             raise RequestRejected(401, f"the request names {named}: this collector takes only its shops' keys")
     except RequestRejected as refused:
         return dialect.answer(_refuse_request(request, refused, enrichment, store, dialect.name))
+    except Answered as answered:
+        return replace(answered.reply, body={**answered.reply.body, "requestId": enrichment.ctx.request_id})
     outcome = Outcome()
     checks = _Checks.of(decoded.text, decoded.may_hold_markers)
     for index, original in enumerate(decoded.originals):
@@ -145,6 +147,8 @@ def _receive_dialect(
             errors = [{"path": unmappable.path, "message": unmappable.message}]
             _reject(outcome, enrichment, index, errors, original, dialect.name)
             continue
+        if mapped.visitor_site is not None and "clientId" not in mapped.event:
+            mapped.event["clientId"] = enrichment.daily_visitor_id(mapped.visitor_site)
         # The SDK's name and version are the client's text too: repaired and scrubbed like the event.
         source = {"source": enrichment.pseudonymizer.scrub(sanitize(mapped.source.as_dict(), "source", []))}
         stored = _take(outcome, enrichment, index, mapped.event, checks, source, original)

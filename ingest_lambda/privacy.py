@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+from datetime import date
 from typing import Any
 
 from ingest_lambda.emails import find_addresses, may_hold_address, normalise_address
@@ -46,6 +47,13 @@ class Pseudonymizer:
 
     def ip_hash(self, ip: str) -> str:
         return self._digest("ip", canonical_ip(ip))
+
+    def daily_visitor_id(self, day: date, site: str, ip: str, user_agent: str) -> str:
+        """A visitor id for trackers that send none (Plausible), derived as Plausible derives its own: a keyed hash
+        of the day, the site, the address and the user agent. The day is part of what is hashed, so the salt in
+        effect rotates daily: the same browser is a new visitor each day, and without the secret salt no id can
+        be linked to an address or to another day's id."""
+        return "v-" + self._digest("visitor", f"{day.isoformat()}|{site}|{canonical_ip(ip)}|{user_agent}")
 
     def email_token(self, address: str) -> str:
         """The token of an address in any spelling (see ingest_lambda.emails): one person, one token."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 ORIGINS_ENV = "CORS_ALLOWED_ORIGINS"
 # What a page may send beyond the CORS-safelisted headers: JSON bodies, gzip bodies, a Cognito ID token or a
 # write key (Basic auth); and what the third-party trackers the ingest understands add (ingest_lambda.dialects):
-# analytics-next's retry count, RudderStack's anonymous id, send time and retry headers.
+# analytics-next's retry count, RudderStack's anonymous id, send time and retry headers, Umami's cache token.
 ALLOWED_HEADERS = (
     "content-type",
     "content-encoding",
@@ -34,6 +34,7 @@ ALLOWED_HEADERS = (
     "rsa-since-last-attempt",
     "rsa-since-first-attempt",
     "rsa-retry-reason",
+    "x-umami-cache",
 )
 # What a page's script may read beyond the safelisted response headers: the tracker honours Retry-After on 503.
 EXPOSED_HEADERS = ("retry-after", "apigw-requestid")

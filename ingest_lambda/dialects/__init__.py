@@ -10,14 +10,21 @@ from __future__ import annotations
 from typing import Any
 
 from ingest_lambda.body import HttpRequest
+from ingest_lambda.dialects.plausible import PlausibleDialect
+from ingest_lambda.dialects.posthog import PostHogDialect
 from ingest_lambda.dialects.rudderstack import RudderStackDialect
 from ingest_lambda.dialects.seam import Dialect
 from ingest_lambda.dialects.segment import SegmentDialect
+from ingest_lambda.dialects.umami import UmamiDialect
 
-# Order matters where two claim the same path: RudderStack's headers tell its calls from Segment's on /v1/...
+# Order matters where two claim the same path: RudderStack's headers tell its calls from Segment's on /v1/...;
+# PostHog's /batch/ (with its slash) is PostHog's.
 DIALECTS: tuple[Dialect, ...] = (
     RudderStackDialect(),
+    PostHogDialect(),
     SegmentDialect(),
+    PlausibleDialect(),
+    UmamiDialect(),
 )
 
 

@@ -59,6 +59,9 @@ class Mapped:
     event: dict[str, Any]
     source: Source
     leftover: str | None = None
+    # Dialects whose SDK sends no visitor id (Plausible): the site whose daily visitor id the ingest derives for
+    # the event's clientId (ingest_lambda.privacy.Pseudonymizer.daily_visitor_id).
+    visitor_site: str | None = None
 
 
 class Unmappable(Exception):
@@ -68,6 +71,15 @@ class Unmappable(Exception):
         super().__init__(message)
         self.message = message
         self.path = path
+
+
+class Answered(Exception):
+    """A request the dialect answers itself, with nothing to store: an SDK asking for its remote configuration
+    or its feature flags (PostHog). Raised by `Dialect.decode`; `reply` is the answer, as the SDK expects it."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.status)
+        self.reply = reply
 
 
 class Dialect(Protocol):

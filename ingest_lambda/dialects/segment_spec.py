@@ -169,7 +169,7 @@ def translate_spec_event(original: Any, shared: Mapping[str, Any], dialect: str)
         event["eventName"] = _CALL_NAMES[call]
     _ids(rest, context, shared, event)
     _page(call, properties, context, event)
-    _commerce(event["eventName"], properties, event)
+    commerce(event["eventName"], properties, event)
 
     library = context.pop("library", None)
     context.pop("userAgent", None)
@@ -244,7 +244,8 @@ def _page(call: str, properties: dict[str, Any], context: dict[str, Any], event:
         context.pop("page")
 
 
-def _commerce(name: str, properties: dict[str, Any], event: dict[str, Any]) -> None:
+def commerce(name: str, properties: dict[str, Any], event: dict[str, Any]) -> None:
+    """The product, order or search of a v1 event named `name` from the spec's `properties` (taken out of them)."""
     if name in _PRODUCT_EVENTS:
         product = _product(properties)
         if product is not None:

@@ -66,6 +66,7 @@ def test_a_path_no_dialect_claims_is_the_handlers_404_with_cors(served: RunningS
     [
         ("/clickstream/t", "authorization, content-type, x-retry-count"),
         ("/clickstream/v1/batch", "anonymousid, authorization, content-type, sentat, rsa-retry-attempt"),
+        ("/clickstream/api/send", "content-type, x-umami-cache"),
     ],
 )
 def test_the_sdks_preflights_are_allowed(served: RunningServer, path: str, requested: str) -> None:

@@ -4,9 +4,12 @@ turned into the API Gateway events the ingest handler receives."""
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from local_only.api_gateway import http_api_event, query_parameters
 
@@ -59,3 +62,22 @@ def replayed(request: dict[str, Any], **changes: Any) -> dict[str, Any]:
         headers=changes.pop("headers", request["headers"]),
         **changes,
     )
+
+
+def wire_event(request: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """The gateway event of a recorded request whose fixture says how its JSON body went over the wire (``wire``:
+    ``gzip``, ``form-base64`` as sendBeacon's ``data=``, or ``json``), encoded that way again; binary bodies
+    base64-encoded with ``isBase64Encoded``, as API Gateway passes them."""
+    body = changes.pop("body", request.get("body"))
+    wire = changes.pop("wire", request.get("wire", "json"))
+    if body is None:
+        return replayed(request, body=None, **changes)
+    text = json.dumps(body).encode()
+    if wire == "gzip":
+        event = replayed(request, body="", **changes)
+        event["body"] = base64.b64encode(gzip.compress(text, mtime=0)).decode("ascii")
+        event["isBase64Encoded"] = True
+        return event
+    if wire == "form-base64":
+        return replayed(request, body="data=" + quote(base64.b64encode(text).decode("ascii")), **changes)
+    return replayed(request, body=text.decode(), **changes)

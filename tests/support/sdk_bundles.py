@@ -18,8 +18,16 @@ ENTRIES = {
     "window.AnalyticsBrowser = AnalyticsBrowser;\n",
     "rudderstack": "import { RudderAnalytics } from '@rudderstack/analytics-js/bundled';\n"
     "window.RudderAnalytics = RudderAnalytics;\n",
+    "posthog": "import posthog from 'posthog-js';\nwindow.posthog = posthog;\n",
+    "plausible": "import { init, track } from '@plausible-analytics/tracker';\n"
+    "window.PlausibleTracker = { init, track };\n",
 }
-PACKAGES = {"segment": "@segment/analytics-next", "rudderstack": "@rudderstack/analytics-js"}
+PACKAGES = {
+    "segment": "@segment/analytics-next",
+    "rudderstack": "@rudderstack/analytics-js",
+    "posthog": "posthog-js",
+    "plausible": "@plausible-analytics/tracker",
+}
 
 
 def sdk_version(name: str) -> str:
