@@ -13,11 +13,15 @@ from ingest_lambda.body import HttpRequest
 from ingest_lambda.dialects.rudderstack import RudderStackDialect
 from ingest_lambda.dialects.seam import Dialect
 from ingest_lambda.dialects.segment import SegmentDialect
+from ingest_lambda.dialects.snowplow import SnowplowDialect, SnowplowPixelDialect
 
-# Order matters where two claim the same path: RudderStack's headers tell its calls from Segment's on /v1/...
+# Order matters where two claim the same path: RudderStack's headers tell its calls from Segment's on /v1/...,
+# and a GET to /i is Snowplow's pixel, where analytics-next posts its identify calls.
 DIALECTS: tuple[Dialect, ...] = (
     RudderStackDialect(),
+    SnowplowPixelDialect(),
     SegmentDialect(),
+    SnowplowDialect(),
 )
 
 

@@ -18,8 +18,15 @@ ENTRIES = {
     "window.AnalyticsBrowser = AnalyticsBrowser;\n",
     "rudderstack": "import { RudderAnalytics } from '@rudderstack/analytics-js/bundled';\n"
     "window.RudderAnalytics = RudderAnalytics;\n",
+    "snowplow": "import * as tracker from '@snowplow/browser-tracker';\n"
+    "import * as ecommerce from '@snowplow/browser-plugin-snowplow-ecommerce';\n"
+    "window.snowplow = { ...tracker, ...ecommerce };\n",
 }
-PACKAGES = {"segment": "@segment/analytics-next", "rudderstack": "@rudderstack/analytics-js"}
+PACKAGES = {
+    "segment": "@segment/analytics-next",
+    "rudderstack": "@rudderstack/analytics-js",
+    "snowplow": "@snowplow/browser-tracker",
+}
 
 
 def sdk_version(name: str) -> str:
