@@ -102,14 +102,10 @@ class SnowplowDialect:
         for original in originals:
             if isinstance(original, dict):
                 may_hold_markers |= _decode_json_fields(original, texts)
-        app_ids = {original.get("aid") for original in originals if isinstance(original, dict)}
-        write_key = next(iter(app_ids)) if len(app_ids) == 1 else None
-        return Decoded(
-            originals,
-            b"\n".join(texts),
-            may_hold_markers,
-            write_key if isinstance(write_key, str) and write_key else None,
-        )
+        app_ids = {_app_id(original) for original in originals}
+        # The app id is the write key when every event names the same one (else none: refused if keys are listed).
+        write_key = app_ids.pop() if len(app_ids) == 1 else None
+        return Decoded(originals, b"\n".join(texts), may_hold_markers, write_key or None)
 
     def translate(self, original: Any, shared: Mapping[str, Any]) -> Mapped:
         if not isinstance(original, dict):
@@ -160,6 +156,11 @@ class SnowplowPixelDialect(SnowplowDialect):
 
     def answer(self, reply: Reply) -> Reply:
         return replace(reply, wire=PIXEL, content_type="image/gif")
+
+
+def _app_id(original: Any) -> str:
+    app_id = original.get("aid") if isinstance(original, dict) else None
+    return app_id if isinstance(app_id, str) else ""
 
 
 def _decode_json_fields(original: dict[str, Any], texts: list[bytes]) -> bool:
