@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ingest_lambda.body import HttpRequest
+from ingest_lambda.dialects.aws_clickstream import AwsClickstreamDialect
 from ingest_lambda.dialects.rudderstack import RudderStackDialect
 from ingest_lambda.dialects.seam import Dialect
 from ingest_lambda.dialects.segment import SegmentDialect
@@ -22,6 +23,7 @@ DIALECTS: tuple[Dialect, ...] = (
     SnowplowPixelDialect(),
     SegmentDialect(),
     SnowplowDialect(),
+    AwsClickstreamDialect(),
 )
 
 

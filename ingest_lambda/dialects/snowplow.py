@@ -34,6 +34,7 @@ from typing import Any
 from ingest_lambda.body import HttpRequest, RequestRejected, check_method_and_type, parse_body, read_body
 from ingest_lambda.dialects.flatten import Flattened
 from ingest_lambda.dialects.seam import Decoded, Mapped, Source, Unmappable
+from ingest_lambda.dialects.values import id_text, is_number, snake_name, taken_product
 from ingest_lambda.limits import IngestLimits
 from ingest_lambda.nesting import TooDeep
 from ingest_lambda.reply import Reply
@@ -60,7 +61,6 @@ _EVENT_TYPES = {"pp": "page_ping", "tr": "purchase", "ti": "transaction_item"}
 # The JSON fields, as sent in a POST (``ue_pr``, ``co``) and base64url-encoded (``ue_px``, ``cx``).
 _JSON_FIELDS = {"ue_pr": False, "ue_px": True, "co": False, "cx": True}
 _IGLU = re.compile(r"^iglu:([^/]+)/([^/]+)/jsonschema/([0-9-]+)$")
-_WORD_BREAK = re.compile(r"[^a-z0-9]+")
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 _DIGITS = re.compile(r"^[0-9]{1,15}$")
 
@@ -123,11 +123,11 @@ class SnowplowDialect:
             action = rest.get("se_ac")
             if not isinstance(action, str) or not action.strip():
                 raise Unmappable("a structured event needs its action 'se_ac'", "se_ac")
-            event["eventName"] = _snake(action)
+            event["eventName"] = snake_name(action)
         elif kind == "ue":
             event["eventName"] = _self_describing(rest, entities, found)
         else:
-            event["eventName"] = _EVENT_TYPES.get(kind) or _snake(kind)
+            event["eventName"] = _EVENT_TYPES.get(kind) or snake_name(kind)
             if kind != event["eventName"]:
                 found.add(kind, "e")
         _ids(rest, event)
@@ -241,7 +241,7 @@ def _self_describing(rest: dict[str, Any], entities: dict[str, list[Any]], found
         else:
             name = ACTION_NAMES.get(action, action)
     found.add(data)
-    return _snake(name)
+    return snake_name(name)
 
 
 def _ids(rest: dict[str, Any], event: dict[str, Any]) -> None:
@@ -268,11 +268,7 @@ def _ids(rest: dict[str, Any], event: dict[str, Any]) -> None:
 def _commerce(name: str, entities: dict[str, list[Any]], event: dict[str, Any], rest: dict[str, Any]) -> None:
     products = [product for product in entities.get("product", []) if isinstance(product, dict)]
     if name in _PRODUCT_EVENTS and products and products[0].get("id") not in (None, ""):
-        first = products[0]
-        event["product"] = {"id": _id_text(first.pop("id"))}
-        for key in ("name", "category", "brand", "price"):
-            if first.get(key) is not None:
-                event["product"][key] = first.pop(key)
+        event["product"] = taken_product(products[0])
     elif name == "purchase":
         transaction = next((t for t in entities.get("transaction", []) if isinstance(t, dict)), None)
         if transaction is not None and transaction.get("transaction_id") not in (None, ""):
@@ -292,7 +288,7 @@ def _commerce(name: str, entities: dict[str, list[Any]], event: dict[str, Any], 
 
 
 def _order(fields: dict[str, Any], id_key: str, revenue_key: str, currency_key: str) -> dict[str, Any]:
-    order: dict[str, Any] = {"id": _id_text(fields.pop(id_key))}
+    order: dict[str, Any] = {"id": id_text(fields.pop(id_key))}
     if revenue_key in fields:
         order["revenue"] = fields.pop(revenue_key)
     currency = fields.get(currency_key)
@@ -306,8 +302,8 @@ def _items(products: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
     in properties as sent); what they carry beyond those stays there too."""
     if not products or not all(
         product.get("id") not in (None, "")
-        and _is_number(product.get("price"))
-        and _is_number(product.get("quantity", 1))
+        and is_number(product.get("price"))
+        and is_number(product.get("quantity", 1))
         for product in products
     ):
         return None
@@ -315,7 +311,7 @@ def _items(products: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
     for product in products:
         items.append(
             {
-                "productId": _id_text(product.pop("id")),
+                "productId": id_text(product.pop("id")),
                 "quantity": product.pop("quantity", 1),
                 "price": product.pop("price"),
             }
@@ -329,24 +325,8 @@ def _schema_name(schema: Any) -> str | None:
     return match.group(2) if match else None
 
 
-def _snake(name: str) -> str:
-    """A name as a v1 event name: snake_case, at most 64 characters, starting with a letter."""
-    words = _WORD_BREAK.sub("_", name.strip().lower()).strip("_")
-    if not words or not words[0].isalpha():
-        words = "event_" + words
-    return words[:64].rstrip("_") or "event"
-
-
 def _number(text: str) -> Any:
     try:
         return float(text) if text.strip() else text
     except ValueError:
         return text
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _id_text(value: Any) -> Any:
-    return str(value) if _is_number(value) else value

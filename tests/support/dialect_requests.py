@@ -5,6 +5,7 @@ turned into the API Gateway events the ingest handler receives."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -59,3 +60,21 @@ def replayed(request: dict[str, Any], **changes: Any) -> dict[str, Any]:
         headers=changes.pop("headers", request["headers"]),
         **changes,
     )
+
+
+# What the ingest adds to a stored event: left out when a stored event is checked against the contract.
+SERVER_FIELDS = frozenset(
+    {"receivedAt", "requestId", "ipHash", "userAgent", "device", "schemaVersion", "userLoginState", "source"}
+)
+
+
+def client_fields(stored: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a stored event that came from the client's mapped event (``clientEventTimestamp`` is its
+    ``eventTimestamp``), for ClickstreamEvent.model_validate."""
+    return {k: v for k, v in stored.items() if k not in SERVER_FIELDS and k != "clientEventTimestamp"}
+
+
+def stored_time(milliseconds: int | str) -> str:
+    """Epoch milliseconds as a stored line writes a time."""
+    moment = datetime.fromtimestamp(int(milliseconds) / 1000, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -21,11 +21,14 @@ ENTRIES = {
     "snowplow": "import * as tracker from '@snowplow/browser-tracker';\n"
     "import * as ecommerce from '@snowplow/browser-plugin-snowplow-ecommerce';\n"
     "window.snowplow = { ...tracker, ...ecommerce };\n",
+    "aws": "import { ClickstreamAnalytics, SendMode } from '@aws/clickstream-web';\n"
+    "window.ClickstreamAnalytics = ClickstreamAnalytics;\nwindow.ClickstreamSendMode = SendMode;\n",
 }
 PACKAGES = {
     "segment": "@segment/analytics-next",
     "rudderstack": "@rudderstack/analytics-js",
     "snowplow": "@snowplow/browser-tracker",
+    "aws": "@aws/clickstream-web",
 }
 
 

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from support.dialect_requests import gateway_event, recorded, replayed
+from support.dialect_requests import client_fields, gateway_event, recorded, replayed, stored_time
 from support.fakes import MemoryStore
 
 from ingest_lambda.contract import ClickstreamEvent
@@ -21,23 +20,12 @@ from ingest_lambda.handler import handler
 pytestmark = pytest.mark.unit
 
 SOURCE = {"dialect": "snowplow", "library": "js", "version": "4.10.1"}
-SERVER_FIELDS = {"receivedAt", "requestId", "ipHash", "userAgent", "device", "schemaVersion", "userLoginState"}
 PRODUCT = {"id": "sku-1", "name": "Mug", "category": "Kitchen", "brand": "Acme", "price": 12.5}
 
 
 def send(event: dict[str, Any], context: Any) -> tuple[int, dict[str, Any]]:
     response = handler(event, context)
     return response["statusCode"], json.loads(response["body"])
-
-
-def iso(milliseconds: str) -> str:
-    """Epoch milliseconds as the stored line writes a time."""
-    moment = datetime.fromtimestamp(int(milliseconds) / 1000, UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def client_fields(event: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in event.items() if k not in {*SERVER_FIELDS, "source", "clientEventTimestamp"}}
 
 
 def test_the_envelope_is_one_v1_event_per_snowplow_event(memory_store: MemoryStore, lambda_context: Any) -> None:
@@ -57,8 +45,8 @@ def test_the_envelope_is_one_v1_event_per_snowplow_event(memory_store: MemorySto
             original["uid"],
         )
         # dtm and stm: epoch milliseconds as strings.
-        assert event["clientEventTimestamp"] == iso(original["dtm"])
-        assert event["sentAt"] == iso(original["stm"])
+        assert event["clientEventTimestamp"] == stored_time(original["dtm"])
+        assert event["sentAt"] == stored_time(original["stm"])
         assert event["pageUrl"] == original["url"]
         # The tracker's other fields under their protocol names; the page's entity under its schema's name.
         assert event["properties"]["aid"] == "wk-shop"
