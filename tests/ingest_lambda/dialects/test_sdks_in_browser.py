@@ -231,3 +231,62 @@ def test_snowplows_tracker_lands_each_event_once_as_v1(browser: Any, collector: 
         assert event["source"] == {"dialect": "snowplow", "library": "js", "version": version}
         ClickstreamEvent.model_validate({k: v for k, v in event.items() if k in fields and k != "eventTimestamp"})
     assert not collector.serve.objects("rejected/")
+
+
+# docs/collector.md's configuration of AWS Clickstream's web SDK; the product and order as GA4's e-commerce events.
+AWS_ITEM = "{id: 'sku-1', name: 'Mug', category: 'Kitchen', brand: 'Acme', price: 12.5, currency: 'EUR'}"
+AWS = f"""async ([host]) => {{
+  const analytics = window.ClickstreamAnalytics;
+  analytics.init({{appId: '{WRITE_KEY}', endpoint: 'http://' + host + '/clickstream',
+    sendMode: window.ClickstreamSendMode.Immediate}});
+  analytics.record({{name: 'view_item', items: [{AWS_ITEM}]}});
+  analytics.record({{name: 'add_to_cart', items: [{{...{AWS_ITEM}, quantity: 2}}]}});
+  analytics.record({{name: 'purchase', attributes: {{transaction_id: 'order-1001', value: 25, currency: 'EUR'}},
+    items: [{{...{AWS_ITEM}, quantity: 2}}]}});
+}}"""
+
+
+def test_aws_clickstreams_sdk_lands_each_event_once_as_v1(browser: Any, collector: Collector) -> None:
+    bundle = sdk_bundle("aws", collector.bundles)
+    context = browser.new_context()
+    page = context.new_page()
+    watch = watched(page)
+    wanted = ["add_to_cart", "page_view", "purchase", "view_product"]
+
+    def landed() -> list[dict[str, Any]]:
+        return [event for event in stored(collector.serve, "aws-clickstream") if event["eventName"] in wanted]
+
+    try:
+        page.goto(collector.shop.origin + "/products/mug?utm_source=news")
+        page.add_script_tag(path=str(bundle))
+        page.evaluate(AWS, [collector.serve.url.removeprefix("http://")])
+        wait_until(
+            lambda: len(landed()) >= 4 and watch.settled(collector.serve.url),
+            "four AWS Clickstream events stored and every request answered",
+            timeout=30,
+        )
+    finally:
+        context.close()
+
+    events = landed()
+    assert sorted(event["eventName"] for event in events) == wanted
+    assert watch.problems == []
+    to_collector = [answer for answer in watch.answers if answer[0].startswith(collector.serve.url)]
+    assert to_collector
+    assert all(status == 200 for _, status, _ in to_collector), to_collector
+    by_name = {event["eventName"]: event for event in events}
+    assert by_name["page_view"]["pageUrl"] == collector.shop.origin + "/products/mug?utm_source=news"
+    assert by_name["view_product"]["product"] == STORED_PRODUCT
+    assert by_name["add_to_cart"]["product"] == STORED_PRODUCT
+    assert by_name["purchase"]["order"] == STORED_ORDER
+    assert len({event["clientId"] for event in events}) == 1
+    assert len({event["sessionId"] for event in events}) == 1
+    fields = ClickstreamEvent.model_json_schema(by_alias=True)["properties"]
+    for event in events:
+        assert event["source"] == {
+            "dialect": "aws-clickstream",
+            "library": "aws-solution-clickstream-sdk",
+            "version": sdk_version("aws"),
+        }
+        ClickstreamEvent.model_validate({k: v for k, v in event.items() if k in fields and k != "eventTimestamp"})
+    assert not collector.serve.objects("rejected/")
