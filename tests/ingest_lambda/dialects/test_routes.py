@@ -207,9 +207,31 @@ snowplow_envelopes = st.fixed_dictionaries(
     }
 )
 
+# AWS Clickstream: an array of events, at the base path with its query.
+AWS_QUERY = "platform=Web&appId=wk-shop&event_bundle_sequence_id=1&upload_timestamp=1796310000000&hashCode=x"
+aws_events = st.fixed_dictionaries(
+    {"event_type": st.sampled_from(["_page_view", "view_item", "add_to_cart", "purchase", "_search", "x"])},
+    optional={
+        "event_id": json_values,
+        "device_id": st.text(min_size=1, max_size=8) | json_values,
+        "timestamp": st.sampled_from([1796310000000, "x", -1]),
+        "items": st.lists(
+            st.dictionaries(st.sampled_from(["id", "price", "quantity", "name"]), json_values), max_size=3
+        )
+        | json_values,
+        "user": json_values | st.fixed_dictionaries({"_user_id": json_values}),
+        "attributes": json_values
+        | st.dictionaries(
+            st.sampled_from(["_session_id", "_page_url", "transaction_id", "value", "currency", "_search_term"]),
+            json_values,
+        ),
+    },
+)
+
 bodies = st.one_of(
     calls,
     snowplow_envelopes,
+    st.lists(aws_events | json_values, max_size=4),
     st.fixed_dictionaries(
         {"batch": st.lists(st.one_of(calls, json_values), max_size=4)}, optional={"sentAt": json_values}
     ),
@@ -224,7 +246,7 @@ bodies = st.one_of(
     content_type=st.sampled_from(["text/plain", "application/json;charset=UTF-8", "application/xml", ""]),
     body=st.one_of(bodies.map(lambda value: json.dumps(value, allow_nan=True)), st.text(max_size=60), st.none()),
     as_base64=st.booleans(),
-    query=st.one_of(st.just(""), snowplow_events.map(query_of)),
+    query=st.one_of(st.just(""), st.just(AWS_QUERY), snowplow_events.map(query_of)),
     headers=st.dictionaries(
         st.sampled_from(["anonymousid", "sentat", "authorization"]),
         st.sampled_from(["Basic d2stc2hvcDo=", "Basic !!", "x", ""]),
@@ -252,9 +274,9 @@ def test_any_body_at_any_route_is_answered_without_a_5xx(
     assert "requestId" in answer or "pixel" in answer
     for stored in memory_store.lines("events/"):
         # What was stored is a valid v1 event, with its dialect named (at the v1 routes: none, unless the body was
-        # a dialect's, such as Snowplow's envelope).
+        # a dialect's: Snowplow's envelope, AWS Clickstream's query).
         if path in ("/clickstream", "/clickstream/auth"):
-            assert stored.get("source", {"dialect": "snowplow"})["dialect"] == "snowplow"
+            assert stored.get("source", {"dialect": "snowplow"})["dialect"] in ("snowplow", "aws-clickstream")
         else:
             assert "source" in stored
         assert_valid_v1(stored)
@@ -287,3 +309,18 @@ def test_any_snowplow_envelope_or_pixel_is_answered_without_a_5xx(
         for line in stored:
             assert line["source"]["dialect"] == "snowplow"
             assert_valid_v1(line)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(events=st.lists(aws_events | json_values, max_size=4) | json_values)
+def test_any_aws_clickstream_body_is_answered_without_a_5xx(
+    memory_store: MemoryStore, lambda_context: Any, events: Any
+) -> None:
+    memory_store.objects.clear()
+    status, answer = send(
+        gateway_event("/clickstream", json.dumps(events, allow_nan=True), query=AWS_QUERY), lambda_context
+    )
+    assert 200 <= status < 500, answer
+    for line in memory_store.lines("events/"):
+        assert line["source"]["dialect"] == "aws-clickstream"
+        assert_valid_v1(line)
