@@ -70,12 +70,14 @@ def receive(
 
     `write_keys`, when not empty, are the only write keys (or app ids) a dialect's request may name."""
     enrichment = RequestEnrichment(ctx, pseudonymizer)
-    if request.path not in V1_PATHS:
+    if request.path not in V1_PATHS or request.query:
+        # A dialect may claim the base path too, by its query (AWS Clickstream's ?platform=...&appId=...).
         dialect = dialect_of(request)
-        if dialect is None:
+        if dialect is not None:
+            return _receive_dialect(dialect, request, enrichment, store, limits, write_keys)
+        if request.path not in V1_PATHS:
             refused = RequestRejected(404, f"no route for /clickstream{request.path[:200]}: see docs/collector.md")
             return _refuse_request(request, refused, enrichment, store)
-        return _receive_dialect(dialect, request, enrichment, store, limits, write_keys)
     try:
         check_method_and_type(request)
         body = read_body(request, limits.max_body_bytes)

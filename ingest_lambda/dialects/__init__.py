@@ -10,21 +10,27 @@ from __future__ import annotations
 from typing import Any
 
 from ingest_lambda.body import HttpRequest
+from ingest_lambda.dialects.aws_clickstream import AwsClickstreamDialect
 from ingest_lambda.dialects.plausible import PlausibleDialect
 from ingest_lambda.dialects.posthog import PostHogDialect
 from ingest_lambda.dialects.rudderstack import RudderStackDialect
 from ingest_lambda.dialects.seam import Dialect
 from ingest_lambda.dialects.segment import SegmentDialect
+from ingest_lambda.dialects.snowplow import SnowplowDialect, SnowplowPixelDialect
 from ingest_lambda.dialects.umami import UmamiDialect
 
 # Order matters where two claim the same path: RudderStack's headers tell its calls from Segment's on /v1/...;
-# PostHog's /batch/ (with its slash) is PostHog's.
+# PostHog's /batch/ (with its slash) is PostHog's; a GET to /i is Snowplow's pixel, where analytics-next posts its
+# identify calls.
 DIALECTS: tuple[Dialect, ...] = (
     RudderStackDialect(),
     PostHogDialect(),
+    SnowplowPixelDialect(),
     SegmentDialect(),
+    SnowplowDialect(),
     PlausibleDialect(),
     UmamiDialect(),
+    AwsClickstreamDialect(),
 )
 
 

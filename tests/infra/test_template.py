@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from cfnlint.decode import cfn_yaml
+from support.dialect_requests import FIXTURES
 
 from infra.package import LAMBDA_PYTHON, LAMBDAS
 from local_only.cors import ALLOWED_HEADERS, EXPOSED_HEADERS, MAX_AGE_SECONDS
@@ -448,6 +449,24 @@ def test_api_anonymous_route_and_cognito_verified_route(template: dict[str, Any]
         ("ANY", "/clickstream/{proxy+}", None),
         ("POST", "/clickstream/auth", "CognitoIdToken"),
     }
+
+
+def test_every_recorded_sdk_request_has_a_route_and_its_headers_are_allowed(template: dict[str, Any]) -> None:
+    events = template["Resources"]["IngestFunction"]["Properties"]["Events"]
+    routes = {(e["Properties"]["Method"], e["Properties"]["Path"]) for e in events.values()}
+    allowed = {
+        header.lower() for header in template["Resources"]["Api"]["Properties"]["CorsConfiguration"]["AllowHeaders"]
+    }
+    requests = [json.loads(path.read_text()) for path in sorted(FIXTURES.glob("*/*.json"))]
+    # Snowplow's pixel (a GET), its tp2 envelope, and the Segment-spec SDKs' calls among them.
+    assert {("GET", "/clickstream/i"), ("POST", "/clickstream/com.snowplowanalytics.snowplow/tp2")} <= {
+        (request["method"], request["path"]) for request in requests
+    }
+    for request in requests:
+        method, path = request["method"], request["path"]
+        below = path.startswith("/clickstream/") and len(path) > len("/clickstream/")
+        assert (method, path) in routes or (below and ("ANY", "/clickstream/{proxy+}") in routes), path
+        assert set(request["headers"]) <= allowed, path
 
 
 def test_every_alarm_goes_to_the_topic_and_freshness_watches_the_transform_metric(template: dict[str, Any]) -> None:

@@ -52,6 +52,32 @@ def test_each_recorded_sdk_request_is_handled_at_its_path(served: RunningServer,
     assert len(served.objects("events/")) == before + len(sent)
 
 
+def test_snowplows_envelope_and_pixel_are_handled_with_cors(served: RunningServer) -> None:
+    from ingest_lambda.dialects.snowplow import PIXEL
+
+    before = len(served.objects("events/"))
+    (envelope,) = recorded("snowplow")
+    status, headers, body = request(
+        served, "POST", envelope["path"], json.dumps(envelope["body"]).encode(), envelope["headers"]
+    )
+    assert (status, json.loads(body)["accepted"]) == (200, 8)
+    assert_cors(headers)
+    for pixel in recorded("snowplow-get"):
+        status, headers, body = request(served, "GET", f"{pixel['path']}?{pixel['query']}")
+        assert (status, headers["content-type"], body) == (200, "image/gif", PIXEL)
+        assert_cors(headers)
+    # One object per request that stored something.
+    assert len(served.objects("events/")) == before + 3
+
+
+def test_aws_clickstreams_query_at_the_base_path_is_handled_with_cors(served: RunningServer) -> None:
+    request_ = recorded("aws")[-1]
+    path = f"{request_['path']}?{request_['query']}"
+    status, headers, body = request(served, "POST", path, json.dumps(request_["body"]).encode(), request_["headers"])
+    assert (status, json.loads(body)["accepted"]) == (200, 1)
+    assert_cors(headers)
+
+
 def test_a_path_no_dialect_claims_is_the_handlers_404_with_cors(served: RunningServer) -> None:
     status, headers, body = request(served, "GET", "/clickstream/v9/nothing")
     assert status == 404

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -81,3 +82,21 @@ def wire_event(request: dict[str, Any], **changes: Any) -> dict[str, Any]:
     if wire == "form-base64":
         return replayed(request, body="data=" + quote(base64.b64encode(text).decode("ascii")), **changes)
     return replayed(request, body=text.decode(), **changes)
+
+
+# What the ingest adds to a stored event: left out when a stored event is checked against the contract.
+SERVER_FIELDS = frozenset(
+    {"receivedAt", "requestId", "ipHash", "userAgent", "device", "schemaVersion", "userLoginState", "source"}
+)
+
+
+def client_fields(stored: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a stored event that came from the client's mapped event (``clientEventTimestamp`` is its
+    ``eventTimestamp``), for ClickstreamEvent.model_validate."""
+    return {k: v for k, v in stored.items() if k not in SERVER_FIELDS and k != "clientEventTimestamp"}
+
+
+def stored_time(milliseconds: int | str) -> str:
+    """Epoch milliseconds as a stored line writes a time."""
+    moment = datetime.fromtimestamp(int(milliseconds) / 1000, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -21,12 +21,19 @@ ENTRIES = {
     "posthog": "import posthog from 'posthog-js';\nwindow.posthog = posthog;\n",
     "plausible": "import { init, track } from '@plausible-analytics/tracker';\n"
     "window.PlausibleTracker = { init, track };\n",
+    "snowplow": "import * as tracker from '@snowplow/browser-tracker';\n"
+    "import * as ecommerce from '@snowplow/browser-plugin-snowplow-ecommerce';\n"
+    "window.snowplow = { ...tracker, ...ecommerce };\n",
+    "aws": "import { ClickstreamAnalytics, SendMode } from '@aws/clickstream-web';\n"
+    "window.ClickstreamAnalytics = ClickstreamAnalytics;\nwindow.ClickstreamSendMode = SendMode;\n",
 }
 PACKAGES = {
     "segment": "@segment/analytics-next",
     "rudderstack": "@rudderstack/analytics-js",
     "posthog": "posthog-js",
     "plausible": "@plausible-analytics/tracker",
+    "snowplow": "@snowplow/browser-tracker",
+    "aws": "@aws/clickstream-web",
 }
 
 

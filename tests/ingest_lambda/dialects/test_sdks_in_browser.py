@@ -82,7 +82,16 @@ LIBRARIES = {
     # Its events carry the tracker script's version, not the npm package's.
     "plausible": ("plausible", lambda _: "36", PLAUSIBLE),
 }
-ITEMS = {"items": [{"productId": "sku-1", "quantity": 2, "price": 12.5}]}
+
+
+# The product and the order of the shop's calls, as every SDK's events store them.
+STORED_PRODUCT = {"id": "sku-1", "name": "Mug", "category": "Kitchen", "brand": "Acme", "price": 12.5}
+STORED_ORDER = {
+    "id": "order-1001",
+    "revenue": 25,
+    "currency": "EUR",
+    "items": [{"productId": "sku-1", "quantity": 2, "price": 12.5}],
+}
 
 
 @dataclass
@@ -104,6 +113,40 @@ def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Collector]:
         yield Collector(shop, served, bundles, log)
 
 
+@dataclass
+class Watch:
+    """What the page's SDK gets wrong (console errors, page errors, failed requests), the URLs it requests and
+    every answer it gets (URL, status, media type), as Playwright reports them."""
+
+    page: Any
+    problems: list[str] = field(default_factory=list)
+    sent: list[str] = field(default_factory=list)
+    answers: list[tuple[str, int, str | None]] = field(default_factory=list)
+
+    def settled(self, base: str) -> bool:
+        """Whether every request to `base` has had its answer (or failed). A round trip first: the sync API
+        delivers the page's events only while the test calls into Playwright."""
+        self.page.evaluate("0")
+        answered = [url for url, _, _ in self.answers if url.startswith(base)]
+        failed = [problem for problem in self.problems if problem.startswith(f"failed: {base}")]
+        sent = [url for url in self.sent if url.startswith(base)]
+        return bool(sent) and len(answered) + len(failed) >= len(sent)
+
+
+def watched(page: Any) -> Watch:
+    watch = Watch(page)
+    problems, answers = watch.problems, watch.answers
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("requestfailed", lambda request: problems.append(f"failed: {request.url} {request.failure}"))
+    page.on("request", lambda request: watch.sent.append(request.url))
+    page.on(
+        "response",
+        lambda response: answers.append((response.url, response.status, response.headers.get("content-type"))),
+    )
+    return watch
+
+
 def stored(serve: RunningServer, dialect: str) -> list[dict[str, Any]]:
     lines: list[dict[str, Any]] = []
     for key in sorted(serve.objects("events/")):
@@ -117,12 +160,8 @@ def test_the_sdk_lands_each_event_once_as_v1(browser: Any, collector: Collector,
     bundle = sdk_bundle(sdk, collector.bundles)
     context = browser.new_context()
     page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on("requestfailed", lambda request: problems.append(f"failed: {request.url} {request.failure}"))
-    answers: list[tuple[str, int]] = []
-    page.on("response", lambda response: answers.append((response.url, response.status)))
+    watch = watched(page)
+    problems, answers = watch.problems, watch.answers
     try:
         page.goto(collector.shop.origin + "/products/mug?utm_source=news")
         page.add_script_tag(path=str(bundle))
@@ -131,8 +170,9 @@ def test_the_sdk_lands_each_event_once_as_v1(browser: Any, collector: Collector,
             lambda: (
                 {"page_view", "view_product", "add_to_cart", "purchase"}
                 <= {event["eventName"] for event in stored(collector.serve, sdk)}
+                and watch.settled(collector.serve.url)
             ),
-            f"four {sdk} events stored",
+            f"four {sdk} events stored and every request answered",
             timeout=30,
         )
     finally:
@@ -144,31 +184,143 @@ def test_the_sdk_lands_each_event_once_as_v1(browser: Any, collector: Collector,
     assert sorted(event["eventName"] for event in events) == ["add_to_cart", "page_view", "purchase", "view_product"]
     assert len({event["eventId"] for event in events}) == 4
     assert problems == []
-    to_collector = [(url, status) for url, status in answers if url.startswith(collector.serve.url)]
+    to_collector = [(url, status) for url, status, _ in answers if url.startswith(collector.serve.url)]
     assert to_collector
     accepted = 202 if sdk == "plausible" else 200  # what each one's own server answers
     assert all(status == accepted for _, status in to_collector), to_collector
     by_name = {event["eventName"]: event for event in events}
     assert by_name["page_view"]["pageUrl"] == collector.shop.origin + "/products/mug?utm_source=news"
-    assert by_name["view_product"]["product"] == {
-        "id": "sku-1",
-        "name": "Mug",
-        "category": "Kitchen",
-        "brand": "Acme",
-        "price": 12.5,
-    }
+    assert by_name["view_product"]["product"] == STORED_PRODUCT
     assert by_name["add_to_cart"]["product"]["id"] == "sku-1"
-    assert by_name["purchase"]["order"] == {
-        "id": "order-1001",
-        "revenue": 25,
-        "currency": "EUR",
-        **(ITEMS if sdk != "plausible" else {}),
-    }
+    # Plausible's purchase carries no items (its props are flat strings).
+    expected_order = {key: value for key, value in STORED_ORDER.items() if sdk != "plausible" or key != "items"}
+    assert by_name["purchase"]["order"] == expected_order
     assert by_name["purchase"]["properties"]["coupon"] == "SPRING"
     client_ids = {event["clientId"] for event in events}
     assert len(client_ids) == 1
     for event in events:
         assert event["source"] == {"dialect": sdk, "library": library, "version": version_of(sdk_version(sdk))}
         fields = ClickstreamEvent.model_json_schema(by_alias=True)["properties"]
+        ClickstreamEvent.model_validate({k: v for k, v in event.items() if k in fields and k != "eventTimestamp"})
+    assert not collector.serve.objects("rejected/")
+
+
+# docs/collector.md's configuration of Snowplow's tracker and its e-commerce plugin; `method` is its eventMethod.
+SNOWPLOW_PRODUCT = "{id: 'sku-1', name: 'Mug', category: 'Kitchen', brand: 'Acme', price: 12.5, currency: 'EUR'}"
+SNOWPLOW = f"""async ([host, method]) => {{
+  const sp = window.snowplow;
+  sp.newTracker('sp-' + method, 'http://' + host + '/clickstream', {{
+    appId: '{WRITE_KEY}', eventMethod: method, plugins: [sp.SnowplowEcommercePlugin()]}});
+  sp.trackPageView();
+  sp.trackProductView({SNOWPLOW_PRODUCT});
+  sp.trackAddToCart({{products: [{{...{SNOWPLOW_PRODUCT}, quantity: 2}}], total_value: 25, currency: 'EUR'}});
+  sp.trackTransaction({{transaction_id: 'order-1001', revenue: 25, currency: 'EUR', discount_code: 'SPRING',
+    products: [{{...{SNOWPLOW_PRODUCT}, quantity: 2}}]}});
+}}"""
+
+
+@pytest.mark.parametrize("method", ["post", "get"])
+def test_snowplows_tracker_lands_each_event_once_as_v1(browser: Any, collector: Collector, method: str) -> None:
+    bundle = sdk_bundle("snowplow", collector.bundles)
+    context = browser.new_context()
+    page = context.new_page()
+    watch = watched(page)
+    problems, answers = watch.problems, watch.answers
+
+    def landed() -> list[dict[str, Any]]:
+        return [event for event in stored(collector.serve, "snowplow") if event["properties"]["tna"] == f"sp-{method}"]
+
+    try:
+        page.goto(collector.shop.origin + "/products/mug?utm_source=news")
+        page.add_script_tag(path=str(bundle))
+        page.evaluate(SNOWPLOW, [collector.serve.url.removeprefix("http://"), method])
+        wait_until(
+            lambda: len(landed()) >= 4 and watch.settled(collector.serve.url),
+            f"four Snowplow events ({method}) stored and every request answered",
+            timeout=30,
+        )
+    finally:
+        context.close()
+
+    events = landed()
+    assert sorted(event["eventName"] for event in events) == ["add_to_cart", "page_view", "purchase", "view_product"]
+    assert len({event["eventId"] for event in events}) == 4
+    assert problems == []
+    to_collector = [answer for answer in answers if answer[0].startswith(collector.serve.url)]
+    assert to_collector
+    assert all(status == 200 for _, status, _ in to_collector), to_collector
+    if method == "get":
+        assert {content_type for _, _, content_type in to_collector} == {"image/gif"}
+    by_name = {event["eventName"]: event for event in events}
+    assert by_name["page_view"]["pageUrl"] == collector.shop.origin + "/products/mug?utm_source=news"
+    assert by_name["view_product"]["product"] == STORED_PRODUCT
+    assert by_name["add_to_cart"]["product"] == STORED_PRODUCT
+    assert by_name["purchase"]["order"] == STORED_ORDER
+    assert by_name["purchase"]["properties"]["transaction.discount_code"] == "SPRING"
+    assert len({event["clientId"] for event in events}) == 1
+    assert len({event["sessionId"] for event in events}) == 1
+    version = sdk_version("snowplow")
+    fields = ClickstreamEvent.model_json_schema(by_alias=True)["properties"]
+    for event in events:
+        assert event["source"] == {"dialect": "snowplow", "library": "js", "version": version}
+        ClickstreamEvent.model_validate({k: v for k, v in event.items() if k in fields and k != "eventTimestamp"})
+    assert not collector.serve.objects("rejected/")
+
+
+# docs/collector.md's configuration of AWS Clickstream's web SDK; the product and order as GA4's e-commerce events.
+AWS_ITEM = "{id: 'sku-1', name: 'Mug', category: 'Kitchen', brand: 'Acme', price: 12.5, currency: 'EUR'}"
+AWS = f"""async ([host]) => {{
+  const analytics = window.ClickstreamAnalytics;
+  analytics.init({{appId: '{WRITE_KEY}', endpoint: 'http://' + host + '/clickstream',
+    sendMode: window.ClickstreamSendMode.Immediate}});
+  analytics.record({{name: 'view_item', items: [{AWS_ITEM}]}});
+  analytics.record({{name: 'add_to_cart', items: [{{...{AWS_ITEM}, quantity: 2}}]}});
+  analytics.record({{name: 'purchase', attributes: {{transaction_id: 'order-1001', value: 25, currency: 'EUR'}},
+    items: [{{...{AWS_ITEM}, quantity: 2}}]}});
+}}"""
+
+
+def test_aws_clickstreams_sdk_lands_each_event_once_as_v1(browser: Any, collector: Collector) -> None:
+    bundle = sdk_bundle("aws", collector.bundles)
+    context = browser.new_context()
+    page = context.new_page()
+    watch = watched(page)
+    wanted = ["add_to_cart", "page_view", "purchase", "view_product"]
+
+    def landed() -> list[dict[str, Any]]:
+        return [event for event in stored(collector.serve, "aws-clickstream") if event["eventName"] in wanted]
+
+    try:
+        page.goto(collector.shop.origin + "/products/mug?utm_source=news")
+        page.add_script_tag(path=str(bundle))
+        page.evaluate(AWS, [collector.serve.url.removeprefix("http://")])
+        wait_until(
+            lambda: len(landed()) >= 4 and watch.settled(collector.serve.url),
+            "four AWS Clickstream events stored and every request answered",
+            timeout=30,
+        )
+    finally:
+        context.close()
+
+    events = landed()
+    assert sorted(event["eventName"] for event in events) == wanted
+    assert watch.problems == []
+    to_collector = [answer for answer in watch.answers if answer[0].startswith(collector.serve.url)]
+    assert to_collector
+    assert all(status == 200 for _, status, _ in to_collector), to_collector
+    by_name = {event["eventName"]: event for event in events}
+    assert by_name["page_view"]["pageUrl"] == collector.shop.origin + "/products/mug?utm_source=news"
+    assert by_name["view_product"]["product"] == STORED_PRODUCT
+    assert by_name["add_to_cart"]["product"] == STORED_PRODUCT
+    assert by_name["purchase"]["order"] == STORED_ORDER
+    assert len({event["clientId"] for event in events}) == 1
+    assert len({event["sessionId"] for event in events}) == 1
+    fields = ClickstreamEvent.model_json_schema(by_alias=True)["properties"]
+    for event in events:
+        assert event["source"] == {
+            "dialect": "aws-clickstream",
+            "library": "aws-solution-clickstream-sdk",
+            "version": sdk_version("aws"),
+        }
         ClickstreamEvent.model_validate({k: v for k, v in event.items() if k in fields and k != "eventTimestamp"})
     assert not collector.serve.objects("rejected/")

@@ -1,0 +1,37 @@
+"""Values as the dialects without the Segment spec's names carry them (Snowplow, AWS Clickstream): event names made
+v1 names, numbers told from booleans, ids sent as numbers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_WORD_BREAK = re.compile(r"[^a-z0-9]+")
+
+
+def snake_name(name: str) -> str:
+    """A name as a v1 event name: snake_case (``_page_view`` and ``Page View`` are ``page_view``), at most 64
+    characters, starting with a letter."""
+    words = _WORD_BREAK.sub("_", name.strip().lower()).strip("_")
+    if not words or not words[0].isalpha():
+        words = "event_" + words
+    return words[:64].rstrip("_") or "event"
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def id_text(value: Any) -> Any:
+    """Ids sent as numbers as the strings v1 ids are; anything else as sent (validation says)."""
+    return str(value) if is_number(value) else value
+
+
+def taken_product(item: dict[str, Any]) -> dict[str, Any]:
+    """The v1 product of an item that has an ``id`` (a Snowplow product entity, an AWS item): its id, name,
+    category, brand and price, taken out of `item` (what remains of it goes to properties)."""
+    product = {"id": id_text(item.pop("id"))}
+    for key in ("name", "category", "brand", "price"):
+        if item.get(key) is not None:
+            product[key] = item.pop(key)
+    return product
