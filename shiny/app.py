@@ -6,6 +6,7 @@ package (no ``__init__.py``): it would shadow the Shiny library; the code it run
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import plotly
@@ -13,6 +14,7 @@ from shiny import App, Inputs, Outputs, Session, reactive, req, ui
 from starlette.requests import Request
 
 from dashboard.data_access import Filters, Warehouse, WarehouseStatus, default_filters, status
+from dashboard.freshness_badge import freshness_badge
 from dashboard.pages import acquisition, funnel, health, journeys, overview, products, retention
 from dashboard.settings import DashboardSettings, get_settings
 from warehouse.connection import WarehouseSettings
@@ -86,6 +88,10 @@ def app_ui(request: Request) -> ui.Tag:
         return message_page(found)
     return ui.page_navbar(
         *(ui.nav_panel(title, page.page_ui(page_id), value=page_id) for page_id, title, page in PAGES),
+        ui.nav_spacer(),
+        ui.nav_control(
+            freshness_badge(WAREHOUSE, datetime.now(UTC), SETTINGS.reporting_timezone, SETTINGS.stale_after)
+        ),
         title="Clickstream",
         id="page",
         sidebar=filters_sidebar(found),
