@@ -15,21 +15,27 @@ with
 
 refusals as (
 
-    select * from {{ ref('stg_clickstream__ingest_refusals') }}
+    select
+        (date_trunc('hour', received_at at time zone 'UTC') at time zone 'UTC')::timestamptz as received_hour,
+        refusal_kind,
+        refusal_reason,
+        request_id,
+        loaded_at
+    from {{ ref('stg_clickstream__ingest_refusals') }}
 
 ),
 
 hourly as (
 
     select
-        (date_trunc('hour', received_at at time zone 'UTC') at time zone 'UTC')::timestamptz as received_hour,
+        received_hour,
         refusal_kind,
         refusal_reason,
         count(*)::bigint as refusals,
         count(distinct request_id)::bigint as requests,
         max(loaded_at)::timestamptz as last_loaded_at
     from refusals
-    group by 1, 2, 3
+    group by received_hour, refusal_kind, refusal_reason
 
 )
 
