@@ -112,16 +112,17 @@ class Probe:
         assert (total, distinct) == (expected_rows, expected_rows)
 
     def assert_manifest_matches_rows(self) -> None:
-        """Every manifest row's rows_loaded is what raw_events holds for its key, and no row lacks a manifest row."""
+        """Every manifest row's rows_loaded is what raw_events (ingest_refusals, for a refusal object) holds for its
+        key, and no row lacks a manifest row: docs/loader.md's audit."""
         mismatched = self.rows(
             """
             select m.s3_key, m.rows_loaded, count(e.s3_key)
             from raw.load_manifest m
             left join (
-                select s3_key, 'events' as kind from raw.raw_events
+                select s3_key, false as refusal from raw.raw_events
                 union all
-                select s3_key, 'rejected' from raw.ingest_refusals
-            ) e on e.s3_key = m.s3_key and e.kind = case m.source when 'rejected' then 'rejected' else 'events' end
+                select s3_key, true from raw.ingest_refusals
+            ) e on e.s3_key = m.s3_key and e.refusal = (m.source = 'rejected')
             group by m.s3_key, m.rows_loaded
             having m.rows_loaded <> count(e.s3_key)
             """
