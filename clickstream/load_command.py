@@ -93,9 +93,9 @@ def load_command(
         if bar is not None:
             bar.render_finish()
     click.echo(
-        f"{summary.status}: {summary.loaded} objects loaded ({summary.rows} rows, {summary.rejected} lines "
-        f"rejected), {summary.skipped} already loaded, {summary.failed} failed, of {summary.objects} listed "
-        f"in {len(summary.hours)} hour(s), {summary.seconds:.1f} s"
+        f"{summary.status}: {summary.loaded} objects loaded ({summary.rows} rows, {summary.refusals} ingest "
+        f"refusals, {summary.rejected} lines rejected), {summary.skipped} already loaded, {summary.failed} failed, "
+        f"of {summary.objects} listed in {len(summary.hours)} hour(s), {summary.seconds:.1f} s"
     )
     for key in summary.compacted:
         click.echo(f"compacted {key}")

@@ -26,7 +26,7 @@ def to_html(figure: go.Figure, name: str) -> HTML:
     return HTML(figure.to_html(full_html=False, include_plotlyjs=False, config=CONFIG, div_id=f"chart-{name}"))
 
 
-def lines(name: str, title: str, x: Sequence[Any], series: Mapping[str, Sequence[float]]) -> HTML:
+def lines(name: str, title: str, x: Sequence[Any], series: Mapping[str, Sequence[float | None]]) -> HTML:
     figure = go.Figure(
         [go.Scatter(x=list(x), y=list(ys), mode="lines+markers", name=label) for label, ys in series.items()]
     )
@@ -98,4 +98,11 @@ def heatmap(
     )
     figure.update_layout(title=title, yaxis={"autorange": "reversed", "type": "category"})
     figure.update_layout(height=max(320, 28 * len(rows) + 120))
+    return to_html(figure, name)
+
+
+def stacked_bars(name: str, title: str, x: Sequence[Any], series: Mapping[str, Sequence[float]]) -> HTML:
+    """One bar per x, stacked from the series (in their order, the first at the bottom)."""
+    figure = go.Figure([go.Bar(x=list(x), y=list(ys), name=label) for label, ys in series.items()])
+    figure.update_layout(title=title, barmode="stack", legend={"orientation": "h", "y": -0.2})
     return to_html(figure, name)

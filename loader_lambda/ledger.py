@@ -29,6 +29,10 @@ HOUR_LOCK_NAMESPACE = 0x6C6F6164  # "load"
 # A run holds this lock (keyed by its run_id) for as long as its first session lives, so a later run can tell a
 # row left 'running' by a dead run (killed, or its server restarted) from one whose run is still going.
 _RUN_LOCK_NAMESPACE = 0x72756E73  # "runs"
+# Refusal objects (rejected/…, the ingest's refusals) land here instead of the target table; their manifest rows say
+# source 'rejected'. Not partitioned: refusals are few (warehouse/migrations/0007_ingest_refusals.sql).
+REFUSALS_TABLE = sql.Identifier("raw", "ingest_refusals")
+REFUSALS_SOURCE = "rejected"
 ABANDONED = "abandoned: the run ended without recording its outcome (process killed or its connection lost)"
 
 
@@ -82,6 +86,7 @@ class RunStats:
     objects_skipped: int = 0
     objects_failed: int = 0
     rows_loaded: int = 0
+    refusals_loaded: int = 0
     lines_rejected: int = 0
     problems: list[str] = field(default_factory=list)
 
@@ -170,14 +175,15 @@ class Ledger:
         with self.conn.cursor() as cursor:
             cursor.execute(
                 "update raw.loader_runs set finished_at = now(), objects_listed = %s, objects_loaded = %s, "
-                "objects_skipped = %s, objects_failed = %s, rows_loaded = %s, lines_rejected = %s, status = %s, "
-                "error = %s where run_id = %s",
+                "objects_skipped = %s, objects_failed = %s, rows_loaded = %s, refusals_loaded = %s, "
+                "lines_rejected = %s, status = %s, error = %s where run_id = %s",
                 (
                     stats.objects_listed,
                     stats.objects_loaded,
                     stats.objects_skipped,
                     stats.objects_failed,
                     stats.rows_loaded,
+                    stats.refusals_loaded,
                     stats.lines_rejected,
                     status,
                     error,
@@ -222,13 +228,17 @@ class Ledger:
         self, group: Group, run_id: uuid.UUID, source: str, hour: datetime, resolves: list[str] | None = None
     ) -> None:
         """Land a group of objects in one transaction: all of it, or (on any error) none of it. `resolves`: keys
-        of recorded failures among the group's objects, marked resolved in the same transaction."""
+        of recorded failures among the group's objects, marked resolved in the same transaction. Refusal objects
+        (`source` 'rejected') land in raw.ingest_refusals, under the same manifest."""
         objects = group.objects
-        self.ensure_partitions(set().union(*(o.days for o in objects)))
+        refusals = source == REFUSALS_SOURCE
+        table = REFUSALS_TABLE if refusals else self.table
+        if not refusals:
+            self.ensure_partitions(set().union(*(o.days for o in objects)))
         self.conn.autocommit = False
         try:
             with self.conn.cursor() as cursor:
-                copy = sql.SQL("copy {} (payload, s3_key, line_no, received_at) from stdin").format(self.table)
+                copy = sql.SQL("copy {} (payload, s3_key, line_no, received_at) from stdin").format(table)
                 if group.copy_data:
                     cursor.copy_expert(copy.as_string(cursor), io.BytesIO(group.copy_data), size=1 << 20)
                 for o in objects:

@@ -19,7 +19,7 @@ import psycopg2.extensions
 
 from loader_lambda.compaction import compact_hour, compacted_key, read_compacted
 from loader_lambda.large_objects import IN_MEMORY_MAX_BYTES, IN_MEMORY_MAX_INFLATED, parse_streamed
-from loader_lambda.ledger import Group, Ledger, RunStats, rejected_count
+from loader_lambda.ledger import REFUSALS_SOURCE, Group, Ledger, RunStats, rejected_count
 from loader_lambda.lines import NeedsStreaming, ParsedObject, parse_numbered, parse_object
 from loader_lambda.settings import LoaderSettings
 from loader_lambda.window import LoadPlan
@@ -43,6 +43,7 @@ class LoadSummary:
     skipped: int
     failed: int
     rows: int
+    refusals: int
     rejected: int
     compacted: list[str]
     problems: list[str]
@@ -107,12 +108,32 @@ def run_load(
             ):
                 for hour in plan.hours:
                     with ledger.hour_lock(hour):
+                        loaded: bool | None = None
+                        newest: datetime | None = None
                         if plan.source == "compacted":
                             _load_compacted(plan, hour, store, ledger, lander, run_id, settings, stats, progress)
-                            continue
-                        loaded, newest = _load_objects(
-                            plan, hour, reader, ledger, lander, run_id, settings, pool, stats, progress, failing
-                        )
+                        else:
+                            loaded, newest = _load_objects(
+                                plan, hour, reader, ledger, lander, run_id, settings, pool, stats, progress, failing
+                            )
+                        if plan.prefix is None:
+                            # The ingest's refusals of the hour (rejected/), whichever source the events come from:
+                            # the bucket keeps rejected/ longer than events/, and nothing compacts it.
+                            refusals = Progress()  # the progress display counts the hour's events
+                            _load_objects(
+                                plan,
+                                hour,
+                                reader,
+                                ledger,
+                                lander,
+                                run_id,
+                                settings,
+                                pool,
+                                stats,
+                                refusals,
+                                failing,
+                                KeyKind.REJECTED,
+                            )
                     # An hour with an unreadable object is compacted once it has all loaded: compacting it now would
                     # fail on the same object, after reading the rest of the hour again at every retry.
                     if (
@@ -144,6 +165,7 @@ def run_load(
         skipped=stats.objects_skipped,
         failed=stats.objects_failed,
         rows=stats.rows_loaded,
+        refusals=stats.refusals_loaded,
         rejected=stats.lines_rejected,
         compacted=compacted,
         problems=stats.problems,
@@ -216,7 +238,7 @@ def _compact_if_needed(
 def _still_to_load(infos: list[ObjectInfo], ledger: Ledger, stats: RunStats) -> list[ObjectInfo]:
     """Objects not in the manifest. Same etag: already loaded, skipped. Changed etag: reported, never reloaded."""
     stats.objects_listed += len(infos)
-    known = ledger.loaded_etags([info.key for info in infos])
+    known = ledger.loaded_etags([info.key for info in infos]) if infos else {}  # an hour without refusals: no query
     todo = []
     for info in infos:
         etag = known.get(info.key)
@@ -242,13 +264,18 @@ def _load_objects(
     stats: RunStats,
     progress: Progress,
     failing: dict[str, datetime],
+    kind: KeyKind = KeyKind.EVENTS,
 ) -> tuple[bool | None, datetime | None]:
-    """Load the hour's new objects; return whether any was loaded (None when one could not be read) and when the
-    newest object was written.
+    """Load the hour's new objects of `kind` (events, or the ingest's refusals); return whether any was loaded
+    (None when one could not be read) and when the newest object was written.
 
     An object that cannot be read within the retries is recorded in raw.load_failures (the hour's other objects
     load); so is an hour that cannot be listed."""
-    prefix = plan.prefix or hour_prefix(KeyKind.EVENTS, hour)
+    prefix = (plan.prefix if kind is KeyKind.EVENTS else None) or hour_prefix(kind, hour)
+    source = REFUSALS_SOURCE if kind is KeyKind.REJECTED else "events"
+    # A refusal record starts with the ingest's receivedAt and may hold a client's own after it: the shape check of
+    # the optimistic path takes the last one, so refusals (few) are parsed exactly.
+    optimistic = kind is KeyKind.EVENTS
     try:
         infos = reader.retrying(lambda: list(reader.store.list(prefix)))
     except StorageError as exc:
@@ -290,7 +317,7 @@ def _load_objects(
             return item
         try:
             return parse_object(
-                item.key, item.etag, item.data, hour, optimistic=True, max_inflated=IN_MEMORY_MAX_INFLATED
+                item.key, item.etag, item.data, hour, optimistic=optimistic, max_inflated=IN_MEMORY_MAX_INFLATED
             )
         except NeedsStreaming:
             return Streamed(ObjectInfo(item.key, item.size, item.etag, hour))
@@ -298,7 +325,7 @@ def _load_objects(
     chunks = [todo[i : i + _FETCH_CHUNK] for i in range(0, len(todo), _FETCH_CHUNK)]
     fetched = (item for chunk in _bounded_map(pool, fetch, chunks, window=settings.fetch_threads) for item in chunk)
     failures: list[Unreadable] = []
-    _commit_in_groups(map(parse, fetched), hour, "events", lander, run_id, settings, stats, progress, failures)
+    _commit_in_groups(map(parse, fetched), hour, source, lander, run_id, settings, stats, progress, failures)
     if failures:
         ledger.record_failures([(f.info.key, hour, f.info.etag, f.error) for f in failures], run_id)
         stats.objects_failed += len(failures)
@@ -361,7 +388,11 @@ def _commit_in_groups(
             progress.objects_done(1)
             return
         stats.objects_loaded += len(group.objects)
-        stats.rows_loaded += sum(o.rows for o in group.objects)
+        rows = sum(o.rows for o in group.objects)
+        if source == REFUSALS_SOURCE:
+            stats.refusals_loaded += rows
+        else:
+            stats.rows_loaded += rows
         stats.lines_rejected += sum(rejected_count(o) for o in group.objects)
         progress.objects_done(len(group.objects))
 
@@ -456,7 +487,8 @@ def _land_streamed(
     """Read a large object as a stream into spool files and land it alone; optimistic first, exactly if COPY
     refuses a line (as `_land`). A read failure after the retries comes back as the group's `failed`."""
     resolves = [info.key] if info.key in failing else []
-    for optimistic in (True, False):
+    # Refusals are parsed exactly (see _load_objects).
+    for optimistic in (False,) if source == REFUSALS_SOURCE else (True, False):
         try:
             parsed = reader.retrying(
                 functools.partial(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -16,6 +17,7 @@ from shiny import App, Inputs, Outputs, Session, reactive, req, ui
 from starlette.requests import Request
 
 from dashboard.data_access import Filters, Warehouse, WarehouseStatus, status
+from dashboard.freshness_badge import freshness_badge
 from dashboard.pages import acquisition, funnel, health, journeys, overview, products, retention
 from dashboard.periods import (
     COMPARISONS,
@@ -122,6 +124,10 @@ def app_ui(request: Request) -> ui.Tag:
         return message_page(found)
     return ui.page_navbar(
         *(ui.nav_panel(title, page.page_ui(page_id), value=page_id) for page_id, title, page in PAGES),
+        ui.nav_spacer(),
+        ui.nav_control(
+            freshness_badge(WAREHOUSE, datetime.now(UTC), SETTINGS.reporting_timezone, SETTINGS.stale_after)
+        ),
         title="Clickstream",
         id="page",
         sidebar=filters_sidebar(found),

@@ -1,4 +1,5 @@
-"""Data health: how fresh the last load and transform are, and what every received hour brought."""
+"""Data health: how far the data reaches (not when a job last ran), what the ingest refused and why, the load lag,
+and what every received hour brought."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from datetime import UTC, datetime, timedelta
 from shiny import Inputs, Outputs, Session, module, reactive, render, ui
 
 from dashboard import charts, formatting
-from dashboard.data_access import Filters, HealthData, Warehouse, health
+from dashboard.data_access import Filters, HealthData, Row, Warehouse, health
 from dashboard.pages.loading import Problem, attempt, when_loaded
+
+# Reasons named in the refusals chart; the rest are summed as "other reasons".
+CHART_REASONS = 6
 
 
 @module.ui
@@ -17,8 +21,13 @@ def page_ui() -> ui.TagChild:
     return ui.div(
         ui.output_ui("freshness"),
         ui.layout_columns(
+            ui.card(ui.card_header("Ingest refusals per received hour (UTC), by reason"), ui.output_ui("refusals")),
+            ui.card(ui.card_header("Ingest refusals by reason"), ui.output_ui("reasons")),
+            col_widths=(7, 5),
+        ),
+        ui.layout_columns(
             ui.card(ui.card_header("Events per received hour (UTC)"), ui.output_ui("events")),
-            ui.card(ui.card_header("Load lag"), ui.output_ui("lag")),
+            ui.card(ui.card_header("Load lag (minutes)"), ui.output_ui("lag")),
             col_widths=(6, 6),
         ),
     )
@@ -28,12 +37,15 @@ def is_stale(moment: datetime | None, now: datetime, limit: timedelta) -> bool:
     return moment is None or now - moment > limit
 
 
-def freshness_box(title: str, moment: datetime | None, now: datetime, limit: timedelta, detail: str) -> ui.Tag:
+def freshness_box(
+    title: str, name: str, moment: datetime | None, now: datetime, limit: timedelta, detail: str
+) -> ui.Tag:
+    """A time as "HH:MM UTC" with its age; red when older than `limit` (or missing)."""
     stale = is_stale(moment, now, limit)
     return ui.value_box(
         title,
-        ui.span(formatting.age(moment, now), data_health=title.lower().replace(" ", "-")),
-        ui.span(detail, class_="small"),
+        ui.span(f"{moment:%Y-%m-%d %H:%M} UTC" if moment else "none", data_health=name),
+        ui.span(f"{formatting.age(moment, now)}; {detail}", class_="small"),
         ui.span(f"stale: older than {limit.total_seconds() / 60:.0f} min" if stale else "fresh", class_="small"),
         theme="danger" if stale else "success",
         data_stale=str(stale).lower(),
@@ -50,20 +62,41 @@ def freshness_row(data: HealthData, now: datetime, limit: timedelta) -> ui.Tag:
         )
     else:
         transform_detail = "latest attempt succeeded" if runs.last_status else "no build recorded"
-    totals = data.totals
+    totals, fresh = data.totals, data.freshness
+    lag = totals["latest_load_lag_minutes"]
     return ui.layout_column_wrap(
         freshness_box(
-            "Last load",
-            data.last_loaded_at,
+            "Data up to",
+            "data-up-to",
+            fresh.newest_modelled_at,
             now,
             limit,
-            f"at {data.last_loaded_at:%Y-%m-%d %H:%M} UTC" if data.last_loaded_at else "nothing loaded",
+            "the newest event the marts hold (when it was received)",
         ),
-        freshness_box("Last transform", runs.last_success_at, now, limit, transform_detail),
+        freshness_box(
+            "Newest event loaded",
+            "newest-loaded",
+            fresh.newest_loaded_at,
+            now,
+            limit,
+            f"last load {fresh.last_loaded_at:%Y-%m-%d %H:%M} UTC" if fresh.last_loaded_at else "nothing loaded",
+        ),
+        freshness_box("Last transform", "last-transform", runs.last_success_at, now, limit, transform_detail),
+        ui.value_box(
+            "Load lag",
+            ui.span(f"{lag:,.1f} min" if lag is not None else formatting.DASH, data_health="load-lag"),
+            ui.span("median, receipt to load, newest hour in the range", class_="small"),
+        ),
+        ui.value_box(
+            "Ingest refusals",
+            ui.span(formatting.count(totals["refusals"]), data_health="ingest-refusals"),
+            ui.span(f"for {len(data.refusal_reasons)} reason(s) in the range", class_="small"),
+            theme="warning" if totals["refusals"] else None,
+        ),
         ui.value_box(
             "Rejected lines",
             ui.span(formatting.count(totals["rejected_lines"]), data_health="rejected-lines"),
-            ui.span(f"and {formatting.count(totals['rejected_objects'])} whole objects", class_="small"),
+            ui.span(f"lines the loader could not land, and {totals['rejected_objects']} whole objects", class_="small"),
             theme="warning" if totals["rejected_lines"] or totals["rejected_objects"] else None,
         ),
         ui.value_box(
@@ -78,6 +111,39 @@ def freshness_row(data: HealthData, now: datetime, limit: timedelta) -> ui.Tag:
         ),
         width="220px",
         fill=False,
+    )
+
+
+def refusals_by_reason(rows: list[Row], names: int = CHART_REASONS) -> dict[str, dict[datetime, int]]:
+    """Refusals per hour for each of the `names` most frequent reasons, the others summed under "other reasons"."""
+    totals: dict[str, int] = {}
+    for row in rows:
+        totals[row["refusal_reason"]] = totals.get(row["refusal_reason"], 0) + row["refusals"]
+    named = sorted(totals, key=lambda reason: (-totals[reason], reason))[:names]
+    series: dict[str, dict[datetime, int]] = {reason: {} for reason in named}
+    for row in rows:
+        label = row["refusal_reason"] if row["refusal_reason"] in series else "other reasons"
+        per_hour = series.setdefault(label, {})
+        per_hour[row["received_hour"]] = per_hour.get(row["received_hour"], 0) + row["refusals"]
+    return series
+
+
+def reasons_table(rows: list[Row]) -> ui.Tag:
+    header = ui.tags.tr(*(ui.tags.th(title) for title in ("Reason", "Kind", "Refusals", "Requests")))
+    body = [
+        ui.tags.tr(
+            ui.tags.td(row["refusal_reason"]),
+            ui.tags.td(row["refusal_kind"]),
+            ui.tags.td(formatting.count(row["refusals"])),
+            ui.tags.td(formatting.count(row["requests"])),
+        )
+        for row in rows
+    ]
+    if not rows:
+        return ui.p("The ingest refused nothing in this range.", class_="text-muted", data_refusals="none")
+    return ui.div(
+        ui.tags.table(ui.tags.thead(header), ui.tags.tbody(*body), class_="table table-sm", data_refusals="reasons"),
+        style="max-height: 420px; overflow: auto",
     )
 
 
@@ -101,6 +167,23 @@ def page_server(
 
     @render.ui
     @when_loaded(data)
+    def refusals(loaded: HealthData) -> ui.TagChild:
+        hours = sorted({row["received_hour"] for row in loaded.refusals})
+        series = refusals_by_reason(loaded.refusals)
+        return charts.stacked_bars(
+            "health-refusals",
+            "Refused events and requests per hour",
+            hours,
+            {reason: [per_hour.get(hour, 0) for hour in hours] for reason, per_hour in series.items()},
+        )
+
+    @render.ui
+    @when_loaded(data)
+    def reasons(loaded: HealthData) -> ui.TagChild:
+        return reasons_table(loaded.refusal_reasons)
+
+    @render.ui
+    @when_loaded(data)
     def events(loaded: HealthData) -> ui.TagChild:
         hours = [row["received_hour"] for row in loaded.hours]
         return charts.lines(
@@ -121,10 +204,13 @@ def page_server(
         hours = [row["received_hour"] for row in loaded.hours]
         return charts.lines(
             "health-lag",
-            "Seconds from receipt to load (median and maximum per hour)",
+            "Minutes from receipt to load (median and maximum per hour)",
             hours,
             {
-                "Median": [row["median_load_lag_seconds"] for row in loaded.hours],
-                "Maximum": [row["max_load_lag_seconds"] for row in loaded.hours],
+                "Median": [row["median_load_lag_minutes"] for row in loaded.hours],
+                "Maximum": [
+                    None if row["max_load_lag_seconds"] is None else row["max_load_lag_seconds"] / 60
+                    for row in loaded.hours
+                ],
             },
         )

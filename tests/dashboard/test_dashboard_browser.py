@@ -35,7 +35,7 @@ PAGES = {
     "Acquisition": ["#chart-acquisition-channels .main-svg", "table[data-breakdown=country] tbody tr"],
     "Journeys": ["#chart-journeys-sankey .main-svg", "table[data-pages=landing] tbody tr"],
     "Retention": ["#chart-retention .main-svg"],
-    "Data health": ["[data-health=last-load]", "#chart-health-events .main-svg", "#chart-health-lag .main-svg"],
+    "Data health": ["[data-health=data-up-to]", "#chart-health-refusals .main-svg", "#chart-health-lag .main-svg"],
 }
 
 

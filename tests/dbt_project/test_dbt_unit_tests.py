@@ -26,4 +26,4 @@ def test_dbt_unit_tests_pass(warehouse: Connection, tmp_path: Path, monkeypatch:
     dbt.invoke("test", "--select", "test_type:unit")
 
     manifest = json.loads((dbt.target_path / "manifest.json").read_text(encoding="utf-8"))
-    assert len(manifest["unit_tests"]) >= 17, sorted(manifest["unit_tests"])
+    assert len(manifest["unit_tests"]) >= 19, sorted(manifest["unit_tests"])

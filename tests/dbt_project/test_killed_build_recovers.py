@@ -44,6 +44,7 @@ MODELS = (
     "stg_clickstream__load_manifest",
     "stg_clickstream__loader_runs",
     "stg_clickstream__rejected_lines",
+    "stg_clickstream__ingest_refusals",
     "int_visitors_stitched",
     "int_visitors_touched",
     "int_events_sessionized",
@@ -63,6 +64,7 @@ MODELS = (
     "sessions_daily",
     "visitors_daily",
     "pipeline_health_hourly",
+    "ingest_refusals_hourly",
     "int_build_completed",
 )
 # The kill points of the default run: int_events_sessionized's commit moves the watermark every work list of the

@@ -290,6 +290,7 @@ def test_loader_role(template: dict[str, Any], kms: bool) -> None:
     expected = {
         ("s3:GetObject", _sub("${RawBucket.Arn}/events/*")),
         ("s3:GetObject", _sub("${RawBucket.Arn}/compacted/*")),
+        ("s3:GetObject", _sub("${RawBucket.Arn}/rejected/*")),
         ("s3:ListBucket", _att("RawBucket", "Arn")),
         ("s3:PutObject", _sub("${RawBucket.Arn}/compacted/*")),
         ("ssm:GetParameter", _sub(f"{PARAMETER}/dw/loader-password")),
@@ -301,7 +302,7 @@ def test_loader_role(template: dict[str, Any], kms: bool) -> None:
         expected |= {("kms:Decrypt", _att("DataKey", "Arn")), ("kms:GenerateDataKey", _att("DataKey", "Arn"))}
     assert _grants(statements) == expected
     (listing,) = [s for s in statements if s["Action"] == ["s3:ListBucket"]]
-    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["events/*", "compacted/*"]}}
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["events/*", "compacted/*", "rejected/*"]}}
     # The only managed policy: ENIs for the VPC, which holds no S3 or SSM right.
     assert template["Resources"]["LoaderRole"]["Properties"]["ManagedPolicyArns"] == [
         {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"}

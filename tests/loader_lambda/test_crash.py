@@ -10,7 +10,6 @@ Every tenth object has a broken line, so each group's transaction is COPY, then 
 
 from __future__ import annotations
 
-import signal
 import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from support.loader_kit import HOUR, Loader, Probe, Raw, cli_env, event_line, iso_ms, start_cli
+from support.loader_kit import HOUR, Loader, Probe, Raw, event_line, iso_ms, kill_at
 from support.waiting import wait_until
 
 from loader_lambda.ledger import HOUR_LOCK_NAMESPACE
@@ -102,7 +101,9 @@ def test_sigkill_then_rerun_lands_each_line_exactly_once(
 
     if point == "waiting-for-the-hour":
         hold_the_hour(gate)
-    killed_sessions = kill_at(reach_point, ["--target-hour", iso_ms(HOUR), "--store", big_raw.url], warehouse, dw, gate)
+    killed_sessions = kill_at(
+        reach_point, ["--target-hour", iso_ms(HOUR), "--store", big_raw.url], warehouse, dw, gate, batch=BATCH
+    )
     wait_until(lambda: not killed_sessions & set(dw.backend_pids(database)), "the killed loader's session to end")
 
     after_kill = manifest()
@@ -128,31 +129,6 @@ def test_sigkill_then_rerun_lands_each_line_exactly_once(
     ]
     assert dw.scalar("select count(*) from raw.rejected_lines") == OBJECTS // BROKEN_EVERY
     assert dw.scalar("select count(*) from raw.loader_runs where status = 'succeeded'") >= 1
-
-
-def kill_at(
-    reach_point: Callable[[], None],
-    args: list[str],
-    warehouse: Connection,
-    dw: Probe,
-    gate: psycopg2.extensions.connection,
-) -> set[int]:
-    """Start a loader, wait for the point, SIGKILL it while it is still running; return its sessions' pids."""
-    process = start_cli(args, cli_env(warehouse, MAX_RECORDS_PER_BATCH=str(BATCH)))
-    try:
-        reach_point()
-        sessions = set(dw.backend_pids(warehouse.database))
-        assert process.poll() is None, process.communicate()  # still running: the kill interrupts it
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        gate.rollback()  # let go of any table lock; the hour's advisory lock goes with the connection
-        gate.close()
-    assert process.returncode == -signal.SIGKILL
-    return sessions
 
 
 def test_a_connection_lost_mid_run_fails_the_run_and_a_rerun_completes(

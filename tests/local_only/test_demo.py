@@ -38,8 +38,10 @@ def test_the_demo_builds_the_marts_and_a_second_run_reuses_everything(warehouse:
 
     Demo(data, echo=said.append).run_pipeline(SIZES["tiny"], seed=3, replay_hours=2)
 
-    objects = sum(1 for _ in (data / "raw" / "events").rglob("*.json"))
-    assert probe.scalar("select count(*) from raw.load_manifest") == objects
+    objects, refusals = _stored_objects(data / "raw")
+    assert probe.rows("select count(*), count(*) filter (where source = 'rejected') from raw.load_manifest") == [
+        (objects, refusals)
+    ]
     assert probe.scalar("select count(*) from marts.sessions") > 0
     assert probe.scalar("select count(*) from marts.funnel_steps_daily") > 0
     # No cloudfront-viewer-country in the generated traffic: the ingest placed every visitor by its address, so the
@@ -102,6 +104,13 @@ def test_the_demo_builds_the_marts_and_a_second_run_reuses_everything(warehouse:
     assert probe.rows(
         "select client_id, page_path from marts.clickstream_events where event_id = %s", (visit["eventId"],)
     ) == [(visit["clientId"], "/cart")]
+
+
+def _stored_objects(raw: Path) -> tuple[int, int]:
+    """Objects the loader lands, and of them the ingest's refusals (rejected/, into raw.ingest_refusals)."""
+    refusals = sum(1 for _ in (raw / "rejected").rglob("*.json"))
+    assert refusals > 0, "the generated traffic holds refused events"
+    return sum(1 for _ in (raw / "events").rglob("*.json")) + refusals, refusals
 
 
 def _run_the_printed_hourly_command(said: str, cwd: Path) -> None:

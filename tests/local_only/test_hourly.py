@@ -27,7 +27,13 @@ NAMESPACE = "Clickstream/Test"
 
 
 def _objects_by_hour(store_root: Path, hours: list[datetime]) -> dict[datetime, int]:
-    return {hour: len(list((store_root / f"events/{hour:%Y/%m/%d/%H}").glob("*.json"))) for hour in hours}
+    """Objects the loader lands per hour: the ingest's events and its refusals."""
+    return {
+        hour: sum(
+            len(list((store_root / f"{kind}/{hour:%Y/%m/%d/%H}").glob("*.json"))) for kind in ("events", "rejected")
+        )
+        for hour in hours
+    }
 
 
 @pytest.fixture
@@ -72,7 +78,10 @@ def test_hourly_at_loads_that_hour_and_builds(
     loaded = dict(probe.rows("select object_hour, count(*) from raw.load_manifest group by object_hour"))
     assert loaded == expected
     assert probe.scalar("select count(*) from raw.raw_events") == probe.scalar(
-        "select sum(rows_loaded) from raw.load_manifest"
+        "select sum(rows_loaded) from raw.load_manifest where source <> 'rejected'"
+    )
+    assert probe.scalar("select count(*) from raw.ingest_refusals") == probe.scalar(
+        "select coalesce(sum(rows_loaded), 0) from raw.load_manifest where source = 'rejected'"
     )
     status, trigger, db_user, newest, minutes, finished, added = probe.rows(
         "select status, trigger, db_user, newest_event_at, freshness_minutes, finished_at, rows_added "

@@ -9,8 +9,10 @@ Raw objects are written straight into a `file://` store, laid out as the ingest 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -62,8 +64,8 @@ class Raw:
         self.url = root.as_uri()
         self.store: RawStore = open_store(self.url + "?fsync=false")
 
-    def key(self, hour: datetime, name: str) -> str:
-        return f"events/{hour:%Y/%m/%d/%H}/{name}"
+    def key(self, hour: datetime, name: str, kind: str = "events") -> str:
+        return f"{kind}/{hour:%Y/%m/%d/%H}/{name}"
 
     def put(self, key: str, data: bytes) -> str:
         self.store.put(key, data)
@@ -110,21 +112,28 @@ class Probe:
         assert (total, distinct) == (expected_rows, expected_rows)
 
     def assert_manifest_matches_rows(self) -> None:
-        """Every manifest row's rows_loaded is what raw_events holds for its key, and no row lacks a manifest row."""
+        """Every manifest row's rows_loaded is what raw_events (ingest_refusals, for a refusal object) holds for its
+        key, and no row lacks a manifest row: docs/loader.md's audit."""
         mismatched = self.rows(
             """
             select m.s3_key, m.rows_loaded, count(e.s3_key)
-            from raw.load_manifest m left join raw.raw_events e using (s3_key)
+            from raw.load_manifest m
+            left join (
+                select s3_key, false as refusal from raw.raw_events
+                union all
+                select s3_key, true from raw.ingest_refusals
+            ) e on e.s3_key = m.s3_key and e.refusal = (m.source = 'rejected')
             group by m.s3_key, m.rows_loaded
             having m.rows_loaded <> count(e.s3_key)
             """
         )
         assert mismatched == []
-        orphans = self.scalar(
-            "select count(*) from raw.raw_events e where not exists "
-            "(select 1 from raw.load_manifest m where m.s3_key = e.s3_key)"
-        )
-        assert orphans == 0
+        for table in ("raw_events", "ingest_refusals"):
+            orphans = self.scalar(
+                f"select count(*) from raw.{table} e where not exists "
+                "(select 1 from raw.load_manifest m where m.s3_key = e.s3_key)"
+            )
+            assert orphans == 0, table
         orphan_rejects = self.scalar(
             "select count(*) from raw.rejected_lines r where not exists "
             "(select 1 from raw.load_manifest m where m.s3_key = r.s3_key)"
@@ -223,3 +232,31 @@ def run_cli(args: list[str], env: dict[str, str], timeout: float = 60) -> subpro
     return subprocess.run(
         [CLICKSTREAM, "load", *args, "--quiet"], env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+def kill_at(
+    reach_point: Callable[[], None],
+    args: list[str],
+    warehouse: Connection,
+    dw: Probe,
+    gate: psycopg2.extensions.connection,
+    *,
+    batch: int,
+) -> set[int]:
+    """Start a loader (`batch` lines per transaction), wait for the point, SIGKILL it while it is still running;
+    return its sessions' pids. `gate` (the test's session holding the locks that stop the loader) is let go of."""
+    process = start_cli(args, cli_env(warehouse, MAX_RECORDS_PER_BATCH=str(batch)))
+    try:
+        reach_point()
+        sessions = set(dw.backend_pids(warehouse.database))
+        assert process.poll() is None, process.communicate()  # still running: the kill interrupts it
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        gate.rollback()  # let go of any table lock; the hour's advisory lock goes with the connection
+        gate.close()
+    assert process.returncode == -signal.SIGKILL
+    return sessions

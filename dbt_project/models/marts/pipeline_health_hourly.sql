@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='received_hour',
+        on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['received_hour'], 'unique': True},
         ],
@@ -54,7 +55,9 @@
 -- what arrived and what became of it. Objects loaded (raw.load_manifest, by the object's hour), raw rows
 -- (raw.raw_events), lines rejected (raw.rejected_lines, by the object's hour; line 0 is a whole object), events
 -- modelled (stg_clickstream__events, after deduplication), events of bot sessions (clickstream_events; counted
--- whatever include_bots says), and the load lag (loaded_at − received_at of the raw rows: median and maximum).
+-- whatever include_bots says), the load lag (loaded_at − received_at of the raw rows: median and maximum, and the
+-- median in minutes), and the newest event received in the hour among the raw rows and among those modelled: their
+-- maximum over the hours is the data's freshness ("data up to HH:MM"), which the time of the last load is not.
 --
 -- Incremental by hour (delete+insert on received_hour): the hours that had raw rows, manifest rows or rejections
 -- loaded since the newest last_loaded_at already here (or since the start of a loader run still in flight then, at
@@ -99,6 +102,7 @@ raw_rows as (
         percentile_cont(0.5) within group (order by extract(epoch from loaded_at - received_at))
             as median_load_lag_seconds,
         max(extract(epoch from loaded_at - received_at)) as max_load_lag_seconds,
+        max(received_at) as newest_received_at,
         max(loaded_at) as last_loaded_at
     from {{ source('clickstream', 'raw_events') }}
     {% if is_incremental() %}
@@ -138,7 +142,8 @@ modelled as (
 
     select
         date_trunc('hour', received_at at time zone 'UTC') as received_hour,
-        count(*) as modelled_events
+        count(*) as modelled_events,
+        max(received_at) as newest_modelled_at
     from {{ ref('stg_clickstream__events') }}
     {% if is_incremental() %}
         where {{ in_time_ranges('received_at', changed) }}
@@ -182,6 +187,9 @@ final as (
         coalesce(bots.bot_events, 0)::bigint as bot_events,
         round(raw_rows.median_load_lag_seconds::numeric, 3)::numeric(14, 3) as median_load_lag_seconds,
         round(raw_rows.max_load_lag_seconds::numeric, 3)::numeric(14, 3) as max_load_lag_seconds,
+        round(raw_rows.median_load_lag_seconds::numeric / 60, 1)::numeric(12, 1) as median_load_lag_minutes,
+        raw_rows.newest_received_at::timestamptz as newest_received_at,
+        modelled.newest_modelled_at::timestamptz as newest_modelled_at,
         greatest(raw_rows.last_loaded_at, objects.last_loaded_at, rejections.last_loaded_at)::timestamptz
             as last_loaded_at
     from all_hours

@@ -18,6 +18,7 @@
     'visitor_activity_weekly',
     'retention_weekly',
     'pipeline_health_hourly',
+    'ingest_refusals_hourly',
 ] %}
 {% for mart in marts %}
     {% do ref(mart) %}
