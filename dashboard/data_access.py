@@ -925,7 +925,8 @@ def refusals(warehouse: Warehouse, filters: Filters) -> list[Row]:
     )
 
 
-def _refusal_reasons(rows: list[Row]) -> list[Row]:
+def refusal_reasons(rows: list[Row]) -> list[Row]:
+    """The range's refusals by kind and reason, most first: new rows, so the cached hourly rows stay as they are."""
     totals: dict[tuple[str, str], Row] = {}
     for row in rows:
         key = (row["refusal_kind"], row["refusal_reason"])
@@ -974,9 +975,7 @@ def health(warehouse: Warehouse, filters: Filters) -> HealthData:
     totals["latest_load_lag_minutes"] = latest[-1] if latest else None
     refused = refusals(warehouse, filters)
     totals["refusals"] = sum(row["refusals"] for row in refused)
-    return HealthData(
-        freshness(warehouse), hours, totals, transform_runs(warehouse), refused, _refusal_reasons(refused)
-    )
+    return HealthData(freshness(warehouse), hours, totals, transform_runs(warehouse), refused, refusal_reasons(refused))
 
 
 # What each page reads, by its name (bench/bench_dashboard.py times each).

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dashboard.data_access import _refusal_reasons
+from dashboard.data_access import refusal_reasons
 from dashboard.freshness_badge import data_up_to_text
 from dashboard.pages.health import is_stale, refusals_by_reason
 
@@ -30,7 +30,7 @@ def test_reasons_are_summed_over_hours_most_first_without_touching_the_rows() ->
     rows = [row(TEN, "b", 2), row(TEN, "a", 1), row(ELEVEN, "a", 3, requests=2), row(ELEVEN, "x", 4, kind="request")]
     before = [dict(r) for r in rows]
 
-    reasons = _refusal_reasons(rows)
+    reasons = refusal_reasons(rows)
 
     assert [(r["refusal_kind"], r["refusal_reason"], r["refusals"], r["requests"]) for r in reasons] == [
         ("event", "a", 4, 3),

@@ -96,6 +96,8 @@ def _copy_project(destination: Path) -> Path:
     shutil.copytree(REPO / "docs" / "schema", destination / "docs" / "schema")
     (destination / "ingest_lambda").mkdir()
     shutil.copy2(REPO / "ingest_lambda" / "bot_rules.py", destination / "ingest_lambda" / "bot_rules.py")
+    (destination / "dashboard").mkdir()
+    shutil.copy2(REPO / "dashboard" / "rates.py", destination / "dashboard" / "rates.py")
     return destination
 
 

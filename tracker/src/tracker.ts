@@ -68,6 +68,9 @@ export const createCore = (options: Options, env: Env): Tracker => {
   let attempt = 0;
   let retryAt = 0;
   let inflight: Promise<void> | null = null;
+  // Events posted and not answered yet. Every post is a keepalive request, which outlives the page, so a beacon at
+  // pagehide leaves them out instead of sending them twice; unanswered, they stay queued on the device.
+  let sending: WireEvent[] = [];
   let lastUrl = '';
   let referrer = '';
 
@@ -158,18 +161,21 @@ export const createCore = (options: Options, env: Env): Tracker => {
   const drain = async (beacon: boolean): Promise<void> => {
     ct(timer as never);
     timer = null;
-    while (queue.length && granted()) {
+    let todo: WireEvent[];
+    while ((todo = without(queue, sending)).length && granted()) {
       if (now() < retryAt) {
         // backing off: the queue waits on the device (beacons included: the next page load sends it)
         schedule(retryAt - now());
         return;
       }
-      const [events, body, oversize] = nextBatch(queue, iso(now()));
+      const [events, body, oversize] = nextBatch(todo, iso(now()));
       stats.oversize += oversize.length;
       queue = without(queue, oversize);
       if (!events.length) continue;
       const auth = token && events[0].userId == userId ? token : null;
+      sending = sending.concat(events);
       const outcome = await post(env, auth ? endpoint.replace(/\/?$/, '/auth') : endpoint, body, auth, beacon);
+      sending = without(sending, events);
       if (outcome == RETRY) retryAt = now() + backoffMs(attempt++, rnd());
       else {
         attempt = 0;

@@ -87,6 +87,42 @@ test('hiding the page flushes by sendBeacon; pagehide too', async () => {
   assert.equal(b.sent.length, 2);
 });
 
+test('closing the tab while a request is in flight: the beacons send only what that request does not carry', async () => {
+  const b = new FakeBrowser();
+  const t = b.tracker();
+  t.purchase({ id: 'o-1', revenue: 10 }); // a key event: posted at once, with the page view before it
+  t.track('click');
+  // The tab closes before the purchase's answer: both unload events fire, each flushing by beacon.
+  b.document.visibilityState = 'hidden';
+  b.fire('visibilitychange');
+  b.fire('pagehide');
+  await settle();
+  assert.deepEqual(
+    b.sent.map((s) => [s.via, s.events.map((e) => e.eventName)]),
+    [
+      ['fetch', ['page_view', 'purchase']],
+      ['beacon', ['click']],
+    ],
+  );
+  assert.equal(t.stats().queued, 0);
+});
+
+test('an in-flight request that fails leaves its events queued, and the next flush sends them', async () => {
+  const b = new FakeBrowser();
+  b.replies = ['network-error'];
+  const t = b.tracker();
+  t.purchase({ id: 'o-1', revenue: 10 });
+  b.fire('pagehide');
+  await settle();
+  assert.equal(b.sent.length, 0);
+  assert.equal(t.stats().queued, 2);
+  await b.advance(1000);
+  assert.deepEqual(
+    b.sent.map((s) => s.events.map((e) => e.eventName)),
+    [['page_view', 'purchase']],
+  );
+});
+
 test('a beacon the browser refuses falls back to a keepalive fetch', async () => {
   const b = new FakeBrowser();
   b.beaconAccepts = false;

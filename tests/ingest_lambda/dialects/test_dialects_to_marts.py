@@ -51,6 +51,13 @@ def test_a_purchase_from_each_dialect_is_in_the_sessions_revenue(
                 response = handler(wire_event(request, body=body), lambda_context)
                 assert response["statusCode"] in (200, 202), response
             orders[sdk] = order_id
+        # Snowplow's and AWS Clickstream's: the order id in the recorded text (a transaction entity, an attribute).
+        for sdk, order_id in (("snowplow", "order-sp-1"), ("aws", "order-aws-1")):
+            for request in recorded(sdk):
+                body = json.loads(json.dumps(request["body"]).replace("order-1001", order_id))
+                response = handler(replayed(request, body=body), lambda_context)
+                assert response["statusCode"] == 200, response
+            orders[sdk] = order_id
 
     outcome = hourly_cycle(roles, store, HOUR, tmp_path)
 
