@@ -6,7 +6,7 @@
     # or build one first (generate -> load -> dbt build, `clickstream demo --no-dashboard`) in a data folder
     .venv/bin/python -m bench.bench_dashboard --build 1m --data-dir /tmp/dash-1m
 
-Each page's loader (dashboard.data_access.PAGE_LOADERS) runs `--repeat` times after one warm-up (the warm-up
+Each page's loader (dashboard.data.loaders.PAGE_LOADERS) runs `--repeat` times after one warm-up (the warm-up
 reads the tables into the buffer cache, as a dashboard in use has them); the median and p95 of those runs are
 printed per page, plus the filtered variants (one device type, one channel) that read marts.sessions with extra
 conditions. The target is under 2 s per page at 5M events.
@@ -28,8 +28,11 @@ from typing import Any
 
 from psycopg2.extensions import parse_dsn
 
-from dashboard.data_access import PAGE_LOADERS, Filters, Warehouse, last_days_with_data, status
+from dashboard.data.loaders import PAGE_LOADERS
+from dashboard.data.status import last_days_with_data, status
+from dashboard.filters import Filters
 from dashboard.settings import DashboardSettings
+from dashboard.warehouse import Warehouse
 from warehouse.connection import WarehouseSettings
 
 REPO = Path(__file__).resolve().parents[1]

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 from shiny import ui
 
-from dashboard.data_access import MartsMissing, Warehouse, freshness
+from dashboard.data.health import freshness
+from dashboard.warehouse import MartsMissing, Warehouse
 from warehouse.connection import WarehouseUnreachable
 
 

@@ -16,7 +16,8 @@ import plotly
 from shiny import App, Inputs, Outputs, Session, reactive, req, ui
 from starlette.requests import Request
 
-from dashboard.data_access import Filters, Warehouse, WarehouseStatus, status
+from dashboard.data.status import WarehouseStatus, status
+from dashboard.filters import Filters
 from dashboard.freshness_badge import freshness_badge
 from dashboard.pages import acquisition, funnel, health, journeys, overview, products, retention
 from dashboard.periods import (
@@ -33,6 +34,7 @@ from dashboard.periods import (
     preset_starts,
 )
 from dashboard.settings import DashboardSettings, get_settings
+from dashboard.warehouse import Warehouse
 from warehouse.connection import WarehouseSettings
 
 # id, navbar title, module

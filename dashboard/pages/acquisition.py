@@ -7,8 +7,10 @@ from collections.abc import Callable
 from shiny import Inputs, Outputs, Session, module, reactive, render, ui
 
 from dashboard import charts, formatting
-from dashboard.data_access import Filters, Row, Warehouse, acquisition
+from dashboard.data.acquisition import acquisition
+from dashboard.filters import Filters
 from dashboard.pages.loading import Problem, attempt, problem_ui, when_loaded
+from dashboard.warehouse import Row, Warehouse
 
 BREAKDOWNS = {
     "channel": "Channels",

@@ -7,8 +7,10 @@ from collections.abc import Callable
 from shiny import Inputs, Outputs, Session, module, reactive, render, ui
 
 from dashboard import charts, formatting
-from dashboard.data_access import SPLITS, Filters, FunnelData, SplitBy, Warehouse, funnel
+from dashboard.data.funnel import SPLITS, FunnelData, SplitBy, funnel
+from dashboard.filters import Filters
 from dashboard.pages.loading import Problem, attempt, when_loaded
+from dashboard.warehouse import Warehouse
 
 
 @module.ui

@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 from shiny import Inputs, Outputs, Session, module, reactive, render, ui
 
 from dashboard import charts, formatting
-from dashboard.data_access import Filters, HealthData, Row, Warehouse, health
+from dashboard.data.health import HealthData, health
+from dashboard.filters import Filters
 from dashboard.pages.loading import Problem, attempt, when_loaded
+from dashboard.warehouse import Row, Warehouse
 
 # Reasons named in the refusals chart; the rest are summed as "other reasons".
 CHART_REASONS = 6

@@ -7,9 +7,11 @@ from collections.abc import Callable
 from shiny import Inputs, Outputs, Session, module, reactive, render, ui
 
 from dashboard import charts, formatting
-from dashboard.data_access import Filters, JourneysData, Row, Warehouse, journeys
+from dashboard.data.journeys import JourneysData, journeys
+from dashboard.filters import Filters
 from dashboard.pages.loading import Problem, attempt, when_loaded
 from dashboard.sankey import Link, acyclic_links
+from dashboard.warehouse import Row, Warehouse
 
 SANKEY_LINKS = 30
 

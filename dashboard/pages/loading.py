@@ -8,7 +8,7 @@ from typing import TypeVar
 
 from shiny import ui
 
-from dashboard.data_access import MartsMissing
+from dashboard.warehouse import MartsMissing
 from warehouse.connection import WarehouseUnreachable
 
 T = TypeVar("T")

@@ -7,9 +7,11 @@ from collections.abc import Callable
 from shiny import Inputs, Outputs, Session, module, reactive, render, ui
 
 from dashboard import charts, formatting
-from dashboard.data_access import Filters, OverviewData, Warehouse, overview
+from dashboard.data.overview import OverviewData, overview
+from dashboard.filters import Filters
 from dashboard.pages.loading import Problem, attempt, when_loaded
 from dashboard.periods import describe
+from dashboard.warehouse import Warehouse
 
 # key, title, formatter
 KPIS: tuple[tuple[str, str, Callable[[float | None], str]], ...] = (

@@ -8,9 +8,11 @@ import pyarrow as pa
 from shiny import Inputs, Outputs, Session, module, reactive, render, req, ui
 
 from dashboard import charts, formatting
-from dashboard.data_access import Filters, ProductsData, Row, Warehouse, products
+from dashboard.data.products import ProductsData, products
+from dashboard.filters import Filters
 from dashboard.pages.loading import Problem, attempt, not_filtered_note, when_loaded
 from dashboard.rates import PRODUCT_LIST_MIN_VIEWS
+from dashboard.warehouse import Row, Warehouse
 
 MEASURES = {
     "views": "Views",

@@ -8,8 +8,10 @@ from datetime import date
 from shiny import Inputs, Outputs, Session, module, reactive, render, ui
 
 from dashboard import charts, formatting
-from dashboard.data_access import Filters, Row, Warehouse, retention
+from dashboard.data.retention import retention
+from dashboard.filters import Filters
 from dashboard.pages.loading import Problem, attempt, not_filtered_note, when_loaded
+from dashboard.warehouse import Row, Warehouse
 
 
 @module.ui

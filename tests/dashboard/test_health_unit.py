@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dashboard.data_access import refusal_reasons
+from dashboard.data.health import refusal_reasons
 from dashboard.freshness_badge import data_up_to_text
 from dashboard.pages.health import is_stale, refusals_by_reason
 

@@ -15,10 +15,15 @@ import psycopg2
 import psycopg2.extras
 import pytest
 
-from dashboard.data_access import Filters, Warehouse, acquisition, last_days_with_data, overview, products, status
+from dashboard.data.acquisition import acquisition
+from dashboard.data.overview import overview
+from dashboard.data.products import products
+from dashboard.data.status import last_days_with_data, status
+from dashboard.filters import Filters
 from dashboard.periods import Period
 from dashboard.rates import PRODUCT_LIST_MIN_VIEWS
 from dashboard.settings import DashboardSettings
+from dashboard.warehouse import Warehouse
 from local_only.roles import RoleWarehouse
 from local_only.simulator.geography import COUNTRIES
 from warehouse.connection import WarehouseSettings

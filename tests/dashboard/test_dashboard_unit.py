@@ -7,7 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from dashboard import formatting
-from dashboard.data_access import Filters, WarehouseStatus, funnel_steps, last_days_with_data
+from dashboard.data.funnel import funnel_steps
+from dashboard.data.status import WarehouseStatus, last_days_with_data
+from dashboard.filters import Filters
 from dashboard.pages.retention import cohort_grid
 from dashboard.periods import Period
 from dashboard.sankey import Link, acyclic_links

@@ -8,8 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from dashboard.data_access import Filters, Warehouse, acquisition, funnel, status
+from dashboard.data.acquisition import acquisition
+from dashboard.data.funnel import funnel
+from dashboard.data.status import status
+from dashboard.filters import Filters
 from dashboard.settings import DashboardSettings
+from dashboard.warehouse import Warehouse
 from local_only.roles import RoleWarehouse
 from warehouse.connection import WarehouseSettings
 

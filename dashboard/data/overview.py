@@ -1,0 +1,225 @@
+"""Overview's data: the range's KPIs beside the comparison period's, and visitors by day and hour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from psycopg2 import sql
+
+from dashboard.filters import Filters, filter_params, mart_conditions
+from dashboard.rate_sql import rate_sql
+from dashboard.warehouse import Row, Warehouse
+
+KPI_NAMES = (
+    "sessions",
+    "users",
+    "new_users",
+    "returning_users",
+    "page_views",
+    "bounce_rate",
+    "average_session_duration_seconds",
+    "conversion_rate",
+    "orders",
+    "revenue",
+    "average_order_value",
+    "returning_customer_rate",
+)
+
+
+@dataclass(frozen=True)
+class OverviewData:
+    current: dict[str, float | None]
+    # The comparison period's KPIs, None when the range is compared with nothing.
+    previous: dict[str, float | None] | None
+    daily: list[Row]
+    hourly: list[Row]
+    # The currency of every revenue (the build's reporting_currency), None before the first order.
+    currency: str | None = None
+
+
+def _kpis(row: Row | None) -> dict[str, float | None]:
+    row = row or {}
+    sessions = row.get("sessions") or 0
+    users = row.get("users") or 0
+    new_users = row.get("new_users") or 0
+    return {
+        "sessions": sessions,
+        "users": users,
+        "new_users": new_users,
+        "returning_users": users - new_users,
+        "page_views": row.get("page_views") or 0,
+        "bounce_rate": row.get("bounce_rate"),
+        "average_session_duration_seconds": row.get("average_session_duration_seconds"),
+        "conversion_rate": row.get("conversion_rate"),
+        "orders": row.get("orders") or 0,
+        "revenue": row.get("revenue") or 0.0,
+        "average_order_value": row.get("average_order_value"),
+        "returning_customer_rate": row.get("returning_customer_rate"),
+        # Orders in a currency without a rate (currency_rates): counted in orders, left out of revenue.
+        "orders_without_rate": row.get("orders_without_rate") or 0,
+    }
+
+
+def _visitors_by_hour(include_bots: bool) -> sql.Composable:
+    """marts.sessions in the shape of marts.visitors_daily, with the hour the session started: visitors_daily has
+    no hour, and a comparison with "today so far" counts the visitors of its last day's first hours only."""
+    return sql.SQL(
+        """
+        (
+            select
+                session_date,
+                extract(hour from session_start at time zone %(timezone)s)::integer as session_hour,
+                visitor_id as visitor_number,
+                is_first_visit as is_new,
+                coalesce(device_type, '(not set)') as device_type,
+                channel
+            from marts.sessions
+            where {bots}
+        ) as visitors_by_hour
+        """
+    ).format(bots=sql.SQL("true" if include_bots else "not is_bot"))
+
+
+def _period_row(warehouse: Warehouse, filters: Filters) -> Row:
+    """The KPIs of one period, as a row: additive measures summed over marts.sessions_daily; users counted distinct
+    over marts.visitors_daily (a visitor back on another day, or in another slice, is one user); orders, revenue (in
+    reporting_currency), average order value and returning customers from marts.orders. Rates are the var rates'
+    (dashboard/rates.py)."""
+    conditions = mart_conditions(filters, "session_date", sliced=True)
+    order_conditions = conditions
+    visitors: sql.Composable = sql.SQL("marts.visitors_daily")
+    if filters.end_before_hour is not None:
+        cut = sql.SQL(" and not (session_date = %(end)s and session_hour >= %(end_before_hour)s)")
+        # An order counts with its session: marts.orders has no session hour, marts.sessions has its start.
+        order_cut = sql.SQL(
+            " and session_key not in (select session_key from marts.sessions where session_date = %(end)s"
+            " and extract(hour from session_start at time zone %(timezone)s) >= %(end_before_hour)s)"
+        )
+        order_conditions = sql.Composed([conditions, order_cut])
+        conditions = sql.Composed([conditions, cut])
+        visitors = _visitors_by_hour(warehouse.settings.include_bots)
+    rows = warehouse.fetch(
+        "overview.kpis",
+        sql.SQL(
+            """
+            with measures as (
+                select
+                    sum(sessions)::bigint as sessions,
+                    sum(page_views)::bigint as page_views,
+                    sum(bounces)::bigint as bounces,
+                    {bounce_rate} as bounce_rate,
+                    round(sum(duration_seconds)::numeric / nullif(sum(sessions), 0), 1)
+                        as average_session_duration_seconds,
+                    sum(converted_sessions)::bigint as converted_sessions,
+                    {conversion_rate} as conversion_rate
+                from marts.sessions_daily
+                where {conditions}
+            ),
+            orders as (
+                select
+                    count(*) as orders,
+                    count(*) filter (where revenue is null) as orders_without_rate,
+                    sum(revenue) as revenue,
+                    {average_order_value} as average_order_value,
+                    {returning_customer_rate} as returning_customer_rate,
+                    min(reporting_currency) as currency
+                from marts.orders
+                where {order_conditions}
+            ),
+            visitors as (
+                select
+                    count(distinct visitor_number) as users,
+                    count(distinct visitor_number) filter (where is_new) as new_users
+                from {visitors}
+                where {conditions}
+            )
+            select
+                measures.*,
+                visitors.users,
+                visitors.new_users,
+                orders.orders,
+                orders.orders_without_rate,
+                orders.revenue,
+                orders.average_order_value,
+                orders.returning_customer_rate,
+                orders.currency
+            from measures
+            cross join visitors
+            cross join orders
+            """
+        ).format(
+            conditions=conditions,
+            order_conditions=order_conditions,
+            visitors=visitors,
+            bounce_rate=rate_sql("bounce_rate"),
+            conversion_rate=rate_sql("conversion_rate"),
+            average_order_value=rate_sql("average_order_value"),
+            returning_customer_rate=rate_sql("returning_customer_rate"),
+        ),
+        filter_params(filters, end_before_hour=filters.end_before_hour, timezone=warehouse.settings.reporting_timezone),
+    )
+    return rows[0] if rows else {}
+
+
+def overview(warehouse: Warehouse, filters: Filters) -> OverviewData:
+    """KPIs for the range and its comparison period (one query each, so either is cached on its own), daily and
+    hour-of-day trends."""
+    compared = filters.compared()
+    current = _period_row(warehouse, filters)
+    previous = _period_row(warehouse, compared) if compared is not None else None
+    conditions = mart_conditions(filters, "session_date", sliced=True)
+    daily = warehouse.fetch(
+        "overview.daily",
+        sql.SQL(
+            """
+            with measures as (
+                select
+                    session_date as day,
+                    sum(sessions)::bigint as sessions,
+                    sum(page_views)::bigint as page_views,
+                    sum(converted_sessions)::bigint as converted_sessions,
+                    sum(revenue) as revenue
+                from marts.sessions_daily
+                where {conditions}
+                group by session_date
+            ),
+            visitors as (
+                select session_date as day, count(distinct visitor_number) as users
+                from marts.visitors_daily
+                where {conditions}
+                group by session_date
+            )
+            select measures.day, measures.sessions, visitors.users, measures.page_views,
+                measures.converted_sessions, measures.revenue
+            from measures
+            left join visitors on measures.day = visitors.day
+            order by measures.day
+            """
+        ).format(conditions=conditions),
+        filter_params(filters),
+    )
+    # session_hour is in the build's reporting_timezone (the dashboard's setting must agree with it).
+    hourly = warehouse.fetch(
+        "overview.hourly",
+        sql.SQL(
+            """
+            select
+                session_hour as hour,
+                sum(sessions)::bigint as sessions,
+                sum(converted_sessions)::bigint as converted_sessions
+            from marts.sessions_daily
+            where {conditions}
+            group by session_hour
+            order by session_hour
+            """
+        ).format(conditions=conditions),
+        filter_params(filters),
+    )
+    currencies = [row.get("currency") for row in (current, previous or {}) if row.get("currency") is not None]
+    return OverviewData(
+        current=_kpis(current),
+        previous=_kpis(previous) if previous is not None else None,
+        daily=daily,
+        hourly=hourly,
+        currency=currencies[0] if currencies else None,
+    )

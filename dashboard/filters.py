@@ -1,0 +1,80 @@
+"""The filters every page shares, and the SQL they become: WHERE clauses over the marts and their parameters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from psycopg2 import sql
+
+from dashboard.periods import Period
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The shared filters: a date range (days in reporting_timezone, both ends included), device type, channel,
+    and the period Overview compares the range with (dashboard/periods.py; None: no comparison)."""
+
+    start: date
+    end: date
+    device_type: str | None = None
+    channel: str | None = None
+    # On the last day, only the sessions that started before this hour: a comparison with "today so far".
+    end_before_hour: int | None = None
+    comparison: Period | None = None
+
+    def __post_init__(self) -> None:
+        Period(self.start, self.end, self.end_before_hour)  # refuses a range that ends before it starts
+
+    @property
+    def days(self) -> int:
+        return self.period.days
+
+    @property
+    def period(self) -> Period:
+        return Period(self.start, self.end, self.end_before_hour)
+
+    def compared(self) -> Filters | None:
+        """The comparison period with the same device type and channel, when there is one."""
+        if self.comparison is None:
+            return None
+        return replace(
+            self,
+            start=self.comparison.start,
+            end=self.comparison.end,
+            end_before_hour=self.comparison.end_before_hour,
+            comparison=None,
+        )
+
+
+def session_conditions(filters: Filters, include_bots: bool, day_column: str = "session_date") -> sql.Composable:
+    """Filters on marts.sessions (or a mart with the same columns); values are `filter_params`' named parameters."""
+    parts: list[sql.Composable] = [sql.SQL("{} between %(start)s and %(end)s").format(sql.Identifier(day_column))]
+    if filters.device_type is not None:
+        parts.append(sql.SQL("coalesce(device_type, '(not set)') = %(device_type)s"))
+    if filters.channel is not None:
+        parts.append(sql.SQL("channel = %(channel)s"))
+    if not include_bots:
+        parts.append(sql.SQL("not is_bot"))
+    return sql.SQL(" and ").join(parts)
+
+
+def mart_conditions(filters: Filters, day_column: str, sliced: bool) -> sql.Composable:
+    """Filters on a daily mart: the range, and device type and channel when the mart has them (`sliced`)."""
+    parts: list[sql.Composable] = [sql.SQL("{} between %(start)s and %(end)s").format(sql.Identifier(day_column))]
+    if sliced and filters.device_type is not None:
+        parts.append(sql.SQL("device_type = %(device_type)s"))
+    if sliced and filters.channel is not None:
+        parts.append(sql.SQL("channel = %(channel)s"))
+    return sql.SQL(" and ").join(parts)
+
+
+def filter_params(filters: Filters, **extra: Any) -> dict[str, Any]:
+    return {
+        "start": filters.start,
+        "end": filters.end,
+        "device_type": filters.device_type,
+        "channel": filters.channel,
+        **extra,
+    }
