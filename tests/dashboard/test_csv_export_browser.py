@@ -83,7 +83,7 @@ def screen_table(page: Any, selector: str) -> tuple[list[str], list[list[str]]]:
     table.wait_for(state="visible")
     headers = [words(cell) for cell in table.locator("thead th").all_inner_texts()]
     rows = [[words(cell) for cell in row.locator("td").all_inner_texts()] for row in table.locator("tbody tr").all()]
-    return headers, rows
+    return headers, [row for row in rows if row]  # a virtual grid pads its body with an empty spacer row
 
 
 def as_shown(records: list[Record], columns: Shown) -> list[list[str]]:
