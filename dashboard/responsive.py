@@ -24,7 +24,9 @@ CSS = f"""
   .bslib-sidebar-layout.sidebar-collapsed[data-collapsible-mobile="true"] {{ grid-template-rows: 0 1fr; }}
   /* KPIs two a row, compact enough that the first row shows under the bar. */
   #overview-kpis .bslib-grid {{ grid-template-columns: repeat(2, minmax(0, 1fr)) !important; gap: .5rem; }}
-  #overview-kpis .bslib-value-box .value-box-area {{ padding: .5rem .6rem; }}
+  #overview-kpis .bslib-value-box .card-body {{ padding: .25rem; }}
+  #overview-kpis .bslib-value-box .value-box-area {{ padding: .4rem .5rem; gap: .1rem; }}
+  #overview-kpis .bslib-value-box p {{ margin-bottom: 0; }}
   #overview-kpis .bslib-value-box .value-box-value {{ font-size: 1.2rem; }}
   #overview-kpis .bslib-value-box .value-box-title {{ font-size: .8rem; }}
   #overview-kpis .bslib-value-box {{ margin-bottom: 0; }}
@@ -39,19 +41,20 @@ CSS = f"""
 }}
 """
 
-# The navbar's collapsed menu stays open after a tab is chosen (Bootstrap leaves it to the page): closed here, so
-# the chosen page shows. The bar's button opens the drawer through bslib's own toggle (it keeps the state right).
+# The navbar's collapsed menu stays open after a page is chosen (Bootstrap leaves it to the page): closed here on
+# any choice, the page already shown too, so the page shows. The bar's button opens the drawer through bslib's own
+# toggle (it keeps the drawer's state and its transitions right).
 SCRIPT = """
-document.addEventListener("shown.bs.tab", (event) => {
-  const menu = event.target.closest(".navbar-collapse");
+document.addEventListener("click", (event) => {
+  const choice = event.target.closest(".navbar-collapse [data-bs-toggle='tab']");
+  const menu = choice && choice.closest(".navbar-collapse");
   if (menu && menu.classList.contains("show")) {
     bootstrap.Collapse.getOrCreateInstance(menu).hide();
   }
-});
-document.addEventListener("click", (event) => {
-  if (!event.target.closest("[data-open-filters]")) return;
-  const toggle = document.querySelector(".bslib-sidebar-layout > .collapse-toggle");
-  if (toggle) toggle.click();
+  if (event.target.closest("[data-open-filters]")) {
+    const toggle = document.querySelector(".bslib-sidebar-layout > .collapse-toggle");
+    if (toggle) toggle.click();
+  }
 });
 """
 

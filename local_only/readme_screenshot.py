@@ -12,17 +12,13 @@ is read on GitHub and in every clone.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
+import tempfile
 from pathlib import Path
 
 import click
 
+from local_only.dashboard_process import serving
 from local_only.paths import data_dir
-from local_only.postgres import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET = REPO / "docs" / "img" / "dashboard-overview.png"
@@ -42,20 +38,6 @@ def dashboard_env(env_file: Path) -> dict[str, str]:
     env.update({name: values[name] for name in ("DW_PG_HOST", "DW_PG_PORT", "DW_PG_DATABASE")})
     env.update({"DW_PG_USER": "dashboard", "DW_PG_PASSWORD": values["DW_DASHBOARD_PASSWORD"]})
     return env
-
-
-def wait_until_answering(url: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise click.ClickException(f"the dashboard exited ({process.returncode})")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.2)
-    raise click.ClickException(f"the dashboard did not answer within {seconds} s")
 
 
 def shoot(url: str, target: Path) -> None:
@@ -83,21 +65,11 @@ def main(out: Path) -> None:
     env_file = data_dir() / "warehouse.env"
     if not env_file.exists():
         raise click.ClickException(f"{env_file} is missing: run `make demo DEMO_ARGS=--no-dashboard` first")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    clickstream = Path(sys.executable).parent / "clickstream"
-    process = subprocess.Popen(
-        [str(clickstream), "dashboard", "--port", str(port)],
-        env=dashboard_env(env_file),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_until_answering(url, process)
+    with (
+        tempfile.TemporaryDirectory(prefix="readme-screenshot-") as work,
+        serving(dashboard_env(env_file), Path(work) / "dashboard.log") as url,
+    ):
         shoot(url, out)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
     size = out.stat().st_size
     if size > MAX_BYTES:
         raise click.ClickException(f"{out} is {size:,} bytes, over {MAX_BYTES:,}: the README would carry it")

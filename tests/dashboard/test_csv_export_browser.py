@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg2
 import pytest
-from support.dashboard_browser import open_dashboard, wait_drawn, wait_idle
+from support.dashboard_browser import open_dashboard, wait_drawn, wait_idle, watched_tab
 
 from dashboard import formatting
 from dashboard.pages.overview import KPIS
@@ -27,13 +27,8 @@ Shown = Mapping[str, tuple[str, Callable[[float | None], str] | None]]
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    tab = context.new_page()
-    problems: list[str] = []
-    tab.on("pageerror", lambda error: problems.append(str(error)))
-    yield tab
-    context.close()
-    assert problems == []
+    with watched_tab(browser, viewport={"width": 1400, "height": 1000}, accept_downloads=True) as tab:
+        yield tab
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,8 @@ evidence is drawn. Shared by the dashboard's browser tests."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,3 +45,15 @@ def wait_drawn(page: Any, title: str) -> None:
 def screenshot_name(title: str, size: str) -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS / f"dashboard-{title.lower().replace(' ', '-')}-{size}.png"
+
+
+@contextmanager
+def watched_tab(browser: Any, **options: Any) -> Iterator[Any]:
+    """A tab in a context of its own (`options`: viewport, touch, downloads); no script error on it by the end."""
+    context = browser.new_context(**options)
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on("pageerror", lambda error: problems.append(str(error)))
+    yield tab
+    context.close()
+    assert problems == []
