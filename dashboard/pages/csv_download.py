@@ -30,6 +30,13 @@ def card_header(title: ui.TagChild, download_id: str) -> ui.CardItem:
     )
 
 
+def csv_file(loaded: T | Problem, table: Callable[[T], str]) -> str:
+    """The file's text: `table` of the page's data, or a one-column file saying why there is none."""
+    if isinstance(loaded, Problem):
+        return BYTE_ORDER_MARK + to_csv([{"problem": loaded.message}], {"problem": "problem"})
+    return BYTE_ORDER_MARK + table(loaded)
+
+
 def csv_download(
     download_id: str,
     name: str,
@@ -41,11 +48,7 @@ def csv_download(
     filters. A warehouse that cannot answer gives a file saying so, never an error page."""
 
     def download() -> Iterator[str]:
-        loaded = data()
-        if isinstance(loaded, Problem):
-            yield BYTE_ORDER_MARK + to_csv([{"problem": loaded.message}], {"problem": "problem"})
-        else:
-            yield BYTE_ORDER_MARK + table(loaded)
+        yield csv_file(data(), table)
 
     # The output's id is the function's name (as with when_loaded's functions).
     download.__name__ = download.__qualname__ = download_id

@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 from dashboard.csv_export import cell, columns_of, csv_filename, to_csv
 from dashboard.filters import Filters
+from dashboard.pages.csv_download import csv_file
+from dashboard.pages.loading import Problem
 
 pytestmark = pytest.mark.unit
 
@@ -109,3 +111,13 @@ def test_the_file_is_named_for_what_it_holds() -> None:
     assert csv_filename("overview-kpis", sliced) == "overview-kpis_2025-03-10_2025-03-10_mobile_paid-search-x.csv"
     cut = Filters(date(2025, 3, 3), date(2025, 3, 3), end_before_hour=15)
     assert csv_filename("funnel steps", cut) == "funnel-steps_2025-03-03_2025-03-03_until-15h.csv"
+
+
+def test_a_warehouse_that_cannot_answer_gives_a_file_saying_so() -> None:
+    def table(rows: list[dict[str, object]]) -> str:
+        return to_csv(rows, {"day": "day"})
+
+    rows: list[dict[str, object]] = [{"day": date(2025, 3, 9)}]
+    assert csv_file(rows, table) == "\ufeffday\r\n2025-03-09\r\n"
+    down = csv_file(Problem("The warehouse at 127.0.0.1:5432/dw is not answering"), table)
+    assert read(down.removeprefix("\ufeff")) == [["problem"], ["The warehouse at 127.0.0.1:5432/dw is not answering"]]
