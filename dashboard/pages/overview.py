@@ -111,13 +111,7 @@ def page_server(
     csv_download(
         "daily_csv", "overview-daily", filters, data, lambda d: to_csv(d.daily, DAILY_COLUMNS, d.currency or currency)
     )
-    csv_download(
-        "hourly_csv",
-        "overview-hours",
-        filters,
-        data,
-        lambda d: to_csv(hours_of_day(d), {"hour": "hour", "sessions": "sessions"}),
-    )
+    csv_download("hourly_csv", "overview-hours", filters, data, lambda d: to_csv(hours_of_day(d), HOURLY_COLUMNS))
 
     @render.ui
     @when_loaded(data)
