@@ -17,6 +17,7 @@ import argparse
 import contextlib
 import copy
 import gc
+import json
 import os
 import statistics
 import sys
@@ -106,17 +107,21 @@ def _fresh_ids(body: Any) -> Any:
     return body
 
 
-def _v1_twin(line: dict[str, Any]) -> dict[str, Any]:
+def _v1_twin(line: dict[str, Any], sent: str) -> dict[str, Any]:
+    """The v1 event a client would send to be stored as `line`; `sent`, the dialect's request as text, says whether
+    the event id was the client's (Plausible and Umami send none: the server makes one, for the twin too)."""
     twin = {k: v for k, v in line.items() if k not in _SERVER_FIELDS}
     if "clientEventTimestamp" in line:
         twin["eventTimestamp"] = line["clientEventTimestamp"]
+    if twin["eventId"] not in sent:
+        del twin["eventId"]
     return twin
 
 
 def _v1_request(events: list[dict[str, Any]]) -> dict[str, Any]:
     from support.dialect_requests import gateway_event
 
-    fresh = [{**event, "eventId": str(uuid.uuid4())} for event in events]
+    fresh = [{**event, "eventId": str(uuid.uuid4())} if "eventId" in event else event for event in events]
     body = orjson.dumps(fresh[0] if len(fresh) == 1 else {"events": fresh}).decode()
     return gateway_event("/clickstream", body, headers={"content-type": "application/json"})
 
@@ -141,7 +146,8 @@ def build(
     for request in requests:
         before = len(lines)
         handle(wire_event(request))
-        twins.append([_v1_twin(line) for line in lines[before:]])
+        sent = json.dumps(request)
+        twins.append([_v1_twin(line, sent) for line in lines[before:]])
     store.put = original_put  # type: ignore[method-assign]
     dialect, native = [], []
     for _ in range(rounds):

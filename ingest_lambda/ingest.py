@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import zlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -135,7 +135,7 @@ def _receive_dialect(
     except RequestRejected as refused:
         return dialect.answer(_refuse_request(request, refused, enrichment, store, dialect.name))
     except Answered as answered:
-        return replace(answered.reply, body={**answered.reply.body, "requestId": enrichment.ctx.request_id})
+        return answered.reply.with_body({**answered.reply.body, "requestId": enrichment.ctx.request_id})
     outcome = Outcome()
     checks = _Checks.of(decoded.text, decoded.may_hold_markers)
     for index, original in enumerate(decoded.originals):
