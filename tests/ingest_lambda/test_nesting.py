@@ -148,7 +148,7 @@ def _wrapped(kinds: list[bool], siblings: list[Any]) -> Any:
 
 
 shallow_values = st.recursive(
-    st.none() | st.integers(-1000, 1000) | st.text(alphabet='[]{}"\\a', max_size=4),
+    st.none() | st.integers(-1000, 1000) | st.text(alphabet='[]{}"\\a\nu/b\x00é', max_size=6),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=3), children, max_size=3),
     max_leaves=12,
 )
