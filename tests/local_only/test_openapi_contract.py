@@ -36,7 +36,7 @@ def test_generated_components_match_the_model() -> None:
     stale = sorted(name for name, schema in expected.items() if schemas.get(name) != schema)
     assert not stale, (
         f"{OPENAPI_PATH} is out of date with ingest_lambda.contract for {', '.join(stale)}: run "
-        f"`{UPDATE_ENV}=1 .venv/bin/pytest tests/clickstream/test_openapi_contract.py`"
+        f"`{UPDATE_ENV}=1 .venv/bin/pytest tests/local_only/test_openapi_contract.py`"
     )
 
 
