@@ -28,7 +28,7 @@ def report_command(period: str, out: Path | None) -> None:
     folder; publish an alert to REPORT_ALERT_TOPIC_ARN when orders or events fall below the share."""
     from dashboard.settings import DashboardSettings
     from dashboard.warehouse import MartsMissing, Warehouse
-    from owner_report.job import run_report
+    from owner_report.job import DeliveryFailed, run_report
     from owner_report.settings import ReportSettings
     from warehouse.connection import WarehouseSettings, WarehouseUnreachable
 
@@ -44,7 +44,7 @@ def report_command(period: str, out: Path | None) -> None:
         outcome = run_report(warehouse, settings, period, dashboard.current_time(), out)  # type: ignore[arg-type]
     except MartsMissing as error:
         raise click.ClickException(f"the marts are not built yet ({error}): run clickstream transform") from error
-    except WarehouseUnreachable as error:
+    except (WarehouseUnreachable, DeliveryFailed) as error:
         raise click.ClickException(str(error)) from error
     finally:
         warehouse.close()

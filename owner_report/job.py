@@ -9,12 +9,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from dashboard.warehouse import Warehouse
 from owner_report.alert import Check, checks, publish_alert
 from owner_report.delivery import send_email, write_files
 from owner_report.render import Rendered, render
 from owner_report.settings import ReportSettings
 from owner_report.summary import ReportPeriod, Summary, summarise
+
+
+class DeliveryFailed(RuntimeError):
+    """SES refused the e-mail or could not be reached; the report was written to a folder instead."""
 
 
 @dataclass(frozen=True)
@@ -57,10 +63,15 @@ def run_report(
     email_id = alert_id = None
     if out is not None or not settings.sends_email:
         written = write_files(out or settings.output_dir, report_name(summary), message)
-    if settings.sends_email:
-        email_id = send_email(ses or _client("sesv2"), settings, message)
+    # The alert first: an e-mail that fails must not keep the alarm topic from hearing of a fall in orders.
     if settings.alert_topic_arn and any(item.verdict == "below" for item in found):
         alert_id = publish_alert(sns or _client("sns"), settings.alert_topic_arn, message.subject, message.text)
+    if settings.sends_email:
+        try:
+            email_id = send_email(ses or _client("sesv2"), settings, message)
+        except (BotoCoreError, ClientError) as error:
+            kept = written or write_files(settings.output_dir, report_name(summary), message)
+            raise DeliveryFailed(f"SES did not send the report ({error}); it is kept in {kept[0]}") from error
     return ReportOutcome(summary, found, message, written, email_id, alert_id)
 
 
