@@ -59,6 +59,8 @@ def checks(summary: Summary, share: float) -> list[Check]:
 
 
 def publish_alert(sns: Any, topic_arn: str, subject: str, text: str) -> str:
-    """One message on the alarm topic (its e-mail subscription gets it); SNS subjects are at most 100 characters."""
-    response = sns.publish(TopicArn=topic_arn, Subject=subject[:100], Message=text)
+    """One message on the alarm topic (its e-mail subscription gets it). SNS takes a subject of at most 100 ASCII
+    characters: the dash for "no value" becomes a hyphen, anything else not ASCII a question mark."""
+    plain = subject.replace(formatting.DASH, "-").encode("ascii", "replace").decode("ascii")
+    response = sns.publish(TopicArn=topic_arn, Subject=plain[:100], Message=text)
     return str(response["MessageId"])

@@ -53,6 +53,17 @@ def _kpi_rows(summary: Summary) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def _kpi_note(summary: Summary) -> str | None:
+    """As Overview says it: orders in a currency without a rate are counted, but left out of revenue and AOV."""
+    unconverted = summary.overview.current.get("orders_without_rate") or 0
+    if not unconverted:
+        return None
+    return (
+        f"{formatting.count(unconverted)} order(s) in a currency without a rate in currency_rates are left out of"
+        " revenue and average order value."
+    )
+
+
 def _product_rows(summary: Summary) -> list[tuple[str, ...]]:
     return [
         (
@@ -140,7 +151,9 @@ def render_text(summary: Summary, checks: Sequence[Check]) -> str:
     lines = [subject(summary, checks), _period_line(summary), ""]
     if alerts:
         lines += ["ALERT", *(f"  {item.describe()}" for item in alerts), ""]
-    lines += ["Key numbers", *_text_table(("", "This period", "Comparison", "Change"), _kpi_rows(summary)), ""]
+    lines += ["Key numbers", *_text_table(("", "This period", "Comparison", "Change"), _kpi_rows(summary))]
+    note = _kpi_note(summary)
+    lines += [f"  {note}", ""] if note else [""]
     lines += ["Top products by revenue"]
     products = _product_rows(summary)
     lines += (
@@ -211,7 +224,8 @@ def render_html(summary: Summary, checks: Sequence[Check]) -> str:
     parts.append(
         _section(
             "Key numbers",
-            _html_table(("", "This period", "Comparison", "Change"), _kpi_rows(summary), 3 if comparison else None),
+            _html_table(("", "This period", "Comparison", "Change"), _kpi_rows(summary), 3 if comparison else None)
+            + (_paragraph(note, "color:#9a6700;font-size:12px;") if (note := _kpi_note(summary)) else ""),
         )
     )
     products = _product_rows(summary)
