@@ -25,9 +25,9 @@ KPIS: tuple[tuple[str, str, Callable[[float | None], str]], ...] = (
 )
 _GREEN, _RED, _GREY = "#1a7f37", "#cf222e", "#57606a"
 _FONT = "font-family:Arial,Helvetica,sans-serif;"
-_CELL = "padding:6px 10px;border-bottom:1px solid #d0d7de;font-size:14px;"
+_CELL = "padding:6px 4px;border-bottom:1px solid #d0d7de;font-size:13px;"
 _NUMBER = _CELL + "text-align:right;white-space:nowrap;"
-_HEAD = "padding:6px 10px;border-bottom:2px solid #8c959f;font-size:12px;color:#57606a;text-align:left;"
+_HEAD = "padding:6px 4px;border-bottom:2px solid #8c959f;font-size:11px;color:#57606a;text-align:left;"
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,8 @@ def _health_lines(summary: Summary, checks: Sequence[Check]) -> list[str]:
         f"Events refused by the ingest: {formatting.count(found.totals['refusals'])}",
         f"Last transform: {last_build}",
     ]
-    return lines + [item.describe() for item in checks]
+    # Sentences of their own here: the badge's "data up to" and the checks' "orders: ..." start lower case.
+    return [line[:1].upper() + line[1:] for line in (*lines, *(item.describe() for item in checks))]
 
 
 def _period_line(summary: Summary) -> str:
@@ -252,9 +253,11 @@ def render_html(summary: Summary, checks: Sequence[Check]) -> str:
         f"<title>{escape(title)}</title></head>"
         '<body style="margin:0;padding:0;background-color:#f6f8fa;">'
         '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" '
-        'style="background-color:#f6f8fa;"><tr><td align="center" style="padding:16px;">'
-        '<table role="presentation" width="640" cellpadding="0" cellspacing="0" border="0" '
-        'style="max-width:640px;background-color:#ffffff;padding:20px;">'
+        'style="background-color:#f6f8fa;"><tr><td align="center" style="padding:8px;">'
+        # 100% up to 640 px: a phone's mail app narrows it, a desktop's keeps it readable (Outlook, which ignores
+        # max-width, shows it full width).
+        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" '
+        'style="max-width:640px;background-color:#ffffff;padding:12px;">'
         + "".join(parts)
         + "</table></td></tr></table></body></html>"
     )

@@ -69,7 +69,7 @@ def test_a_period_compared_with_nothing_and_without_sales() -> None:
     assert "Wed 2 Dec 2026, compared with nothing (days in Europe/Berlin)" in message.text
     for part in (message.text, message.html):
         assert "No product was bought." in part and "No sessions." in part
-        assert "no data yet" in part and "no transform is recorded yet" in part
+        assert "No data yet" in part and "no transform is recorded yet" in part
         assert "Events refused by the ingest: 3" in part
 
 
