@@ -1,4 +1,5 @@
-"""The report's own settings (``REPORT_*``), parsed once; the warehouse connection is ``DW_PG_*``.
+"""The report's own settings (``REPORT_*``), parsed once per run into a typed object (``clickstream report`` makes
+it before it reads anything); the warehouse connection is ``DW_PG_*``.
 
 Empty addresses mean no e-mail (the report is written to ``REPORT_OUTPUT_DIR`` instead); an empty topic means no
 alert is published (the alert still shows in the report).
@@ -7,7 +8,6 @@ alert is published (the alert still shows in the report).
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
@@ -77,8 +77,3 @@ class ReportSettings(BaseSettings):
     @property
     def alert_share(self) -> float:
         return self.alert_below_percent / 100
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> ReportSettings:
-    return ReportSettings()
