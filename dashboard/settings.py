@@ -41,6 +41,8 @@ class DashboardSettings(BaseSettings):
     # marts' days are cut in the build's zone, so this one must be the same (docs/dashboard.md, "Periods").
     reporting_timezone: str = Field(default_factory=lambda: str(dbt_var("reporting_timezone", "UTC")))
     include_bots: bool = Field(default_factory=lambda: bool(dbt_var("include_bots", False)))
+    # The currency of every revenue in the marts (the build's reporting_currency): the CSV exports name it.
+    reporting_currency: str = Field(default_factory=lambda: str(dbt_var("reporting_currency", "USD")))
     # The moment the dashboard takes as now (ISO 8601 with its offset), for its "today" and the presets; unset, the
     # real clock. For looking at data of the past as on that day: the browser tests, a replayed demo.
     now: datetime | None = None

@@ -14,7 +14,8 @@ from __future__ import annotations
 import base64
 import binascii
 import zlib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -30,7 +31,7 @@ from ingest_lambda.body import (
 )
 from ingest_lambda.contract import ClickstreamEvent
 from ingest_lambda.dialects import dialect_of, dialect_of_payload
-from ingest_lambda.dialects.seam import Answered, Dialect, Unmappable
+from ingest_lambda.dialects.seam import Answered, Dialect, Source, Unmappable
 from ingest_lambda.emails import body_may_hold_address
 from ingest_lambda.enrich import RequestContext, RequestEnrichment
 from ingest_lambda.limits import IngestLimits
@@ -134,7 +135,7 @@ def _receive_dialect(
     except RequestRejected as refused:
         return dialect.answer(_refuse_request(request, refused, enrichment, store, dialect.name))
     except Answered as answered:
-        return replace(answered.reply, body={**answered.reply.body, "requestId": enrichment.ctx.request_id})
+        return answered.reply.with_body({**answered.reply.body, "requestId": enrichment.ctx.request_id})
     outcome = Outcome()
     checks = _Checks.of(decoded.text, decoded.may_hold_markers)
     for index, original in enumerate(decoded.originals):
@@ -151,8 +152,7 @@ def _receive_dialect(
             continue
         if mapped.visitor_site is not None and "clientId" not in mapped.event:
             mapped.event["clientId"] = enrichment.daily_visitor_id(mapped.visitor_site)
-        # The SDK's name and version are the client's text too: repaired and scrubbed like the event.
-        source = {"source": enrichment.pseudonymizer.scrub(sanitize(mapped.source.as_dict(), "source", []))}
+        source = {"source": dict(_stored_source(mapped.source, enrichment.pseudonymizer))}
         stored = _take(outcome, enrichment, index, mapped.event, checks, source, original)
         if stored is not None and mapped.leftover is not None:
             record = {
@@ -164,6 +164,14 @@ def _receive_dialect(
             }
             outcome.kept.append(rejected_line(enrichment, record))
     return dialect.answer(_store_and_answer(outcome, len(decoded.originals), enrichment, store))
+
+
+# Every event of an SDK names the same library and version: repaired and scrubbed once, not once an event.
+@lru_cache(maxsize=256)
+def _stored_source(source: Source, pseudonymizer: Pseudonymizer) -> dict[str, Any]:
+    """A stored line's ``source``. The SDK's name and version are the client's text too: repaired and scrubbed like
+    the event. Callers copy it (a cached value is shared)."""
+    return pseudonymizer.scrub(sanitize(source.as_dict(), "source", []))
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import plotly
-from shiny import App, Inputs, Outputs, Session, reactive, req, ui
+from shiny import App, Inputs, Outputs, Session, reactive, render, req, ui
 from starlette.requests import Request
 
 from dashboard.data.status import WarehouseStatus, status
@@ -29,10 +29,13 @@ from dashboard.periods import (
     compared_period,
     comparison_kind,
     default_period,
+    describe,
     preset,
     preset_period,
     preset_starts,
 )
+from dashboard.responsive import filters_bar
+from dashboard.responsive import head as responsive_head
 from dashboard.settings import DashboardSettings, get_settings
 from dashboard.warehouse import Warehouse
 from warehouse.connection import WarehouseSettings
@@ -117,6 +120,9 @@ def filters_sidebar(found: WarehouseStatus) -> ui.Sidebar:
             class_="text-muted small",
         ),
         width=290,
+        # A phone opens the filters as a drawer from the bar above each page (dashboard/responsive.py), rather than
+        # finding them under the page (page_navbar's default there: always open, below).
+        open={"desktop": "open", "mobile": "closed"},
     )
 
 
@@ -133,7 +139,11 @@ def app_ui(request: Request) -> ui.Tag:
         title="Clickstream",
         id="page",
         sidebar=filters_sidebar(found),
-        header=ui.head_content(NO_FAVICON, ui.include_js(PLOTLY_JS, method="link_files")),
+        header=ui.TagList(
+            ui.head_content(NO_FAVICON, ui.include_js(PLOTLY_JS, method="link_files")),
+            responsive_head(),
+            filters_bar(ui.output_text("filters_summary", inline=True)),
+        ),
         window_title="Clickstream dashboard",
     )
 
@@ -163,6 +173,14 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
             input.channel() or None,
             comparison=compared_period(period, comparison_kind(compare), now),
         )
+
+    @render.text
+    def filters_summary() -> str:
+        """What the filters in the phone's drawer are set to, on its bar: "Last 7 days: 3 Mar to 9 Mar 2025, all
+        devices, all channels"."""
+        chosen = filters()  # after its req(): the preset is one of PRESETS
+        slices = ", ".join((chosen.device_type or "all devices", chosen.channel or "all channels"))
+        return f"{PRESETS[preset(input.preset())]}: {describe(chosen.period)}, {slices}"
 
     @reactive.effect
     @reactive.event(input.preset, ignore_init=True)  # the page starts with the default preset's dates

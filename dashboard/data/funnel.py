@@ -10,7 +10,7 @@ from psycopg2 import sql
 
 from dashboard.filters import Filters, filter_params, mart_conditions
 from dashboard.rate_sql import ratio
-from dashboard.warehouse import Warehouse
+from dashboard.warehouse import Row, Warehouse
 
 SplitBy = Literal["device_type", "channel"]
 SPLITS: dict[SplitBy, str] = {"device_type": "Device type", "channel": "Channel"}
@@ -69,13 +69,22 @@ def funnel(warehouse: Warehouse, filters: Filters, split_by: SplitBy = "device_t
         filter_params(filters),
     )
     totals: dict[tuple[int, str], int] = {}
-    segments: dict[str, list[int]] = {}
     all_sessions = 0
     for row in rows:
         step = (row["step_number"], row["step_name"])
         totals[step] = totals.get(step, 0) + int(row["sessions"])
-        segments.setdefault(row["segment"], []).append(int(row["sessions"]))
         if row["step_number"] == 1:
             all_sessions += int(row["slice_sessions"])
     counts = [(number, name, reached) for (number, name), reached in sorted(totals.items())]
+    segments = segment_counts(rows, [number for number, _, _ in counts])
     return FunnelData(all_sessions, funnel_steps(all_sessions, counts), split_by, segments)
+
+
+def segment_counts(rows: Sequence[Row], step_numbers: Sequence[int]) -> dict[str, list[int]]:
+    """Each segment's sessions at every step, in step order: 0 where the mart has no row for a segment's step, so a
+    segment no session of which reached a step lines up with the step names all the same."""
+    reached: dict[str, dict[int, int]] = {}
+    for row in rows:
+        by_step = reached.setdefault(row["segment"], {})
+        by_step[row["step_number"]] = by_step.get(row["step_number"], 0) + int(row["sessions"])
+    return {segment: [by_step.get(number, 0) for number in step_numbers] for segment, by_step in reached.items()}

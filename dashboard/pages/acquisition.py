@@ -7,8 +7,10 @@ from collections.abc import Callable
 from shiny import Inputs, Outputs, Session, module, reactive, render, ui
 
 from dashboard import charts, formatting
+from dashboard.csv_export import columns_of, to_csv
 from dashboard.data.acquisition import acquisition
 from dashboard.filters import Filters
+from dashboard.pages.csv_download import card_header, csv_download
 from dashboard.pages.loading import Problem, attempt, problem_ui, when_loaded
 from dashboard.warehouse import Row, Warehouse
 
@@ -26,18 +28,18 @@ SHOWN = 12
 def page_ui() -> ui.TagChild:
     return ui.div(
         ui.layout_columns(
-            ui.card(ui.card_header("Sessions by channel"), ui.output_ui("channel_chart")),
-            ui.card(ui.card_header(BREAKDOWNS["channel"]), ui.output_ui("channel")),
+            ui.card(card_header("Sessions by channel", "channel_chart_csv"), ui.output_ui("channel_chart")),
+            ui.card(card_header(BREAKDOWNS["channel"], "channel_csv"), ui.output_ui("channel")),
             col_widths=(6, 6),
         ),
         ui.layout_columns(
-            ui.card(ui.card_header(BREAKDOWNS["referrer_host"]), ui.output_ui("referrer_host")),
-            ui.card(ui.card_header(BREAKDOWNS["campaign"]), ui.output_ui("campaign")),
+            ui.card(card_header(BREAKDOWNS["referrer_host"], "referrer_host_csv"), ui.output_ui("referrer_host")),
+            ui.card(card_header(BREAKDOWNS["campaign"], "campaign_csv"), ui.output_ui("campaign")),
             col_widths=(6, 6),
         ),
         ui.layout_columns(
-            ui.card(ui.card_header(BREAKDOWNS["device_type"]), ui.output_ui("device_type")),
-            ui.card(ui.card_header(BREAKDOWNS["country"]), ui.output_ui("country")),
+            ui.card(card_header(BREAKDOWNS["device_type"], "device_type_csv"), ui.output_ui("device_type")),
+            ui.card(card_header(BREAKDOWNS["country"], "country_csv"), ui.output_ui("country")),
             col_widths=(6, 6),
         ),
     )
@@ -69,6 +71,18 @@ def page_server(
     @reactive.calc
     def data() -> dict[str, list[Row]] | Problem:
         return attempt(lambda: acquisition(warehouse, filters()))
+
+    def breakdown_csv(dimension: str) -> Callable[[dict[str, list[Row]]], str]:
+        # Every row (those past "and N more" too) and every measure the loader gives, the value under its dimension.
+        def table(loaded: dict[str, list[Row]]) -> str:
+            rows = loaded[dimension]
+            return to_csv(rows, columns_of(rows, {"value": dimension}), warehouse.settings.reporting_currency)
+
+        return table
+
+    for dimension in BREAKDOWNS:
+        csv_download(f"{dimension}_csv", f"acquisition-{dimension}", filters, data, breakdown_csv(dimension))
+    csv_download("channel_chart_csv", "acquisition-channel", filters, data, breakdown_csv("channel"))
 
     def table_of(dimension: str) -> ui.TagChild:
         loaded = data()

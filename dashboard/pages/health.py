@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 from shiny import Inputs, Outputs, Session, module, reactive, render, ui
 
 from dashboard import charts, formatting
+from dashboard.csv_export import to_csv
 from dashboard.data.health import HealthData, health
 from dashboard.filters import Filters
+from dashboard.pages.csv_download import card_header, csv_download
 from dashboard.pages.loading import Problem, attempt, when_loaded
 from dashboard.warehouse import Row, Warehouse
 
@@ -23,13 +25,16 @@ def page_ui() -> ui.TagChild:
     return ui.div(
         ui.output_ui("freshness"),
         ui.layout_columns(
-            ui.card(ui.card_header("Ingest refusals per received hour (UTC), by reason"), ui.output_ui("refusals")),
-            ui.card(ui.card_header("Ingest refusals by reason"), ui.output_ui("reasons")),
+            ui.card(
+                card_header("Ingest refusals per received hour (UTC), by reason", "refusals_csv"),
+                ui.output_ui("refusals"),
+            ),
+            ui.card(card_header("Ingest refusals by reason", "reasons_csv"), ui.output_ui("reasons")),
             col_widths=(7, 5),
         ),
         ui.layout_columns(
-            ui.card(ui.card_header("Events per received hour (UTC)"), ui.output_ui("events")),
-            ui.card(ui.card_header("Load lag (minutes)"), ui.output_ui("lag")),
+            ui.card(card_header("Events per received hour (UTC)", "events_csv"), ui.output_ui("events")),
+            ui.card(card_header("Load lag (minutes)", "lag_csv"), ui.output_ui("lag")),
             col_widths=(6, 6),
         ),
     )
@@ -149,6 +154,11 @@ def reasons_table(rows: list[Row]) -> ui.Tag:
     )
 
 
+REFUSAL_COLUMNS = {key: key for key in ("received_hour", "refusal_kind", "refusal_reason", "refusals", "requests")}
+EVENT_COLUMNS = {key: key for key in ("received_hour", "raw_rows", "modelled_events", "rejected_lines", "bot_events")}
+LAG_COLUMNS = {key: key for key in ("received_hour", "median_load_lag_minutes", "max_load_lag_seconds")}
+
+
 @module.server
 def page_server(
     input: Inputs,
@@ -161,6 +171,19 @@ def page_server(
     @reactive.calc
     def data() -> HealthData | Problem:
         return attempt(lambda: health(warehouse, filters()))
+
+    csv_download(
+        "refusals_csv", "health-refusals-by-hour", filters, data, lambda d: to_csv(d.refusals, REFUSAL_COLUMNS)
+    )
+    csv_download(
+        "reasons_csv",
+        "health-refusal-reasons",
+        filters,
+        data,
+        lambda d: to_csv(d.refusal_reasons, {key: key for key in REFUSAL_COLUMNS if key != "received_hour"}),
+    )
+    csv_download("events_csv", "health-events-by-hour", filters, data, lambda d: to_csv(d.hours, EVENT_COLUMNS))
+    csv_download("lag_csv", "health-load-lag", filters, data, lambda d: to_csv(d.hours, LAG_COLUMNS))
 
     @render.ui
     @when_loaded(data)

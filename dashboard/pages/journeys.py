@@ -7,8 +7,10 @@ from collections.abc import Callable
 from shiny import Inputs, Outputs, Session, module, reactive, render, ui
 
 from dashboard import charts, formatting
+from dashboard.csv_export import to_csv
 from dashboard.data.journeys import JourneysData, journeys
 from dashboard.filters import Filters
+from dashboard.pages.csv_download import card_header, csv_download
 from dashboard.pages.loading import Problem, attempt, when_loaded
 from dashboard.sankey import Link, acyclic_links
 from dashboard.warehouse import Row, Warehouse
@@ -20,7 +22,7 @@ SANKEY_LINKS = 30
 def page_ui() -> ui.TagChild:
     return ui.div(
         ui.card(
-            ui.card_header("Most common paths"),
+            card_header("Most common paths", "sankey_csv"),
             ui.p(
                 "Page to page steps of sessions (page_transitions_daily): by date range only; device type and "
                 "channel do not apply. Links that would loop back are left out.",
@@ -29,8 +31,8 @@ def page_ui() -> ui.TagChild:
             ui.output_ui("sankey"),
         ),
         ui.layout_columns(
-            ui.card(ui.card_header("Top landing pages"), ui.output_ui("landing")),
-            ui.card(ui.card_header("Top exit pages"), ui.output_ui("exits")),
+            ui.card(card_header("Top landing pages", "landing_csv"), ui.output_ui("landing")),
+            ui.card(card_header("Top exit pages", "exits_csv"), ui.output_ui("exits")),
             col_widths=(6, 6),
         ),
     )
@@ -54,6 +56,27 @@ def pages_table(kind: str, rows: list[Row], with_bounces: bool) -> ui.Tag:
     )
 
 
+def drawn_links(data: JourneysData) -> list[Link]:
+    """The links the Sankey draws: the strongest SANKEY_LINKS that form no loop."""
+    return acyclic_links(
+        (Link(row["from_page_path"], row["to_page_path"], row["transitions"]) for row in data.transitions),
+        SANKEY_LINKS,
+    )
+
+
+def links_csv(data: JourneysData) -> str:
+    rows = [
+        {"from_page_path": link.source, "to_page_path": link.target, "transitions": link.value}
+        for link in drawn_links(data)
+    ]
+    return to_csv(rows, {key: key for key in ("from_page_path", "to_page_path", "transitions")})
+
+
+def pages_csv(rows: list[Row], with_bounces: bool) -> str:
+    keys = ("page_path", "sessions", "bounces", "bounce_rate") if with_bounces else ("page_path", "sessions")
+    return to_csv(rows, {key: key for key in keys})
+
+
 @module.server
 def page_server(
     input: Inputs, output: Outputs, session: Session, warehouse: Warehouse, filters: Callable[[], Filters]
@@ -62,13 +85,14 @@ def page_server(
     def data() -> JourneysData | Problem:
         return attempt(lambda: journeys(warehouse, filters()))
 
+    csv_download("sankey_csv", "journeys-paths", filters, data, links_csv)
+    csv_download("landing_csv", "journeys-landing-pages", filters, data, lambda d: pages_csv(d.landing_pages, True))
+    csv_download("exits_csv", "journeys-exit-pages", filters, data, lambda d: pages_csv(d.exit_pages, False))
+
     @render.ui
     @when_loaded(data)
     def sankey(loaded: JourneysData) -> ui.TagChild:
-        links = acyclic_links(
-            (Link(row["from_page_path"], row["to_page_path"], row["transitions"]) for row in loaded.transitions),
-            SANKEY_LINKS,
-        )
+        links = drawn_links(loaded)
         if not links:
             return ui.p("No page views in this range.")
         return charts.sankey("journeys-sankey", "Page to page", links)

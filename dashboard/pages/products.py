@@ -8,8 +8,10 @@ import pyarrow as pa
 from shiny import Inputs, Outputs, Session, module, reactive, render, req, ui
 
 from dashboard import charts, formatting
+from dashboard.csv_export import to_csv
 from dashboard.data.products import ProductsData, products
 from dashboard.filters import Filters
+from dashboard.pages.csv_download import card_header, csv_download
 from dashboard.pages.loading import Problem, attempt, not_filtered_note, when_loaded
 from dashboard.rates import PRODUCT_LIST_MIN_VIEWS
 from dashboard.warehouse import Row, Warehouse
@@ -34,6 +36,8 @@ TABLE_COLUMNS = {
     "units": "Units",
     "revenue": "Revenue",
 }
+# The columns of a category's row (categories have no id, name nor brand).
+CATEGORY_CSV_COLUMNS = [key for key in TABLE_COLUMNS if key not in ("product_id", "product_name", "brand")]
 # The lists of products that do not sell (marts.product_performance_daily, from the dbt var product_list_min_views).
 LIST_COLUMNS = {"product_name": "Product", "brand": "Brand", "views": "Views", "add_to_carts": "Add to carts"}
 SHOWN = 10
@@ -45,23 +49,25 @@ def page_ui() -> ui.TagChild:
         not_filtered_note("product_performance_daily", "day and product"),
         ui.input_radio_buttons("measure", "Rank by", MEASURES, selected="views", inline=True),
         ui.layout_columns(
-            ui.card(ui.card_header("Top products"), ui.output_ui("top")),
-            ui.card(ui.card_header("Bottom products"), ui.output_ui("bottom")),
-            ui.card(ui.card_header("Categories"), ui.output_ui("categories")),
+            ui.card(card_header("Top products", "top_csv"), ui.output_ui("top")),
+            ui.card(card_header("Bottom products", "bottom_csv"), ui.output_ui("bottom")),
+            ui.card(card_header("Categories", "categories_csv"), ui.output_ui("categories")),
             col_widths=(4, 4, 4),
         ),
         ui.layout_columns(
             ui.card(
-                ui.card_header(f"Most viewed, never bought (from {PRODUCT_LIST_MIN_VIEWS} views)"),
+                card_header(
+                    f"Most viewed, never bought (from {PRODUCT_LIST_MIN_VIEWS} views)", "viewed_not_bought_csv"
+                ),
                 ui.output_ui("viewed_not_bought"),
             ),
             ui.card(
-                ui.card_header(f"Carted but not bought (from {PRODUCT_LIST_MIN_VIEWS} views)"),
+                card_header(f"Carted but not bought (from {PRODUCT_LIST_MIN_VIEWS} views)", "carted_not_bought_csv"),
                 ui.output_ui("carted_not_bought"),
             ),
             col_widths=(6, 6),
         ),
-        ui.card(ui.card_header("Every product (click a column to sort)"), ui.output_data_frame("table")),
+        ui.card(card_header("Every product (click a column to sort)", "table_csv"), ui.output_data_frame("table")),
     )
 
 
@@ -84,6 +90,12 @@ def ranked(rows: list[Row], measure: str) -> list[Row]:
     return sorted((row for row in rows if row[measure] is not None), key=lambda row: (-row[measure], row["label"]))
 
 
+def shown(rows: list[Row], measure: str, bottom: bool) -> list[Row]:
+    """The rows a top or bottom chart draws, in its order (the bottom chart's lowest first)."""
+    order = ranked(rows, measure)
+    return order[-SHOWN:][::-1] if bottom else order[:SHOWN]
+
+
 def _labelled(rows: list[Row], label: str) -> list[Row]:
     return [{**row, "label": row[label] or row.get("product_id") or "(not set)"} for row in rows]
 
@@ -98,15 +110,44 @@ def page_server(
 
     def chart(name: str, rows: list[Row], bottom: bool) -> ui.TagChild:
         measure = input.measure()
-        order = ranked(rows, measure)
-        shown = order[-SHOWN:][::-1] if bottom else order[:SHOWN]
+        drawn = shown(rows, measure, bottom)
         return charts.bars(
             f"products-{name}",
             MEASURES[measure],
-            [row["label"] for row in shown],
-            [row[measure] for row in shown],
+            [row["label"] for row in drawn],
+            [row[measure] for row in drawn],
             horizontal=True,
         )
+
+    def chart_csv(name: str, bottom: bool) -> Callable[[ProductsData], str]:
+        def table(loaded: ProductsData) -> str:
+            rows = loaded.categories if name == "categories" else loaded.products
+            labelled = _labelled(rows, "category" if name == "categories" else "product_name")
+            measure = input.measure()
+            drawn = shown(labelled, measure, bottom)
+            keys = CATEGORY_CSV_COLUMNS if name == "categories" else TABLE_COLUMNS
+            return to_csv(
+                ({**row, "ranked_by": measure, "rank": place} for place, row in enumerate(drawn, start=1)),
+                {"ranked_by": "ranked_by", "rank": "rank", **{key: key for key in keys}},
+                warehouse.settings.reporting_currency,
+            )
+
+        return table
+
+    def list_csv(rows: Callable[[ProductsData], list[Row]]) -> Callable[[ProductsData], str]:
+        return lambda loaded: to_csv(
+            rows(loaded), {key: key for key in TABLE_COLUMNS}, warehouse.settings.reporting_currency
+        )
+
+    for chart_name, lowest in (("top", False), ("bottom", True), ("categories", False)):
+        csv_download(f"{chart_name}_csv", f"products-{chart_name}", filters, data, chart_csv(chart_name, lowest))
+    csv_download(
+        "viewed_not_bought_csv", "products-viewed-not-bought", filters, data, list_csv(lambda d: d.viewed_not_bought)
+    )
+    csv_download(
+        "carted_not_bought_csv", "products-carted-not-bought", filters, data, list_csv(lambda d: d.carted_not_bought)
+    )
+    csv_download("table_csv", "products", filters, data, list_csv(lambda d: d.products))
 
     @render.ui
     @when_loaded(data)

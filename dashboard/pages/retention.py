@@ -8,17 +8,23 @@ from datetime import date
 from shiny import Inputs, Outputs, Session, module, reactive, render, ui
 
 from dashboard import charts, formatting
+from dashboard.csv_export import to_csv
 from dashboard.data.retention import retention
 from dashboard.filters import Filters
+from dashboard.pages.csv_download import card_header, csv_download
 from dashboard.pages.loading import Problem, attempt, not_filtered_note, when_loaded
 from dashboard.warehouse import Row, Warehouse
+
+COHORT_COLUMNS = {
+    key: key for key in ("cohort_week", "weeks_since_first_seen", "cohort_size", "retained_visitors", "retention_rate")
+}
 
 
 @module.ui
 def page_ui() -> ui.TagChild:
     return ui.div(
         not_filtered_note("retention_weekly", "first-seen week and week"),
-        ui.card(ui.card_header("Weekly cohorts"), ui.output_ui("heatmap")),
+        ui.card(card_header("Weekly cohorts", "heatmap_csv"), ui.output_ui("heatmap")),
     )
 
 
@@ -39,6 +45,8 @@ def page_server(
     @reactive.calc
     def data() -> list[Row] | Problem:
         return attempt(lambda: retention(warehouse, filters()))
+
+    csv_download("heatmap_csv", "retention-cohorts", filters, data, lambda rows: to_csv(rows, COHORT_COLUMNS))
 
     @render.ui
     @when_loaded(data)

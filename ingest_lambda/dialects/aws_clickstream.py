@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from ingest_lambda.body import HttpRequest, RequestRejected, check_method_and_type, parse_body, read_body
@@ -138,7 +137,7 @@ class AwsClickstreamDialect:
 
     def answer(self, reply: Reply) -> Reply:
         if reply.status == 400 and "rejected" in reply.body and reply.body.get("accepted") == 0:
-            return replace(reply, status=200)
+            return reply.with_status(200)
         return reply
 
 

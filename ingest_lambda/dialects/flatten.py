@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from ingest_lambda.contract import MAX_PROPERTIES
@@ -24,8 +23,6 @@ MAX_VALUE_CHARS = 1024
 _NOT_KEY_CHARACTER = re.compile(r"[^A-Za-z0-9_.-]")
 
 
-# The same few dozen names come with every event of an SDK: each is made valid once.
-@lru_cache(maxsize=4096)
 def property_key(name: str) -> str:
     """`name` as a valid property key: other characters become ``_``, a leading digit, dot or dash gets ``_``
     before it, and it is cut to 64 characters."""
@@ -33,6 +30,40 @@ def property_key(name: str) -> str:
     if not key or not (key[0].isalpha() or key[0] == "_"):
         key = "_" + key
     return key[:MAX_KEY_CHARS]
+
+
+# Every event of an SDK has the same few dozen members under the same few parents (``context.page``, ...): for
+# each parent's dotted name, each member's dotted name and its property key are worked out once. Looking a member
+# up under its parent hashes nothing new (the parser hands out the same key objects, whose hashes are kept),
+# where building the dotted name and making it a key cost more than the rest of a leaf's work. Bounded: emptied
+# when full, and long names are never kept, so what a hostile body names can make it slower, never larger.
+_MEMBERS: dict[str, dict[Any, tuple[str, str]]] = {}
+_MAX_CACHED_MEMBERS = 8192
+_MAX_CACHED_NAME_CHARS = 256
+_cached_members = 0
+
+
+def _members_of(prefix: str) -> dict[Any, tuple[str, str]]:
+    members = _MEMBERS.get(prefix)
+    if members is None:
+        members = {}
+        if len(prefix) <= _MAX_CACHED_NAME_CHARS:
+            _MEMBERS[prefix] = members
+    return members
+
+
+def _member(members: dict[Any, tuple[str, str]], prefix: str, name: Any) -> tuple[str, str]:
+    """(the dotted name of member `name` under `prefix`, its property key), kept in `members`."""
+    global _cached_members  # noqa: PLW0603 (the cache's size, beside the cache)
+    full = f"{prefix}.{name}" if prefix else str(name)
+    known = (full, property_key(full))
+    if len(full) <= _MAX_CACHED_NAME_CHARS:
+        if _cached_members >= _MAX_CACHED_MEMBERS:
+            _MEMBERS.clear()
+            _cached_members = 0
+        members[name] = known
+        _cached_members += 1
+    return known
 
 
 @dataclass(slots=True)
@@ -44,8 +75,10 @@ class Flattened:
 
     def add(self, value: Any, prefix: str = "") -> None:
         """`value` under `prefix`: an object's members and an array's elements each under their own key."""
-        # Types compared exactly (JSON gives no subclasses) and leaves put without a call to `add`: this runs for
-        # every value of every mapped event.
+        # This runs for every value of every mapped event (20 to 40 of them from a browser SDK), so the common leaf
+        # (a short string, a number, a boolean, null, under a key not yet taken, below the limit) is stored right
+        # here; anything else goes through `_put`, which has every rule and says what did not fit. Types are
+        # compared exactly: JSON gives no subclasses.
         kind = type(value)
         if kind is dict:
             items: Any = value.items()
@@ -56,12 +89,30 @@ class Flattened:
         else:
             self._put(prefix, value)
             return
+        properties = self.properties
+        members = _members_of(prefix)
         for name, item in items:
-            key = f"{prefix}.{name}" if prefix else str(name)
-            if type(item) in (dict, list):
-                self.add(item, key)
+            known = members.get(name)
+            if known is None:
+                known = _member(members, prefix, name)
+            full, key = known
+            kind = type(item)
+            if kind is dict or kind is list:
+                self.add(item, full)
+            elif (
+                key not in properties
+                and len(properties) < MAX_PROPERTIES
+                and (
+                    (kind is str and len(item) <= MAX_VALUE_CHARS)
+                    or item is None
+                    or kind is int
+                    or kind is bool
+                    or (kind is float and math.isfinite(item))
+                )
+            ):
+                properties[key] = item
             else:
-                self._put(key, item)
+                self._put(full, item)
 
     def _put(self, name: str, value: Any) -> None:
         key = property_key(name)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from ingest_lambda.body import HttpRequest, RequestRejected, check_method_and_type, parse_body, read_body
@@ -76,7 +75,7 @@ class PlausibleDialect:
         return translate_event(original)
 
     def answer(self, reply: Reply) -> Reply:
-        return replace(reply, status=202) if reply.status == 200 else reply
+        return reply.with_status(202) if reply.status == 200 else reply
 
 
 def translate_event(original: Any) -> Mapped:

@@ -28,7 +28,6 @@ import base64
 import binascii
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -149,7 +148,7 @@ class PostHogDialect:
     def answer(self, reply: Reply) -> Reply:
         if reply.status >= 400:
             return reply
-        return replace(reply, body={"status": "Ok", **reply.body})
+        return reply.with_body({"status": "Ok", **reply.body})
 
 
 def _remote_config(token: str, as_script: bool) -> Reply:

@@ -27,7 +27,6 @@ import base64
 import binascii
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from ingest_lambda.body import HttpRequest, RequestRejected, check_method_and_type, parse_body, read_body
@@ -135,7 +134,7 @@ def _write_key(request: HttpRequest, payload: Any) -> str | None:
 
 def spec_answer(reply: Reply) -> Reply:
     """The ingest's JSON answer with ``success`` (Segment's HTTP API's word): true when something was stored."""
-    return replace(reply, body={"success": reply.status < 400, **reply.body})
+    return reply.with_body({"success": reply.status < 400, **reply.body})
 
 
 def translate_spec_event(original: Any, shared: Mapping[str, Any], dialect: str) -> Mapped:

@@ -28,7 +28,6 @@ import base64
 import binascii
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from ingest_lambda.body import HttpRequest, RequestRejected, check_method_and_type, parse_body, read_body
@@ -155,7 +154,7 @@ class SnowplowPixelDialect(SnowplowDialect):
         return False
 
     def answer(self, reply: Reply) -> Reply:
-        return replace(reply, wire=PIXEL, content_type="image/gif")
+        return reply.sent_as(PIXEL, "image/gif")
 
 
 def _app_id(original: Any) -> str:

@@ -21,7 +21,6 @@ The answer: the ingest's JSON with ``"cache": ""`` (Umami 3's tracker reads ``ca
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote
 
@@ -62,7 +61,7 @@ class UmamiDialect:
         return translate_call(original)
 
     def answer(self, reply: Reply) -> Reply:
-        return replace(reply, body={"cache": "", **reply.body})
+        return reply.with_body({"cache": "", **reply.body})
 
 
 def translate_call(original: Any) -> Mapped:

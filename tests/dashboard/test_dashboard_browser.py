@@ -14,6 +14,9 @@ from typing import Any
 import psycopg2
 import pytest
 from shiny.playwright import controller
+from support.dashboard_browser import ARTIFACTS, PAGES
+from support.dashboard_browser import open_dashboard as _open
+from support.dashboard_browser import wait_idle as _wait_idle
 from support.dashboard_kit import dashboard_env, serving
 
 from dashboard.periods import Period, describe
@@ -26,17 +29,6 @@ pytestmark = pytest.mark.e2e
 # DASHBOARD_NOW of the served dashboard (support/dashboard_kit.NOW): 15:30 UTC on the traffic's last day.
 TODAY = date(2025, 3, 10)
 YESTERDAY = TODAY - timedelta(days=1)
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-# Each page's navbar title, and what shows it rendered with data.
-PAGES = {
-    "Overview": ["[data-kpi=sessions]", "#chart-overview-daily .main-svg", "#chart-overview-hourly .main-svg"],
-    "Funnel": ["[data-funnel-sessions=purchase]", "#chart-funnel .main-svg", "#chart-funnel-split .main-svg"],
-    "Products": ["#chart-products-top .main-svg", "#chart-products-categories .main-svg", ".shiny-data-grid tbody tr"],
-    "Acquisition": ["#chart-acquisition-channels .main-svg", "table[data-breakdown=country] tbody tr"],
-    "Journeys": ["#chart-journeys-sankey .main-svg", "table[data-pages=landing] tbody tr"],
-    "Retention": ["#chart-retention .main-svg"],
-    "Data health": ["[data-health=data-up-to]", "#chart-health-refusals .main-svg", "#chart-health-lag .main-svg"],
-}
 
 
 class Marts:
@@ -71,20 +63,6 @@ def page(browser: Any) -> Iterator[Any]:
     tab.on("pageerror", lambda error: tab.console_problems.append(str(error)))
     yield tab
     context.close()
-
-
-def _open(page: Any, url: str) -> None:
-    page.goto(url)
-    page.wait_for_function("() => window.Shiny && window.Shiny.initializedPromise")
-    page.evaluate("() => window.Shiny.initializedPromise")
-
-
-def _wait_idle(page: Any) -> None:
-    """Until the server is idle and no output of the page in view is recalculating (Shiny's classes for both)."""
-    page.wait_for_function(
-        "() => !document.documentElement.classList.contains('shiny-busy')"
-        " && document.querySelectorAll('.tab-pane.active .recalculating').length === 0"
-    )
 
 
 def _text(page: Any, selector: str) -> str:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from dashboard import formatting
-from dashboard.data.funnel import funnel_steps
+from dashboard.data.funnel import funnel_steps, segment_counts
 from dashboard.data.status import WarehouseStatus, last_days_with_data
 from dashboard.filters import Filters
 from dashboard.pages.retention import cohort_grid
@@ -130,3 +130,15 @@ def test_settings_default_to_the_dbt_projects_vars(monkeypatch: pytest.MonkeyPat
     assert settings.reporting_timezone == "UTC"
     assert settings.include_bots is False
     assert settings.stale_after == timedelta(minutes=120)
+
+
+def test_a_segment_that_never_reached_a_step_lines_up_with_the_steps() -> None:
+    rows = [
+        {"step_number": 1, "segment": "desktop", "sessions": 10},
+        {"step_number": 1, "segment": "tablet", "sessions": 2},
+        {"step_number": 2, "segment": "desktop", "sessions": 6},
+        {"step_number": 3, "segment": "desktop", "sessions": 3},
+        {"step_number": 3, "segment": "tablet", "sessions": 1},
+    ]
+
+    assert segment_counts(rows, [1, 2, 3]) == {"desktop": [10, 6, 3], "tablet": [2, 0, 1]}

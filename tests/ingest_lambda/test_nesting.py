@@ -6,6 +6,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ingest_lambda.nesting import (
     MAX_EVENT_DEPTH,
@@ -126,3 +128,39 @@ def test_brackets_inside_strings_cannot_hide_depth() -> None:
         body = b'[["]]", ' + body + b', "[["]]'
     assert orjson.loads(body)  # valid JSON, 40 levels deep
     assert not body_is_shallow(body)
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+def _wrapped(kinds: list[bool], siblings: list[Any]) -> Any:
+    """A value nested one level per kind (True: an object, False: an array), each level beside a sibling."""
+    value: Any = "x"
+    for level, is_object in enumerate(kinds):
+        sibling = siblings[level % len(siblings)] if siblings else 1
+        value = {"v": value, "s": sibling} if is_object else [sibling, value]
+    return value
+
+
+shallow_values = st.recursive(
+    st.none() | st.integers(-1000, 1000) | st.text(alphabet='[]{}"\\a\nu/b\x00é', max_size=6),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=3), children, max_size=3),
+    max_leaves=12,
+)
+
+
+@given(
+    st.lists(st.booleans(), min_size=MAX_EVENT_DEPTH - 8, max_size=MAX_EVENT_DEPTH + 8),
+    st.lists(shallow_values, max_size=4),
+)
+def test_the_byte_check_says_shallow_exactly_when_the_body_is(kinds: list[bool], siblings: list[Any]) -> None:
+    # Around the limit, objects and arrays mixed in any order, brackets and quotes in strings: the byte check
+    # agrees with the depth of the parsed value (false "deep" would only cost a walk; false "shallow" would
+    # let a deep event reach the recursive steps).
+    value = _wrapped(kinds, siblings)
+    assert body_is_shallow(orjson.dumps(value)) is (_depth(value) <= MAX_EVENT_DEPTH)

@@ -9,13 +9,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -23,12 +16,14 @@ import psycopg2
 import pytest
 from psycopg2 import sql
 
-from local_only.postgres import Connection, LocalPostgres, free_port
+from local_only.dashboard_process import CLICKSTREAM, serving, wait_until_answering
+from local_only.postgres import Connection, LocalPostgres
 from local_only.roles import RoleWarehouse
 from support.transform_kit import migrated
 from warehouse.migrate import ROLE_NAMES
 
 REPO = Path(__file__).resolve().parents[2]
+__all__ = ["CLICKSTREAM", "serving", "wait_until_answering"]  # the tests' names for local_only's (demo, browser)
 # The generator's late flushes land a few hours after its last day.
 LATE_HOURS = 6
 # The moment the browser tests' dashboard takes as now (DASHBOARD_NOW): 15:30 on the last day of their traffic
@@ -109,44 +104,3 @@ def dashboard_env(built: RoleWarehouse) -> dict[str, str]:
     for name in [name for name in env if name.startswith("DASHBOARD_")]:
         del env[name]
     return env
-
-
-CLICKSTREAM = Path(sys.executable).parent / "clickstream"
-
-
-def wait_until_answering(url: str, process: subprocess.Popen[bytes], log: Path, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the dashboard exited ({process.returncode}):\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.2)
-    raise AssertionError(f"the dashboard did not answer within {seconds} s:\n{log.read_text()}")
-
-
-@contextmanager
-def serving(env: dict[str, str], log: Path) -> Iterator[str]:
-    """`clickstream dashboard` as a subprocess on a free port; its URL until the block ends."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(CLICKSTREAM), "dashboard", "--port", str(port)],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_until_answering(url, process, log)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -62,3 +64,77 @@ def test_whatever_is_flattened_is_valid_v1_properties(value: object) -> None:
     found = Flattened()
     found.add(value, "p")
     ClickstreamEvent.model_validate({"eventName": "x", "clientId": "c", "properties": found.properties})
+
+
+def plain_flattened(parts: list[tuple[object, str]]) -> tuple[dict[str, object], list[str]]:
+    """The rules of `Flattened`, written as plainly as they read (the oracle for its fast path): every leaf under
+    its dotted name, in order, each through every check."""
+    properties: dict[str, object] = {}
+    overflow: list[str] = []
+
+    def put(name: str, value: object) -> None:
+        key = property_key(name)
+        if key in properties:
+            overflow.append(f"{name} (its key {key} is taken)")
+        elif len(properties) >= MAX_PROPERTIES:
+            overflow.append(f"{name} (past the {MAX_PROPERTIES} properties an event may have)")
+        elif isinstance(value, str):
+            properties[key] = value[:MAX_VALUE_CHARS]
+            if len(value) > MAX_VALUE_CHARS:
+                overflow.append(f"{name} (longer than {MAX_VALUE_CHARS} characters: cut)")
+        elif isinstance(value, float) and not math.isfinite(value):
+            overflow.append(f"{name} (not a finite number)")
+        else:
+            properties[key] = value
+
+    def leaf(value: object, name: str) -> None:
+        if isinstance(value, dict | list):
+            walk(value, name)
+        else:
+            put(name, value)
+
+    def walk(value: object, prefix: str) -> None:
+        if isinstance(value, dict):
+            for name, item in value.items():
+                leaf(item, f"{prefix}.{name}" if prefix else str(name))
+        elif isinstance(value, list):
+            if not value:
+                put(prefix, None)
+            for index, item in enumerate(value):
+                leaf(item, f"{prefix}.{index}" if prefix else str(index))
+        else:
+            put(prefix, value)
+
+    for value, prefix in parts:
+        walk(value, prefix)
+    return properties, overflow
+
+
+# Names that collide once made keys ("a b", "a_b"), leaves of every kind and size, and enough of them to pass the
+# limit of properties.
+colliding_names = st.sampled_from(["a", "a b", "a_b", "a.b", "1", "_1", "é", "_", "", "k" * 70, "k" * 71])
+leaves = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63)
+    | st.floats()
+    | st.sampled_from(["", "v", "x" * MAX_VALUE_CHARS, "x" * (MAX_VALUE_CHARS + 1)])
+)
+nested_values = st.recursive(
+    leaves,
+    lambda children: (
+        st.lists(children, max_size=6) | st.dictionaries(colliding_names | st.text(max_size=4), children, max_size=8)
+    ),
+    max_leaves=120,
+)
+
+
+@given(st.lists(st.tuples(nested_values, st.sampled_from(["", "p", "a", "context", "a b"])), max_size=4))
+def test_the_fast_path_stores_what_the_plain_rules_store(parts: list[tuple[object, str]]) -> None:
+    found = Flattened()
+    for value, prefix in parts:
+        found.add(value, prefix)
+    properties, overflow = plain_flattened(parts)
+    # Key order too: it is the stored line's.
+    assert list(found.properties.items()) == list(properties.items())
+    assert found.overflow == overflow

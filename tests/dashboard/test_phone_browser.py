@@ -1,0 +1,122 @@
+"""The dashboard on a phone (390x844, touch, Debian's chromium through playwright) and on a laptop (1280x800):
+the filters' bar and the first KPI (revenue) show without scrolling, the drawer opens at the top and its choice
+changes the numbers, the navbar menu closes once a page is chosen, plotly's toolbar is gone on touch, a table
+scrolls sideways. A screenshot of every page at both sizes goes to test-artifacts/."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from support.dashboard_browser import PAGES, open_dashboard, screenshot_name, wait_drawn, wait_idle, watched_tab
+
+pytestmark = pytest.mark.e2e
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+
+
+@pytest.fixture
+def phone(browser: Any) -> Iterator[Any]:
+    with watched_tab(browser, **PHONE) as tab:
+        yield tab
+
+
+def in_view(page: Any, selector: str) -> bool:
+    """Whether the element is wholly inside the viewport as it is (nothing scrolled)."""
+    box = page.locator(selector).first.bounding_box()
+    size = page.viewport_size
+    return bool(
+        box and box["y"] >= 0 and box["x"] >= 0 and box["y"] + box["height"] <= size["height"]
+        and box["x"] + box["width"] <= size["width"]
+    )  # fmt: skip
+
+
+def choose_page(page: Any, title: str) -> None:
+    """As a thumb does on a phone: open the navbar's menu, tap the page."""
+    page.locator(".navbar-toggler").tap()
+    page.locator(".navbar-collapse.show").wait_for(state="visible")
+    page.get_by_role("tab", name=title).tap()
+    wait_drawn(page, title)
+
+
+def test_a_phone_shows_the_filters_and_revenue_first_without_scrolling(dashboard_url: str, phone: Any) -> None:
+    open_dashboard(phone, dashboard_url)
+    wait_drawn(phone, "Overview")
+    assert phone.evaluate("() => [window.scrollY, document.scrollingElement.scrollTop]") == [0, 0]
+    assert in_view(phone, "[data-open-filters]"), "the Filters button is at the top"
+    assert "Last 7 days: 3 Mar to 9 Mar 2025, all devices, all channels" in phone.locator(".filters-bar").inner_text()
+    kpis = phone.locator("#overview-kpis .bslib-value-box")
+    assert "Revenue" in kpis.first.inner_text()
+    assert in_view(phone, "[data-kpi=revenue]")
+    # Two a row: the second box beside the first, the third under them.
+    first, second, third = (kpis.nth(place).bounding_box() for place in range(3))
+    assert second["y"] == first["y"] and second["x"] > first["x"] + first["width"] / 2
+    assert third["y"] > first["y"] + first["height"] / 2 and third["x"] == first["x"]
+    # The filters are a drawer: hidden until asked for, then at the top of the screen.
+    assert not phone.locator("#preset").is_visible()
+    phone.locator("[data-open-filters]").tap()
+    phone.locator("#preset").wait_for(state="visible")
+    phone.wait_for_function(
+        "() => !document.querySelector('.bslib-sidebar-layout').classList.contains('transitioning')"
+    )
+    assert in_view(phone, "#preset") and in_view(phone, "#device_type")
+    before = phone.locator("[data-kpi=sessions]").inner_text()
+    phone.select_option("#preset", "yesterday")
+    phone.locator(".bslib-sidebar-layout > .collapse-toggle").tap()
+    phone.locator("#preset").wait_for(state="hidden")
+    phone.wait_for_function(
+        "(before) => document.querySelector('[data-kpi=sessions]')?.innerText !== before", arg=before
+    )
+    wait_idle(phone)
+    assert "Yesterday: Sun 9 Mar 2025" in phone.locator(".filters-bar").inner_text()
+    assert in_view(phone, "[data-open-filters]")
+
+
+def test_on_a_phone_the_menu_closes_charts_lose_the_toolbar_and_tables_scroll_sideways(
+    dashboard_url: str, phone: Any
+) -> None:
+    open_dashboard(phone, dashboard_url)
+    wait_drawn(phone, "Overview")
+    assert not phone.locator(".navbar-collapse").is_visible(), "the menu starts folded"
+    choose_page(phone, "Acquisition")
+    phone.locator(".navbar-collapse").wait_for(state="hidden")
+    assert phone.locator(".tab-pane.active [data-breakdown=channel]").count() == 1
+    # plotly draws its toolbar; on a touch screen it is not shown.
+    toolbar = phone.locator("#chart-acquisition-channels .modebar-container")
+    assert toolbar.count() == 1 and not toolbar.is_visible()
+    # The channels table keeps its columns and scrolls sideways inside its card; the page itself does not.
+    body = phone.locator("table[data-breakdown=channel]").locator(
+        "xpath=ancestor::div[contains(@class, 'card-body')][1]"
+    )
+    widths = body.evaluate("(element) => [element.scrollWidth, element.clientWidth]")
+    assert widths[0] > widths[1], widths
+    body.evaluate("(element) => { element.scrollLeft = 60; }")
+    assert body.evaluate("(element) => element.scrollLeft") > 0
+    assert phone.evaluate("() => document.documentElement.scrollWidth") <= 390
+    # Another page, then the page already shown: the menu closes each time.
+    for title in ("Funnel", "Funnel"):
+        choose_page(phone, title)
+        phone.locator(".navbar-collapse").wait_for(state="hidden")
+
+
+@pytest.mark.parametrize(("size", "options"), [("desktop", DESKTOP), ("phone", PHONE)])
+def test_every_page_at_both_sizes_is_screenshot(dashboard_url: str, browser: Any, size: str, options: Any) -> None:
+    context = browser.new_context(**options)
+    try:
+        page = context.new_page()
+        open_dashboard(page, dashboard_url)
+        for title in PAGES:
+            if size == "phone":
+                choose_page(page, title)
+                page.locator(".navbar-collapse").wait_for(state="hidden")
+            else:
+                page.get_by_role("tab", name=title).click()
+                wait_drawn(page, title)
+            panel = page.locator(".tab-pane.active")
+            assert panel.locator(".shiny-output-error").count() == 0, title
+            page.screenshot(path=str(screenshot_name(title, size)), full_page=True)
+            assert screenshot_name(title, size).stat().st_size > 10_000, title
+    finally:
+        context.close()
