@@ -21,6 +21,7 @@ SUBCOMMANDS = {
     "hourly": "local_only.hourly:hourly_command",
     "schedule": "local_only.schedule:schedule_command",
     "dashboard": "clickstream.dashboard_command:dashboard_command",
+    "report": "clickstream.report_command:report_command",
 }
 
 

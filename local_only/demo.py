@@ -344,6 +344,26 @@ class Demo:
             '--at "$(date -u +%Y-%m-%dT%H:00Z)"'
         )
 
+    # ---------- 5. the owner's summary e-mail, written to a folder (clickstream report; docs/operations.md)
+
+    def write_report(self, warehouse: RoleWarehouse) -> Path:
+        """Yesterday's summary as `clickstream report` writes it without SES, read as the `dashboard` role."""
+        from dashboard.settings import DashboardSettings
+        from dashboard.warehouse import Warehouse
+        from owner_report.job import run_report
+        from owner_report.settings import ReportSettings
+
+        dashboard = DashboardSettings(cache_ttl_seconds=0)
+        reading = Warehouse(warehouse.settings("dashboard"), dashboard)
+        # Never e-mailed nor alerted from the demo, whatever REPORT_* the shell has.
+        local = ReportSettings(from_address="", to_addresses=(), alert_topic_arn="", output_dir=self.data / "reports")
+        try:
+            outcome = run_report(reading, local, "day", dashboard.current_time())
+        finally:
+            reading.close()
+        self.echo(f"owner's summary of yesterday (clickstream report): {outcome.written[0]}")
+        return outcome.written[0]
+
     # ---------- 5. the dashboard
 
     def start_dashboard(self, warehouse: RoleWarehouse, host: str, port: int) -> None:
@@ -404,6 +424,7 @@ def demo_command(
     chosen = DemoSize(days or preset.days, events_per_day or preset.events_per_day)
     demo = Demo(data)
     warehouse = demo.run_pipeline(chosen, seed, replay_hours)
+    demo.write_report(warehouse)
     if no_dashboard:
         return
     with ExitStack() as shop:

@@ -194,6 +194,7 @@ DW_PG_PASSWORD_PARAM=$PARAMETER_PREFIX/dw/dashboard-password
 EOF
     install_if_changed "$BIN_DIR/run-transform.sh" 0755 <"$BUNDLE_DIR/infra/ec2/run-transform.sh" || true
     install_if_changed "$BIN_DIR/backup.sh" 0755 <"$BUNDLE_DIR/infra/ec2/backup.sh" || true
+    install_if_changed "$BIN_DIR/run-report.sh" 0755 <"$BUNDLE_DIR/infra/ec2/run-report.sh" || true
     install_if_changed "$ROOT/etc/systemd/system/clickstream-dashboard.service" 0644 <<EOF || true
 [Unit]
 Description=Clickstream dashboard (127.0.0.1:3838; open it through an SSM port-forward)

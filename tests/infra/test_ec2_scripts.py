@@ -45,7 +45,7 @@ def test_scripts_pass_shellcheck() -> None:
     shellcheck = shutil.which("shellcheck")
     assert shellcheck, "shellcheck is not installed (apt-get install shellcheck; .ci/run does)"
     scripts = sorted(EC2.glob("*.sh"))
-    assert {path.name for path in scripts} >= {"bootstrap.sh", "run-transform.sh", "backup.sh"}
+    assert {path.name for path in scripts} >= {"bootstrap.sh", "run-transform.sh", "run-report.sh", "backup.sh"}
     result = subprocess.run([shellcheck, *map(str, scripts)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout
 
@@ -173,6 +173,7 @@ def test_bootstrap_twice_changes_nothing_the_second_time(
     assert "OnCalendar=*-*-* 03:30:00 UTC" in timer
     # The path the stack's SSM document runs.
     assert os.access(root / "opt/clickstream/bin/run-transform.sh", os.X_OK)
+    assert os.access(root / "opt/clickstream/bin/run-report.sh", os.X_OK)
 
 
 def test_bootstrap_refuses_without_its_parameters(stack: dict[str, str]) -> None:
@@ -182,7 +183,7 @@ def test_bootstrap_refuses_without_its_parameters(stack: dict[str, str]) -> None
     assert f"missing SecureString parameters: {PREFIX}/dw/dashboard-password" in result.stderr
 
 
-def test_run_transform_builds_the_marts_as_the_transformer(
+def test_run_transform_builds_the_marts_as_the_transformer_and_run_report_reads_them(
     stack: dict[str, str], warehouse: Connection, tmp_path: Path
 ) -> None:
     from loader_lambda.loader import run_load
@@ -240,6 +241,33 @@ def test_run_transform_builds_the_marts_as_the_transformer(
     assert runs == [("success", "test")]
     log = Path(root / "var/log/clickstream/transform.log").read_text()
     assert "run-transform: exit 0" in log
+
+    # The morning after, the stack's report document runs run-report.sh: the summary of those marts, read as the
+    # dashboard role (its password from SSM), e-mailed through SES (moto, where AWS_ENDPOINT_URL points).
+    boto3.client("sesv2").create_email_identity(EmailIdentity="shop.example.com")
+    report_env = {
+        **env,
+        "CLICKSTREAM_REPORT_ENV": str(root / "etc/clickstream/dashboard.env"),
+        "CLICKSTREAM_BIN": str(VENV / "bin" / "clickstream"),
+        "REPORT_LOG": str(root / "var/log/clickstream/report.log"),
+        "REPORT_OUTPUT_DIR": str(tmp_path / "reports"),
+        "REPORT_FROM_ADDRESS": "report@shop.example.com",
+        "REPORT_TO_ADDRESSES": "owner@shop.example.com",
+        "DASHBOARD_NOW": "2025-03-08T07:00:00Z",
+        "DASHBOARD_REPORTING_TIMEZONE": "UTC",
+    }
+    result = subprocess.run(
+        [str(root / "opt/clickstream/bin/run-report.sh"), "day"],
+        env=report_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.stdout.startswith("Shop summary Fri 7 Mar 2025: revenue ")
+    assert "e-mailed to owner@shop.example.com (SES message " in result.stdout
+    assert not (tmp_path / "reports").exists()
+    assert "run-report: exit 0" in Path(root / "var/log/clickstream/report.log").read_text()
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ PACKAGES = (
     "ingest_lambda",
     "loader_lambda",
     "local_only",
+    "owner_report",
     "raw_store",
     "transform_runner",
     "warehouse",
@@ -51,6 +52,9 @@ def test_the_project_keeps_every_import_contract() -> None:
         ("warehouse", "local_only"),
         ("dashboard", "clickstream"),
         ("transform_runner", "local_only"),
+        ("owner_report", "local_only"),
+        ("owner_report", "clickstream"),
+        ("dashboard", "owner_report"),
         ("ingest_lambda", "clickstream"),
         ("loader_lambda", "transform_runner"),
         ("ingest_lambda", "dashboard"),
@@ -79,6 +83,7 @@ def test_an_allowed_import_breaks_none(tmp_path: Path) -> None:
     (tmp_path / "loader_lambda" / "crossing.py").write_text("import raw_store\nimport warehouse\n")
     (tmp_path / "clickstream" / "crossing.py").write_text("import local_only\nimport transform_runner\n")
     (tmp_path / "local_only" / "crossing.py").write_text("import ingest_lambda\nimport dashboard\n")
+    (tmp_path / "owner_report" / "crossing.py").write_text("import dashboard\nimport warehouse\n")
 
     result = lint_imports(tmp_path)
 

@@ -196,7 +196,7 @@ def test_zips_fit_lambda_and_hold_only_what_each_needs(runtime_zips: dict[str, P
         assert unzipped < LAMBDA_UNZIPPED_LIMIT, f"{name}: {unzipped / 2**20:.1f} MB unzipped"
         tops = {info.filename.split("/", 1)[0] for info in infos}
         assert name in tops
-        assert not {"dbt", "tests", "clickstream", "shiny", "dashboard"} & tops, tops
+        assert not {"dbt", "tests", "clickstream", "shiny", "dashboard", "owner_report"} & tops, tops
         assert not [info.filename for info in infos if "__pycache__" in info.filename or info.filename.endswith(".pyc")]
         _assert_manylinux_x86_64_for(archive, LAMBDA_PYTHON)
     ingest_tops = {info.filename.split("/", 1)[0] for info in zipfile.ZipFile(runtime_zips["ingest_lambda"]).infolist()}

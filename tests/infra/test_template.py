@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -151,7 +152,7 @@ def test_no_nat_no_internet_gateway_no_routes_out(template: dict[str, Any]) -> N
         res["Properties"]["ServiceName"]["Fn::Sub"].rsplit(".", 1)[1]: res["Properties"]
         for res in _resources(template, "AWS::EC2::VPCEndpoint").values()
     }
-    assert set(endpoints) == {"s3", "ssm", "ssmmessages", "ec2messages", "logs", "monitoring"}
+    assert set(endpoints) == {"s3", "ssm", "ssmmessages", "ec2messages", "logs", "monitoring", "sns", "email"}
     assert endpoints["s3"]["VpcEndpointType"] == "Gateway"
     assert all(props["PrivateDnsEnabled"] for name, props in endpoints.items() if name != "s3")
 
@@ -320,6 +321,8 @@ def test_warehouse_role(template: dict[str, Any], kms: bool) -> None:
         ("ssm:GetParameters", _sub(f"{PARAMETER}/dw/*")),
         ("s3:GetObject", _sub("${OpsBucket.Arn}/bundle/*")),
         ("s3:PutObject", _sub("${OpsBucket.Arn}/backups/*")),
+        # The summary job's alert, on the stack's own topic.
+        ("sns:Publish", _ref("AlarmTopic")),
         *(
             (action, _sub("${TransformLogs.Arn}"))
             for action in ("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams")
@@ -345,11 +348,16 @@ def test_no_role_grants_s3_or_ssm_data_on_everything(template: dict[str, Any]) -
                     assert not action.endswith("*"), (name, action)
 
 
-def test_transform_schedule_role_sends_only_its_document_to_the_warehouse(template: dict[str, Any]) -> None:
-    assert _grants(_statements(template, "TransformScheduleRole", False)) == {
+@pytest.mark.parametrize(
+    ("role", "document"), [("TransformScheduleRole", "TransformDocument"), ("ReportScheduleRole", "ReportDocument")]
+)
+def test_a_schedule_role_sends_only_its_document_to_the_warehouse(
+    template: dict[str, Any], role: str, document: str
+) -> None:
+    assert _grants(_statements(template, role, False)) == {
         (
             "ssm:SendCommand",
-            _sub("arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:document/${TransformDocument}"),
+            _sub(f"arn:${{AWS::Partition}}:ssm:${{AWS::Region}}:${{AWS::AccountId}}:document/${{{document}}}"),
         ),
         (
             "ssm:SendCommand",
@@ -586,3 +594,131 @@ def test_no_single_shop_origin_is_left_anywhere() -> None:
     for path in [TEMPLATE, REPO / "docs" / "deploy.md", REPO / "README.md", *sorted((REPO / "infra").rglob("*.sh"))]:
         text = path.read_text(encoding="utf-8")
         assert "ShopOrigin" not in text.replace("ShopOrigins", ""), path
+
+
+# ---------- the owner's summary e-mail (clickstream report)
+
+
+def test_the_report_runs_each_morning_on_the_warehouse_through_its_document(template: dict[str, Any]) -> None:
+    rule = template["Resources"]["ReportRule"]["Properties"]
+    assert rule["ScheduleExpression"] == {"Ref": "ReportSchedule"}
+    assert template["Parameters"]["ReportSchedule"]["Default"] == "cron(40 6 * * ? *)"
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:document/${ReportDocument}"
+    }
+    assert target["RoleArn"] == {"Fn::GetAtt": ["ReportScheduleRole", "Arn"]}
+    assert target["RunCommandParameters"]["RunCommandTargets"] == [
+        {"Key": "InstanceIds", "Values": [{"Ref": "WarehouseInstance"}]}
+    ]
+    assert json.loads(target["Input"]) == {"period": ["day"]}
+    content = template["Resources"]["ReportDocument"]["Properties"]["Content"]
+    assert content["parameters"]["period"]["allowedValues"] == ["day", "week"]
+    (step,) = content["mainSteps"]
+    (command,) = step["inputs"]["runCommand"]
+    assert command["Fn::Sub"].split() == [
+        "REPORT_FROM_ADDRESS='${ReportFromAddress}'",
+        "REPORT_TO_ADDRESSES='${ReportToAddresses}'",
+        "REPORT_ALERT_TOPIC_ARN='${AlarmTopic}'",
+        "REPORT_ALERT_BELOW_PERCENT='${ReportAlertBelowPercent}'",
+        "/opt/clickstream/bin/run-report.sh",
+        "{{",
+        "period",
+        "}}",
+    ]
+    assert (REPO / "infra" / "ec2" / "run-report.sh").is_file()
+    # A report that fails (SES refuses, the marts unreadable) alarms like a failed build.
+    failed = template["Resources"]["ReportFailedRule"]["Properties"]
+    assert failed["EventPattern"]["detail"]["document-name"] == [{"Ref": "ReportDocument"}]
+    assert failed["Targets"][0]["Arn"] == {"Ref": "AlarmTopic"}
+    sources = [
+        statement["Condition"]["ArnEquals"]["aws:SourceArn"]
+        for statement in template["Resources"]["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert {"Fn::GetAtt": ["ReportFailedRule", "Arn"]} in sources
+
+
+def test_the_report_may_send_only_from_its_own_identity_and_only_when_its_addresses_are_set(
+    template: dict[str, Any],
+) -> None:
+    conditional = {name for name, res in template["Resources"].items() if res.get("Condition") == "ReportEmailOn"}
+    assert conditional == {"ReportEmailPolicy", "SesEndpoint"}
+    assert template["Conditions"]["ReportEmailOn"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "ReportFromAddress"}, ""]}]}
+    for name in ("ReportFromAddress", "ReportToAddresses"):
+        assert template["Parameters"][name]["Default"] == ""
+    policy = template["Resources"]["ReportEmailPolicy"]["Properties"]
+    assert policy["Roles"] == [{"Ref": "WarehouseRole"}]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    identity = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/"
+    assert _grants([statement]) == {
+        ("ses:SendEmail", _sub(identity + "${ReportFromAddress}")),
+        (
+            "ses:SendEmail",
+            json.dumps(
+                {
+                    "Fn::Sub": [
+                        identity + "${Domain}",
+                        {"Domain": {"Fn::Select": [1, {"Fn::Split": ["@", {"Ref": "ReportFromAddress"}]}]}},
+                    ]
+                },
+                sort_keys=True,
+            ),
+        ),
+    }
+    assert statement["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "ReportFromAddress"}}}
+    # No other policy of the stack sends e-mail or publishes anywhere but the alarm topic.
+    for role in _resources(template, "AWS::IAM::Role"):
+        for kms in (False, True):
+            for action, resource in _grants(_statements(template, role, kms)):
+                assert not action.startswith("ses:"), (role, action)
+                if action.startswith("sns:"):
+                    assert (role, action, resource) == ("WarehouseRole", "sns:Publish", _ref("AlarmTopic"))
+
+
+@pytest.mark.parametrize(
+    ("parameter", "good", "bad"),
+    [
+        ("ReportFromAddress", ["", "report@shop.example.com"], ["report", "a b@shop.example.com", "r'@x.example.com"]),
+        (
+            "ReportToAddresses",
+            ["", "owner@shop.example.com", "owner@shop.example.com,partner@example.org"],
+            ["owner@shop.example.com, partner@example.org", "owner@shop.example.com;rm -rf", "$(id)@x.example.com"],
+        ),
+    ],
+)
+def test_the_address_parameters_leave_nothing_a_shell_would_read(
+    template: dict[str, Any], parameter: str, good: list[str], bad: list[str]
+) -> None:
+    """They are written into the document's command line: no quote, space, $ or ; can pass."""
+    pattern = re.compile(template["Parameters"][parameter]["AllowedPattern"])
+    assert all(pattern.fullmatch(value) for value in good), good
+    assert not [value for value in bad if pattern.fullmatch(value)]
+
+
+def _decide(node: Any, parameters: dict[str, str]) -> Any:
+    """A rule's assertion evaluated for these parameter values (Ref, Fn::Equals, Fn::And, Fn::Or, Fn::Not)."""
+    if not isinstance(node, dict):
+        return node
+    ((function, argument),) = node.items()
+    if function == "Ref":
+        return parameters[argument]
+    values = [_decide(item, parameters) for item in argument]
+    return {
+        "Fn::Equals": lambda: values[0] == values[1],
+        "Fn::And": lambda: all(values),
+        "Fn::Or": lambda: any(values),
+        "Fn::Not": lambda: not values[0],
+    }[function]()
+
+
+@pytest.mark.parametrize(
+    ("sender", "recipients", "allowed"),
+    [("", "", True), ("r@shop.example.com", "o@shop.example.com", True), ("r@shop.example.com", "", False),
+     ("", "o@shop.example.com", False)],
+)  # fmt: skip
+def test_both_addresses_or_neither_before_the_deploy(
+    template: dict[str, Any], sender: str, recipients: str, allowed: bool
+) -> None:
+    (assertion,) = template["Rules"]["ReportAddressesTogether"]["Assertions"]
+    parameters = {"ReportFromAddress": sender, "ReportToAddresses": recipients}
+    assert _decide(assertion["Assert"], parameters) is allowed

@@ -21,6 +21,7 @@ import re
 import subprocess
 import sys
 import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,11 @@ def test_the_default_instance_is_arm64_and_so_is_the_bundle(bundle: Bundle, whee
     assert not [name for name in files if "x86_64" in name]
     assert (wheelhouse.parent / "infra" / "ec2" / "bootstrap.sh").is_file()
     assert (wheelhouse.parent / "dbt_project.yml").is_file()
+    # The owner's summary ships beside the dashboard whose data layer it reads, and the script its document runs.
+    assert (wheelhouse.parent / "infra" / "ec2" / "run-report.sh").is_file()
+    with zipfile.ZipFile(_project_wheel(wheelhouse)) as wheel:
+        names = set(wheel.namelist())
+    assert {"owner_report/job.py", "dashboard/data/overview.py", "clickstream/report_command.py"} <= names
 
 
 def test_the_whole_project_resolves_from_the_bundle_alone_for_the_instance(wheelhouse: Path, tmp_path: Path) -> None:

@@ -31,7 +31,9 @@ REPO = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).with_name("dbt")
 
 
-def test_the_demo_builds_the_marts_and_a_second_run_reuses_everything(warehouse: Connection, tmp_path: Path) -> None:
+def test_the_demo_builds_the_marts_and_a_second_run_reuses_everything(  # noqa: PLR0915 (one journey, two runs)
+    warehouse: Connection, tmp_path: Path
+) -> None:
     data = tmp_path / "data"
     said: list[str] = []
     probe = Probe(warehouse.dsn())
@@ -93,6 +95,7 @@ def test_the_demo_builds_the_marts_and_a_second_run_reuses_everything(warehouse:
     assert "reusing" in said_again and "generating" not in said_again
     assert "succeeded: 0 objects loaded" in said_again
     assert f"dashboard on http://127.0.0.1:{port}/" in said_again
+    _assert_the_owners_summary_is_written(said_again, data)
     assert "Traceback" not in said_again
     assert probe.scalar("select count(*) from raw.load_manifest") == objects
     assert probe.scalar("select count(*) from ops.transform_runs where status = 'success'") == 5
@@ -104,6 +107,16 @@ def test_the_demo_builds_the_marts_and_a_second_run_reuses_everything(warehouse:
     assert probe.rows(
         "select client_id, page_path from marts.clickstream_events where event_id = %s", (visit["eventId"],)
     ) == [(visit["clientId"], "/cart")]
+
+
+def _assert_the_owners_summary_is_written(said: str, data: Path) -> None:
+    """The demo writes yesterday's summary e-mail (clickstream report) into the data folder and says where."""
+    summary = re.search(r"owner's summary of yesterday \(clickstream report\): (\S+\.html)", said)
+    assert summary is not None, said
+    html = Path(summary.group(1))
+    assert html.parent == data / "reports"
+    assert "Top products by revenue" in html.read_text()
+    assert html.with_suffix(".txt").is_file()
 
 
 def _stored_objects(raw: Path) -> tuple[int, int]:
