@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -13,13 +14,20 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dashboard.periods import local_now
 
-DBT_PROJECT_FILE = Path(__file__).resolve().parents[1] / "dbt_project.yml"
+# Beside the package in a checkout. Installed from a wheel (the EC2), the project is where DBT_PROJECT_DIR says: the
+# environment file bootstrap.sh writes for the dashboard and the report names the bundle's copy, which dbt builds.
+CHECKOUT_DBT_PROJECT_FILE = Path(__file__).resolve().parents[1] / "dbt_project.yml"
+
+
+def dbt_project_file() -> Path:
+    project_dir = os.environ.get("DBT_PROJECT_DIR")
+    return Path(project_dir) / "dbt_project.yml" if project_dir else CHECKOUT_DBT_PROJECT_FILE
 
 
 def dbt_var(name: str, default: object) -> object:
     """A var's default in dbt_project.yml: the dashboard must agree with the build on days and bots."""
     try:
-        project = yaml.safe_load(DBT_PROJECT_FILE.read_text(encoding="utf-8")) or {}
+        project = yaml.safe_load(dbt_project_file().read_text(encoding="utf-8")) or {}
     except OSError:
         return default
     return (project.get("vars") or {}).get(name, default)

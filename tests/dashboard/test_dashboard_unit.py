@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -142,3 +143,17 @@ def test_a_segment_that_never_reached_a_step_lines_up_with_the_steps() -> None:
     ]
 
     assert segment_counts(rows, [1, 2, 3]) == {"desktop": [10, 6, 3], "tablet": [2, 0, 1]}
+
+
+def test_installed_from_a_wheel_the_settings_read_the_project_dbt_builds(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """On the EC2 the package is in a venv, far from dbt_project.yml: DBT_PROJECT_DIR names the bundle's copy."""
+    (tmp_path / "dbt_project.yml").write_text(
+        "vars:\n  reporting_timezone: Asia/Ho_Chi_Minh\n  reporting_currency: VND\n", encoding="utf-8"
+    )
+    for name in ("DASHBOARD_REPORTING_TIMEZONE", "DASHBOARD_REPORTING_CURRENCY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DBT_PROJECT_DIR", str(tmp_path))
+    settings = DashboardSettings()
+    assert (settings.reporting_timezone, settings.reporting_currency) == ("Asia/Ho_Chi_Minh", "VND")
