@@ -16,6 +16,7 @@ import pytest
 from support.sdk_bundles import sdk_bundle, sdk_version
 from support.serving import RunningServer, running_server
 from support.shop_page import ShopPage, serving_shop_page
+from support.umami_script import UMAMI_VERSION, umami_script
 from support.waiting import wait_until
 
 from ingest_lambda.contract import ClickstreamEvent
@@ -322,5 +323,82 @@ def test_aws_clickstreams_sdk_lands_each_event_once_as_v1(browser: Any, collecto
             "library": "aws-solution-clickstream-sdk",
             "version": sdk_version("aws"),
         }
+        ClickstreamEvent.model_validate({k: v for k, v in event.items() if k in fields and k != "eventTimestamp"})
+    assert not collector.serve.objects("rejected/")
+
+
+# docs/collector.md's Umami snippet: the shop's page loads Umami's script (its file answered by the test's route) with
+# data-website-id and data-host-url pointing at the collector. The tag is added to the shop page as served (a page
+# answered by a route has no address, and Chromium would then refuse its requests to the loopback collector); the
+# script reads its attributes from document.currentScript and tracks the page view at once, the page being loaded.
+# The evaluation waits for the script's load: the route answers only while the test is inside a Playwright call.
+UMAMI_TAG = """([website, hostUrl]) => new Promise((resolve, reject) => {
+  const script = document.createElement('script');
+  script.src = '/umami.js';
+  script.dataset.websiteId = website;
+  script.dataset.hostUrl = hostUrl;
+  script.onload = resolve;
+  script.onerror = () => reject(new Error('/umami.js did not load'));
+  document.head.append(script);
+})"""
+UMAMI_CALLS = f"""async () => {{
+  await umami.track('Product Viewed', {PRODUCT});
+  await umami.track('Product Added', {{...{PRODUCT}, quantity: 2}});
+  await umami.track('Order Completed', {ORDER});
+}}"""
+
+
+@pytest.fixture(scope="module")
+def umami_js(pytestconfig: pytest.Config, collector: Collector) -> Path:
+    """Umami's real tracker, built from the pinned `umami` tarball (kept in pytest's cache, keyed by version)."""
+    return umami_script(pytestconfig.cache.mkdir(f"umami-{UMAMI_VERSION}"), collector.bundles)
+
+
+def test_umamis_tracker_lands_each_event_once_as_v1(browser: Any, collector: Collector, umami_js: Path) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    watch = watched(page)
+    shop = collector.shop.origin
+    host_url = collector.serve.url + "/clickstream"
+    page.route(f"{shop}/umami.js", lambda route: route.fulfill(content_type="text/javascript", path=umami_js))
+    wanted = ["add_to_cart", "page_view", "purchase", "view_product"]
+    try:
+        page.goto(f"{shop}/products/mug?utm_source=news")
+        page.evaluate(UMAMI_TAG, [WRITE_KEY, host_url])
+        wait_until(
+            lambda: "page_view" in {event["eventName"] for event in stored(collector.serve, "umami")},
+            "Umami's page view on load stored",
+            timeout=30,
+        )
+        page.evaluate(UMAMI_CALLS)
+        wait_until(
+            lambda: len(stored(collector.serve, "umami")) >= 4 and watch.settled(host_url),
+            "four Umami events stored and every request answered",
+            timeout=30,
+        )
+    finally:
+        context.close()
+
+    events = stored(collector.serve, "umami")
+    assert sorted(event["eventName"] for event in events) == wanted
+    assert len({event["eventId"] for event in events}) == 4
+    assert watch.problems == []
+    to_collector = [answer for answer in watch.answers if answer[0].startswith(host_url)]
+    # One POST a call; each after the first echoes the previous answer in x-umami-cache, which the preflight allows.
+    assert [url for url in watch.sent if url.startswith(host_url)] == [host_url + "/api/send"] * 4
+    assert [(status, content_type) for _, status, content_type in to_collector] == [(200, "application/json")] * 4
+    by_name = {event["eventName"]: event for event in events}
+    # Umami sends the host name and the path: the scheme is https:// and the port is lost (docs/collector.md).
+    assert by_name["page_view"]["pageUrl"] == "https://127.0.0.1/products/mug?utm_source=news"
+    assert by_name["page_view"]["pageTitle"] == "/products/mug"
+    assert by_name["view_product"]["product"] == STORED_PRODUCT
+    assert by_name["add_to_cart"]["product"]["id"] == "sku-1"
+    assert by_name["purchase"]["order"] == STORED_ORDER
+    assert by_name["purchase"]["properties"]["coupon"] == "SPRING"
+    assert len({event["clientId"] for event in events}) == 1
+    fields = ClickstreamEvent.model_json_schema(by_alias=True)["properties"]
+    for event in events:
+        assert event["source"] == {"dialect": "umami", "library": "umami", "version": None}
+        assert event["properties"]["website"] == WRITE_KEY
         ClickstreamEvent.model_validate({k: v for k, v in event.items() if k in fields and k != "eventTimestamp"})
     assert not collector.serve.objects("rejected/")
