@@ -1,7 +1,8 @@
-"""The real third-party SDKs from npm (pinned in tracker/package-lock.json, bundled with esbuild) in Chromium, on a
-shop page of one origin, pointed at `clickstream serve` on another: a page view, a product view, an add to cart and
-a purchase with an order id each land exactly once under events/ as valid v1 events with the mapped fields, and the
-SDK neither logs an error nor sees a failed request."""
+"""The real third-party SDKs from npm (pinned in tracker/package-lock.json, bundled with esbuild; Umami's tracker from
+its integrity-pinned tarball, tests/support/umami_script.py) in Chromium, on a shop page of one origin, pointed at
+`clickstream serve` on another: a page view, a product view, an add to cart and a purchase with an order id each
+land exactly once under events/ as valid v1 events with the mapped fields, and the SDK neither logs an error nor
+sees a failed request."""
 
 from __future__ import annotations
 
