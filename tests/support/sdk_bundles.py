@@ -43,18 +43,14 @@ def sdk_version(name: str) -> str:
     return str(json.loads(manifest.read_text())["version"])
 
 
-def sdk_bundle(name: str, out_dir: Path) -> Path:
-    """`out_dir/<name>.js`: the SDK bundled as an IIFE by esbuild (the tracker's own devDependency)."""
+def esbuild(options: dict[str, object], what: str) -> None:
+    """`esbuild.build(options)` by Node in tracker/ (esbuild is the tracker's own devDependency); fails the test
+    with esbuild's output when it fails."""
     node = shutil.which("node")
     if node is None:
-        pytest.fail("node is not on PATH: the SDK bundles need Node.js 18.19 or later")
+        pytest.fail(f"node is not on PATH: {what} is built with Node.js 18.19 or later")
     installed_tracker()
-    out = out_dir / f"{name}.js"
-    build = (
-        "import * as esbuild from 'esbuild';\n"
-        f"await esbuild.build({{stdin: {{contents: {json.dumps(ENTRIES[name])}, resolveDir: '.', loader: 'js'}},"
-        f" bundle: true, format: 'iife', target: 'es2020', logLevel: 'error', outfile: {json.dumps(str(out))}}});\n"
-    )
+    build = f"import * as esbuild from 'esbuild';\nawait esbuild.build({json.dumps(options)});\n"
     done = subprocess.run(
         [node, "--input-type=module", "-e", build],
         cwd=TRACKER_DIR,
@@ -63,5 +59,19 @@ def sdk_bundle(name: str, out_dir: Path) -> Path:
         timeout=300,
         check=False,
     )
-    assert done.returncode == 0, f"esbuild of {name}: exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+    assert done.returncode == 0, f"esbuild of {what}: exit {done.returncode}\n{done.stdout}\n{done.stderr}"
+
+
+def sdk_bundle(name: str, out_dir: Path) -> Path:
+    """`out_dir/<name>.js`: the SDK bundled as an IIFE by esbuild."""
+    out = out_dir / f"{name}.js"
+    options = {
+        "stdin": {"contents": ENTRIES[name], "resolveDir": ".", "loader": "js"},
+        "bundle": True,
+        "format": "iife",
+        "target": "es2020",
+        "logLevel": "error",
+        "outfile": str(out),
+    }
+    esbuild(options, name)
     return out

@@ -1,7 +1,8 @@
-"""The real third-party SDKs from npm (pinned in tracker/package-lock.json, bundled with esbuild) in Chromium, on a
-shop page of one origin, pointed at `clickstream serve` on another: a page view, a product view, an add to cart and
-a purchase with an order id each land exactly once under events/ as valid v1 events with the mapped fields, and the
-SDK neither logs an error nor sees a failed request."""
+"""The real third-party SDKs from npm (pinned in tracker/package-lock.json, bundled with esbuild; Umami's tracker from
+its integrity-pinned tarball, tests/support/umami_script.py) in Chromium, on a shop page of one origin, pointed at
+`clickstream serve` on another: a page view, a product view, an add to cart and a purchase with an order id each
+land exactly once under events/ as valid v1 events with the mapped fields, and the SDK neither logs an error nor
+sees a failed request."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 from support.sdk_bundles import sdk_bundle, sdk_version
 from support.serving import RunningServer, running_server
 from support.shop_page import ShopPage, serving_shop_page
+from support.umami_script import UMAMI_VERSION, umami_script
 from support.waiting import wait_until
 
 from ingest_lambda.contract import ClickstreamEvent
@@ -322,5 +324,82 @@ def test_aws_clickstreams_sdk_lands_each_event_once_as_v1(browser: Any, collecto
             "library": "aws-solution-clickstream-sdk",
             "version": sdk_version("aws"),
         }
+        ClickstreamEvent.model_validate({k: v for k, v in event.items() if k in fields and k != "eventTimestamp"})
+    assert not collector.serve.objects("rejected/")
+
+
+# docs/collector.md's Umami snippet: the shop's page loads Umami's script with data-website-id and data-host-url
+# pointing at the collector; the script reads them from document.currentScript and tracks the page view at once (the
+# page is loaded). The tag is added to the shop page as served, its script the built file's text as a blob: URL. Not
+# a Playwright route: while routes are on, Playwright answers CORS preflights itself, so a header the collector does
+# not allow (x-umami-cache) would pass; and a page answered by a route has no address, so Chromium would refuse its
+# requests to the loopback collector.
+UMAMI_TAG = """([source, website, hostUrl]) => new Promise((resolve, reject) => {
+  const script = document.createElement('script');
+  script.src = URL.createObjectURL(new Blob([source], {type: 'text/javascript'}));
+  script.dataset.websiteId = website;
+  script.dataset.hostUrl = hostUrl;
+  script.onload = resolve;
+  script.onerror = () => reject(new Error("Umami's script did not load"));
+  document.head.append(script);
+})"""
+UMAMI_CALLS = f"""async () => {{
+  await umami.track('Product Viewed', {PRODUCT});
+  await umami.track('Product Added', {{...{PRODUCT}, quantity: 2}});
+  await umami.track('Order Completed', {ORDER});
+}}"""
+
+
+@pytest.fixture(scope="module")
+def umami_js(pytestconfig: pytest.Config, collector: Collector) -> Path:
+    """Umami's real tracker, built from the pinned `umami` tarball (kept in pytest's cache, keyed by version)."""
+    return umami_script(pytestconfig.cache.mkdir(f"umami-{UMAMI_VERSION}"), collector.bundles)
+
+
+def test_umamis_tracker_lands_each_event_once_as_v1(browser: Any, collector: Collector, umami_js: Path) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    watch = watched(page)
+    shop = collector.shop.origin
+    host_url = collector.serve.url + "/clickstream"
+    wanted = ["add_to_cart", "page_view", "purchase", "view_product"]
+    try:
+        page.goto(f"{shop}/products/mug?utm_source=news")
+        page.evaluate(UMAMI_TAG, [umami_js.read_text(), WRITE_KEY, host_url])
+        wait_until(
+            lambda: "page_view" in {event["eventName"] for event in stored(collector.serve, "umami")},
+            "Umami's page view on load stored",
+            timeout=30,
+        )
+        page.evaluate(UMAMI_CALLS)
+        wait_until(
+            lambda: len(stored(collector.serve, "umami")) >= 4 and watch.settled(host_url),
+            "four Umami events stored and every request answered",
+            timeout=30,
+        )
+    finally:
+        context.close()
+
+    events = stored(collector.serve, "umami")
+    assert sorted(event["eventName"] for event in events) == wanted
+    assert len({event["eventId"] for event in events}) == 4
+    assert watch.problems == []
+    to_collector = [answer for answer in watch.answers if answer[0].startswith(host_url)]
+    # One POST a call; each after the first echoes the previous answer in x-umami-cache, which the preflight allows.
+    assert [url for url in watch.sent if url.startswith(host_url)] == [host_url + "/api/send"] * 4
+    assert [(status, content_type) for _, status, content_type in to_collector] == [(200, "application/json")] * 4
+    by_name = {event["eventName"]: event for event in events}
+    # Umami sends the host name and the path: the scheme is https:// and the port is lost (docs/collector.md).
+    assert by_name["page_view"]["pageUrl"] == "https://127.0.0.1/products/mug?utm_source=news"
+    assert by_name["page_view"]["pageTitle"] == "/products/mug"
+    assert by_name["view_product"]["product"] == STORED_PRODUCT
+    assert by_name["add_to_cart"]["product"]["id"] == "sku-1"
+    assert by_name["purchase"]["order"] == STORED_ORDER
+    assert by_name["purchase"]["properties"]["coupon"] == "SPRING"
+    assert len({event["clientId"] for event in events}) == 1
+    fields = ClickstreamEvent.model_json_schema(by_alias=True)["properties"]
+    for event in events:
+        assert event["source"] == {"dialect": "umami", "library": "umami", "version": None}
+        assert event["properties"]["website"] == WRITE_KEY
         ClickstreamEvent.model_validate({k: v for k, v in event.items() if k in fields and k != "eventTimestamp"})
     assert not collector.serve.objects("rejected/")
