@@ -21,6 +21,7 @@ PACKAGES = (
     "loader_lambda",
     "local_only",
     "raw_store",
+    "shop_extract",
     "transform_runner",
     "warehouse",
 )
@@ -51,6 +52,9 @@ def test_the_project_keeps_every_import_contract() -> None:
         ("warehouse", "local_only"),
         ("dashboard", "clickstream"),
         ("transform_runner", "local_only"),
+        ("shop_extract", "local_only"),
+        ("shop_extract", "clickstream"),
+        ("loader_lambda", "shop_extract"),
         ("ingest_lambda", "clickstream"),
         ("loader_lambda", "transform_runner"),
         ("ingest_lambda", "dashboard"),
