@@ -11,6 +11,7 @@ deleted leave raw_shop (docs/shop-database.md).
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from shop_extract.settings import SHOP_TABLES, ShopExtractSettings
 from warehouse.connection import WarehouseSettings
 
 PIPELINE_NAME = "shop_extract"
+log = logging.getLogger("clickstream.shop_extract")
 DATASET = "raw_shop"
 
 
@@ -72,6 +74,7 @@ def load_shop(settings: ShopExtractSettings, warehouse: WarehouseSettings, *, fu
     # dlt reports anonymous usage to its makers by default: the warehouse has no route out, and no reason to.
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
     import dlt
+    from dlt.pipeline.exceptions import PipelineStepFailed
 
     settings.extract_workdir.mkdir(parents=True, exist_ok=True)
     pipeline = dlt.pipeline(
@@ -83,8 +86,14 @@ def load_shop(settings: ShopExtractSettings, warehouse: WarehouseSettings, *, fu
     load_ids: list[str] = []
     if pipeline.has_pending_data:
         # A run killed between extract and load left its package: load it (run() then returns without extracting).
-        info = pipeline.run()
-        load_ids += list(info.loads_ids)
+        try:
+            load_ids += list(pipeline.run().loads_ids)
+        except PipelineStepFailed:
+            # Killed in the middle of moving it (normalize renames folders): the package cannot be finished. Start
+            # from nothing local; dlt then restores the cursors from raw_shop, where only completed loads count
+            # (_dlt_pipeline_state joined to _dlt_loads), and the rows read again merge by id.
+            log.warning("shop extract: a pending package could not be finished; dropped, state from raw_shop")
+            pipeline = pipeline.drop()
     source = shop_source(settings)
     info = pipeline.run(source, refresh="drop_data") if full_refresh else pipeline.run(source)
     load_ids += list(info.loads_ids)
