@@ -98,9 +98,11 @@ final as (
         ) as order_date,
         joined.currency,
         joined.backend_revenue,
-        joined.net_revenue,
-        joined.tracked_revenue,
-        coalesce(joined.backend_revenue, 0) - coalesce(joined.tracked_revenue, 0) as revenue_difference,
+        cast(joined.net_revenue as {{ dbt.type_numeric() }}) as net_revenue,
+        cast(joined.tracked_revenue as {{ dbt.type_numeric() }}) as tracked_revenue,
+        cast(
+            coalesce(joined.backend_revenue, 0) - coalesce(joined.tracked_revenue, 0) as {{ dbt.type_numeric() }}
+        ) as revenue_difference,
         coalesce(joined.tracked_session_key, by_client.session_key) as attributed_session_key,
         case
             when joined.tracked_session_key is not null then 'purchase_event'
