@@ -16,18 +16,26 @@ reconciled as (
 
 shop as (
 
-    select count(*) as orders, coalesce(sum(total), 0) as revenue from {{ ref('stg_shop__orders') }}
+    select
+        count(*) as orders,
+        coalesce(sum(total), 0) as revenue
+    from {{ ref('stg_shop__orders') }}
 
 ),
 
 tracked as (
 
-    select count(*) as orders, coalesce(sum(revenue_as_sent), 0) as revenue
+    select
+        count(*) as orders,
+        coalesce(sum(revenue_as_sent), 0) as revenue
     from {{ ref('int_orders_deduplicated') }}
 
 )
 
-select *
+select
+    reconciled.*,
+    shop.orders as shop_orders,
+    tracked.orders as tracked_source_orders
 from reconciled
 cross join shop
 cross join tracked

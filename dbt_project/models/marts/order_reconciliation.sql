@@ -20,7 +20,9 @@ shop_orders as (
 
 refunds as (
 
-    select order_id, sum(amount) as refunded
+    select
+        order_id,
+        sum(amount) as refunded
     from {{ ref('stg_shop__refunds') }}
     where status = 'COMPLETED'
     group by order_id
@@ -29,14 +31,25 @@ refunds as (
 
 tracked as (
 
-    select order_id, session_key, ordered_at as tracked_at, currency, revenue_as_sent
+    select
+        order_id,
+        session_key,
+        ordered_at as tracked_at,
+        currency,
+        revenue_as_sent
     from {{ ref('int_orders_deduplicated') }}
 
 ),
 
 sessions as (
 
-    select session_key, visitor_id, session_start, session_end, channel, device_type
+    select
+        session_key,
+        visitor_id,
+        session_start,
+        session_end,
+        channel,
+        device_type
     from {{ ref('sessions') }}
 
 ),
@@ -77,9 +90,10 @@ by_client as (
         row_number() over (partition by joined.order_id order by sessions.session_start desc) as latest
     from joined
     inner join sessions
-        on sessions.visitor_id = joined.client_id
-        and sessions.session_start <= joined.created_at
-        and sessions.session_end >= {{ dbt.dateadd('minute', -var('session_timeout_minutes'), 'joined.created_at') }}
+        on
+            joined.client_id = sessions.visitor_id
+            and joined.created_at >= sessions.session_start
+            and joined.created_at <= {{ dbt.dateadd('minute', var('session_timeout_minutes'), 'sessions.session_end') }}
     where joined.tracked_session_key is null and joined.client_id is not null
 
 ),
@@ -92,10 +106,9 @@ final as (
         joined.status,
         joined.client_id,
         coalesce(joined.created_at, joined.tracked_at) as ordered_at,
-        cast(
-            {{ dbt.date_trunc('day', "coalesce(joined.created_at, joined.tracked_at) at time zone '" ~ var('reporting_timezone') ~ "'") }}
-            as date
-        ) as order_date,
+        {%- set ordered_local = "coalesce(joined.created_at, joined.tracked_at) at time zone '"
+            ~ var('reporting_timezone') ~ "'" %}
+        cast({{ dbt.date_trunc('day', ordered_local) }} as date) as order_date,
         joined.currency,
         joined.backend_revenue,
         cast(joined.net_revenue as {{ dbt.type_numeric() }}) as net_revenue,
