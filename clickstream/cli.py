@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "load": "clickstream.load_command:load_command",
     "demo": "local_only.demo:demo_command",
     "transform": "transform_runner.command:transform_command",
+    "extract-shop": "shop_extract.command:extract_shop_command",
     "hourly": "local_only.hourly:hourly_command",
     "schedule": "local_only.schedule:schedule_command",
     "dashboard": "clickstream.dashboard_command:dashboard_command",

@@ -1,7 +1,8 @@
 """``clickstream hourly``: one scheduled cycle as the two EventBridge rules run it in AWS, on one machine.
 
 First the loader's scheduled input (the previous full UTC hour, plus its lookback hours), with the loader's own
-code; then one transform. ``--at HOUR`` replays the cycle that ran just after HOUR: it loads HOUR (and its
+code; then, when SHOP_DATABASE_URL or SHOP_PG_HOST names the shop's database, the shop extract into raw_shop
+(shop_extract); then one transform. ``--at HOUR`` replays the cycle that ran just after HOUR: it loads HOUR (and its
 lookback) and builds.
 """
 
@@ -20,6 +21,9 @@ from loader_lambda.settings import LoaderSettings
 from loader_lambda.window import LoaderInputError, floor_hour, plan_scheduled
 from local_only.paths import default_store_url
 from raw_store import open_store
+from shop_extract.ledger import LedgerMissing as ExtractLedgerMissing
+from shop_extract.run import ExtractOutcome, run_extract
+from shop_extract.settings import ShopExtractSettings, shop_configured
 from transform_runner.command import configure_logging, dbt_options_from, dbt_pass_through, load_settings
 from transform_runner.dbt_build import DbtOptions
 from transform_runner.ledger import LedgerMissing
@@ -42,6 +46,8 @@ class HourlyOutcome:
     load: LoadSummary | None
     transform: TransformOutcome | None
     error: str | None = None
+    # None: no shop database configured (or the cycle stopped before it)
+    extract: ExtractOutcome | None = None
 
     @property
     def exit_code(self) -> int:
@@ -49,6 +55,8 @@ class HourlyOutcome:
             return EXIT_UNREACHABLE
         if self.transform is not None and self.transform.exit_code:
             return self.transform.exit_code
+        if self.extract is not None and self.extract.exit_code:
+            return self.extract.exit_code
         return EXIT_FAILED if self.load.status != "succeeded" else 0
 
     def describe(self) -> str:
@@ -60,6 +68,8 @@ class HourlyOutcome:
                 f"rejected), {load.skipped:,} already loaded, over {len(load.hours)} hour(s), {load.seconds:.1f} s"
             )
             lines += [f"  load problem: {problem}" for problem in load.problems]
+        if self.extract is not None:
+            lines.append("  " + self.extract.describe().replace("\n", "\n  "))
         if self.transform is not None:
             lines.append("  " + self.transform.describe().replace("\n", "\n  "))
         if self.error:
@@ -90,9 +100,11 @@ def run_hourly(
     transform_settings: TransformSettings,
     trigger: str = "hourly",
     loader_settings: LoaderSettings | None = None,
+    shop_settings: ShopExtractSettings | None = None,
 ) -> HourlyOutcome:
-    """Load `hour` (with the lookback) then transform. A partly failed load still transforms what did land;
-    an unreachable warehouse stops the cycle (the transform could not run either)."""
+    """Load `hour` (with the lookback), extract the shop's database when `shop_settings` names one (as the
+    transformer), then transform. A partly failed load or a failed extract still transforms what did land; an
+    unreachable warehouse stops the cycle (the transform could not run either)."""
     settings = loader_settings or LoaderSettings(raw_store_url=store_url)
     now = datetime.now(UTC)
     # What the Lambda plans when EventBridge fires at the hour after `hour`: `hour` and its lookback.
@@ -101,11 +113,17 @@ def run_hourly(
         load = run_load(plan, open_store(store_url), settings, loader_warehouse, now=now)
     except WarehouseUnreachable as exc:
         return HourlyOutcome(hour, None, None, str(exc))
+    extract = None
+    if shop_settings is not None:
+        try:
+            extract = run_extract(shop_settings, transform_warehouse, trigger=trigger)
+        except (WarehouseUnreachable, ExtractLedgerMissing) as exc:
+            return HourlyOutcome(hour, load, None, str(exc))
     try:
         transform = run_transform(dbt_options, transform_warehouse, transform_settings, trigger=trigger)
     except (WarehouseUnreachable, LedgerMissing) as exc:
-        return HourlyOutcome(hour, load, None, str(exc))
-    return HourlyOutcome(hour, load, transform)
+        return HourlyOutcome(hour, load, None, str(exc), extract)
+    return HourlyOutcome(hour, load, transform, extract=extract)
 
 
 def parse_hour(value: str) -> datetime:
@@ -134,7 +152,8 @@ def hourly_command(
     quiet: bool,
     unit_tests: bool,
 ) -> None:
-    """One scheduled cycle: load the previous full UTC hour (plus lookback), then `clickstream transform`.
+    """One scheduled cycle: load the previous full UTC hour (plus lookback), then `clickstream extract-shop` when
+    SHOP_DATABASE_URL or SHOP_PG_HOST is set, then `clickstream transform`.
 
     Reads DW_PG_*; loads as `loader` when DW_LOADER_PASSWORD is set and builds as `transformer` when
     DW_TRANSFORMER_PASSWORD is (`source .data/warehouse.env` sets both). Exit codes as `clickstream transform`; 1
@@ -146,6 +165,7 @@ def hourly_command(
     url = store_url or default_store_url()
     try:
         loader_settings = LoaderSettings(raw_store_url=url)
+        shop_settings = ShopExtractSettings() if shop_configured() else None
     except ValidationError as exc:
         raise click.UsageError(str(exc)) from exc
     options = dbt_options_from(settings, select, exclude, full_refresh, target_path, dbt_vars, quiet, unit_tests)
@@ -158,6 +178,7 @@ def hourly_command(
             dbt_options=options,
             transform_settings=settings,
             loader_settings=loader_settings,
+            shop_settings=shop_settings,
         )
     except LoaderInputError as exc:
         raise click.UsageError(str(exc)) from exc

@@ -171,6 +171,20 @@ step_migrate() {
         DW_PG_DATABASE="$DW_DATABASE" "$VENV/bin/clickstream" db migrate
 }
 
+# The shop extract's settings (shop_extract/settings.py) when the stack names a shop database; nothing otherwise.
+shop_extract_env() {
+    [ -n "${SHOP_PG_HOST:-}" ] || return 0
+    cat <<EOF
+SHOP_PG_HOST=$SHOP_PG_HOST
+SHOP_PG_PORT=${SHOP_PG_PORT:-5432}
+SHOP_PG_DATABASE=${SHOP_PG_DATABASE:-shop}
+SHOP_PG_USER=${SHOP_PG_USER:-shop_reader}
+SHOP_PG_PASSWORD_PARAM=$PARAMETER_PREFIX/shop/reader-password
+SHOP_PG_SSL=true
+SHOP_EXTRACT_WORKDIR=$STATE_DIR/shop-extract
+EOF
+}
+
 step_files() {
     local common
     common="DW_PG_HOST=127.0.0.1
@@ -186,6 +200,7 @@ FRESHNESS_METRIC_NAMESPACE=$FRESHNESS_METRIC_NAMESPACE
 DBT_TARGET_PATH=$STATE_DIR/dbt-target
 TRANSFORM_LOG=$LOG_DIR/transform.log
 CLICKSTREAM_BIN=$VENV/bin/clickstream
+$(shop_extract_env)
 EOF
     install_if_changed "$ROOT/etc/clickstream/dashboard.env" 0640 root:clickstream <<EOF || true
 $common

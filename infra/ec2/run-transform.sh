@@ -35,6 +35,14 @@ fi
 mkdir -p "$(dirname "$TRANSFORM_LOG")"
 echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) run-transform: start (trigger $TRANSFORM_TRIGGER)" >>"$TRANSFORM_LOG"
 status=0
-"$CLICKSTREAM_BIN" "${args[@]}" "$@" 2>&1 | tee -a "$TRANSFORM_LOG" || status=$?
+# The shop's database first, when the stack names one (SHOP_PG_*): the build then sees its latest rows. A failed
+# extract is recorded (ops.shop_extract_runs) and fails the command, but the build still runs on what landed.
+if [ -n "${SHOP_PG_HOST:-}${SHOP_DATABASE_URL:-}" ]; then
+    "$CLICKSTREAM_BIN" extract-shop --trigger "$TRANSFORM_TRIGGER" 2>&1 | tee -a "$TRANSFORM_LOG" || status=$?
+fi
+transform_status=0
+"$CLICKSTREAM_BIN" "${args[@]}" "$@" 2>&1 | tee -a "$TRANSFORM_LOG" || transform_status=$?
+# The build's own failure wins: its exit code is what the alarms and the tests read.
+[ "$transform_status" -eq 0 ] || status=$transform_status
 echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) run-transform: exit $status" >>"$TRANSFORM_LOG"
 exit "$status"

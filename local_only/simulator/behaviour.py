@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 from urllib.parse import quote_plus
@@ -22,6 +22,7 @@ from local_only.simulator.catalogue import CATEGORY_TITLES, CROSS_SELL, SHOP_ORI
 from local_only.simulator.channels import Arrival, Landing, arrival
 from local_only.simulator.clock import DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS, day_start_ms
 from local_only.simulator.devices import DeviceClass
+from local_only.simulator.orders import OrderLine, ShopOrder
 from local_only.simulator.other_clients import client_for
 from local_only.simulator.sdk import SdkCounters, SentRequest, TrackerEmulation
 from local_only.simulator.traffic import visit_start_ms
@@ -104,6 +105,10 @@ class Shard:
     invalid_rate: float
     out: list[SentRequest]
     counters: SdkCounters
+    # The shop's side, on a stream of its own so the traffic's draws never move: which orders go untracked.
+    shop_rng: random.Random = field(default_factory=lambda: random.Random(0))
+    untracked_share: float = 0.0
+    orders: list[ShopOrder] = field(default_factory=list)
 
     def sdk(self, visit: Visit) -> TrackerEmulation:
         return client_for(
@@ -128,6 +133,7 @@ def _dwell_ms(rng: random.Random, median_s: float) -> int:
 class _HumanVisit:
     def __init__(self, visit: Visit, shard: Shard) -> None:
         self.visit = visit
+        self.shard = shard
         self.rng = shard.rng
         self.catalogue = shard.catalogue
         self.sdk = shard.sdk(visit)
@@ -360,6 +366,7 @@ class _HumanVisit:
 
     def _purchase(self, value_cents: int) -> None:
         rng = self.rng
+        shard = self.shard
         order_id = f"SO-{rng.getrandbits(48):012X}"
         order = {
             "id": order_id,
@@ -376,14 +383,29 @@ class _HumanVisit:
             "Thank you for your order" + TITLE_SUFFIX,
         )
         self.t += int(rng.uniform(40, 240) * SECOND_MS)
-        # The order confirmation page reports the purchase as it loads.
+        # Drawn only when some orders go untracked, so a run without them keeps the shop stream's draws too.
+        tracked = shard.untracked_share <= 0 or shard.shop_rng.random() >= shard.untracked_share
+        account = self.visit.account if self.signed_in else None
+        shard.orders.append(
+            ShopOrder(
+                order_id,
+                self.t,
+                self.visit.visitor.client_id,
+                account.sub if account is not None else None,
+                tuple(OrderLine(product.id, quantity, product.paid_cents) for product, quantity in self.cart),
+                "USD",
+                tracked,
+            )
+        )
+        # The order confirmation page reports the purchase as it loads, unless the browser blocks it.
+        report = (lambda at: self.sdk.purchase(at, order)) if tracked else None
         referrer = self.referrer
-        self._open(page, lambda at: self.sdk.purchase(at, order))
+        self._open(page, report)
         if rng.random() < THANK_YOU_RELOAD_SHARE:
             # The thank-you page reloaded (same document.referrer): its tracking code runs again, same order, new
             # event id.
             self.referrer = referrer
-            self._open(page, lambda at: self.sdk.purchase(at, order))
+            self._open(page, report)
 
     def _sign_in(self, back_to: Page) -> None:
         """Off to the Cognito hosted UI and back (the page is left: a beacon), then the shop identifies the visitor

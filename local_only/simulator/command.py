@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 import click
 
 from local_only.paths import default_store_url
+from local_only.simulator.orders import DEFAULT_UNTRACKED_SHARE
 from local_only.simulator.plan import DEFAULT_INVALID_RATE
 from local_only.simulator.run import GenerationSummary, UnitResult, generate
 
@@ -24,7 +25,7 @@ def bulk_store_url(url: str) -> str:
 
 
 def render_summary(summary: GenerationSummary) -> str:
-    rows = (
+    rows: tuple[tuple[str, str], ...] = (
         ("days", f"{summary.days} from {summary.start:%Y-%m-%d} (seed {summary.seed})"),
         ("visitors", f"{summary.visitors:,}"),
         ("sessions", f"{summary.sessions:,}"),
@@ -39,6 +40,9 @@ def render_summary(summary: GenerationSummary) -> str:
         ("fingerprint", summary.fingerprint[:16]),
     )
     lines = [f"generated traffic into {summary.store_url}"]
+    if summary.shop_database is not None:
+        untracked = f"{summary.untracked_orders:,} with no purchase event"
+        rows += (("shop orders", f"{summary.orders:,} ({untracked})"),)
     lines += [f"  {name:<16} {value}" for name, value in rows]
     lines += [f"  error: {sample}" for sample in summary.error_samples]
     return "\n".join(lines)
@@ -108,6 +112,19 @@ class _Progress:
     help="Send cloudfront-viewer-country too, as a CloudFront distribution in front of the API would; "
     "without it the ingest finds the country from each visitor's address.",
 )
+@click.option(
+    "--shop-database",
+    default=None,
+    metavar="URL",
+    help="Also write the shop's own database (postgresql://...): every order, refunds, cancellations, stock.",
+)
+@click.option(
+    "--untracked-share",
+    type=click.FloatRange(0, 1),
+    default=None,
+    help=f"With --shop-database: share of orders whose browser sends no purchase event  "
+    f"[default: {DEFAULT_UNTRACKED_SHARE}]",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress line.")
 def generate_command(
     days: int,
@@ -120,6 +137,8 @@ def generate_command(
     workers: int | None,
     invalid_rate: float,
     cloudfront_country: bool,
+    shop_database: str | None,
+    untracked_share: float | None,
     quiet: bool,
 ) -> None:
     """Simulate shop traffic and send it through the real ingest Lambda handler, in-process.
@@ -129,6 +148,8 @@ def generate_command(
     """
     if events_per_day is not None and visitors_per_day is not None:
         raise click.UsageError("give --events-per-day or --visitors-per-day, not both")
+    if untracked_share is not None and shop_database is None:
+        raise click.UsageError("--untracked-share needs --shop-database: without it every order is tracked")
     store_url = store if store is not None else bulk_store_url(default_store_url())
     first_day: date | None = start.date() if start is not None else None
     progress = _Progress(not quiet)
@@ -145,6 +166,8 @@ def generate_command(
             invalid_rate=invalid_rate,
             on_unit=progress,
             cloudfront_country=cloudfront_country,
+            shop_database=shop_database,
+            untracked_share=DEFAULT_UNTRACKED_SHARE if untracked_share is None else untracked_share,
         )
     finally:
         progress.close()

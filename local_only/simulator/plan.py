@@ -17,6 +17,7 @@ import orjson
 
 from local_only.simulator.behaviour import Shard, simulate
 from local_only.simulator.catalogue import shop_catalogue
+from local_only.simulator.orders import ShopOrder
 from local_only.simulator.requests import ApiRequest, api_gateway_event
 from local_only.simulator.sdk import SdkCounters, SentRequest
 from local_only.simulator.visitors import Visit, schedule_visits
@@ -38,6 +39,9 @@ class TrafficOptions:
     # Send cloudfront-viewer-country too (a CloudFront distribution in front of API Gateway); off: the ingest
     # finds the country from the client address, as it must behind API Gateway alone.
     cloudfront_country: bool = False
+    # Share of orders whose browser sends no purchase event (the shop's database still has them); 0 unless a run
+    # writes the shop's database, so traffic without one is unchanged.
+    untracked_share: float = 0.0
 
     def __post_init__(self) -> None:
         if self.days < 1:
@@ -48,6 +52,8 @@ class TrafficOptions:
             raise ValueError("batch size must be between 1 and 500 (the ingest's batch limit)")
         if not 0 <= self.invalid_rate < 1:
             raise ValueError("invalid rate must be in [0, 1)")
+        if not 0 <= self.untracked_share <= 1:
+            raise ValueError("untracked share must be in [0, 1]")
 
 
 def visits_for_events(events_per_day: int) -> int:
@@ -79,6 +85,8 @@ class UnitTraffic:
     sessions: int
     events: int
     invalid: int
+    # every order placed, tracked or not, in the order checkout placed them
+    orders: tuple[ShopOrder, ...] = ()
 
     def fingerprint(self) -> str:
         """SHA-256 over the unit's API Gateway events in order (sorted keys): equal iff byte-identical."""
@@ -94,12 +102,21 @@ def unit_traffic(options: TrafficOptions, unit: WorkUnit) -> UnitTraffic:
     rng = random.Random(f"{options.seed}-{unit.name}")
     sent: list[SentRequest] = []
     counters = SdkCounters()
-    shard = Shard(rng, shop_catalogue(), options.batch_size, options.invalid_rate, sent, counters)
+    shard = Shard(
+        rng,
+        shop_catalogue(),
+        options.batch_size,
+        options.invalid_rate,
+        sent,
+        counters,
+        shop_rng=random.Random(f"{options.seed}-{unit.name}-shop"),
+        untracked_share=options.untracked_share,
+    )
     for visit in unit.visits:
         simulate(visit, shard)
     sent.sort(key=lambda request: request.sent_ms)
     requests = [api_gateway_event(request, rng, cloudfront_country=options.cloudfront_country) for request in sent]
-    return UnitTraffic(unit, requests, counters.sessions, counters.events, counters.invalid)
+    return UnitTraffic(unit, requests, counters.sessions, counters.events, counters.invalid, tuple(shard.orders))
 
 
 def iter_traffic(options: TrafficOptions) -> Iterator[UnitTraffic]:

@@ -22,6 +22,7 @@ import orjson
 
 from local_only.lambda_context import LocalLambdaContext
 from local_only.salt import local_salt
+from local_only.simulator.orders import DEFAULT_UNTRACKED_SHARE, ShopOrder
 from local_only.simulator.plan import (
     TrafficOptions,
     WorkUnit,
@@ -53,6 +54,7 @@ class UnitResult:
     objects_written: int
     errors: int
     error_samples: tuple[str, ...] = ()
+    orders: tuple[ShopOrder, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,10 @@ class GenerationSummary:
     # SHA-256 over every API Gateway event generated: equal fingerprints mean byte-identical requests.
     fingerprint: str
     error_samples: tuple[str, ...] = ()
+    # The shop's database the run wrote (None: none), its orders and those whose browser sent no purchase event.
+    shop_database: str | None = None
+    orders: int = 0
+    untracked_orders: int = 0
 
     @property
     def events_per_second(self) -> float:
@@ -148,6 +154,7 @@ def run_unit(options: TrafficOptions, unit: WorkUnit) -> UnitResult:
         objects_written=objects,
         errors=errors,
         error_samples=tuple(samples),
+        orders=traffic.orders,
     )
 
 
@@ -185,6 +192,8 @@ def generate(
     on_unit: Callable[[UnitResult], None] | None = None,
     hash_salt: str | None = None,
     cloudfront_country: bool = False,
+    shop_database: str | None = None,
+    untracked_share: float = DEFAULT_UNTRACKED_SHARE,
 ) -> GenerationSummary:
     """Generate `days` of shop traffic from `start` (default: the `days` days before today, UTC) into the store.
 
@@ -193,6 +202,10 @@ def generate(
     hashed with `hash_salt`, else ``HASH_SALT``, else the public local salt (``local_only.salt``). Each request
     carries ``cloudfront-viewer-country`` only with `cloudfront_country`; otherwise the ingest finds the country
     from the visitor's address, as it does behind API Gateway alone.
+
+    With `shop_database` (a PostgreSQL URL) the run also writes the shop's own database (local_only.shop_database):
+    every order placed, a share `untracked_share` of them without a purchase event from the browser. Without it
+    no order goes untracked, and the traffic is what it always was.
     """
     started = time.perf_counter()
     if start is None:
@@ -205,6 +218,7 @@ def generate(
         batch_size=batch_size,
         invalid_rate=invalid_rate,
         cloudfront_country=cloudfront_country,
+        untracked_share=untracked_share if shop_database is not None else 0.0,
     )
     visitors: set[str] = set()
 
@@ -229,6 +243,20 @@ def generate(
                 results.append(result)
                 if on_unit is not None:
                     on_unit(result)
+    orders = [order for result in results for order in result.orders]
+    if shop_database is not None:
+        from local_only.shop_database.writer import shop_rows, write_shop
+        from local_only.simulator.catalogue import shop_catalogue
+        from local_only.simulator.clock import day_start_ms
+
+        rows = shop_rows(
+            orders,
+            shop_catalogue(),
+            seed=seed,
+            start_ms=day_start_ms(start),
+            end_ms=day_start_ms(start + timedelta(days=days)),
+        )
+        write_shop(shop_database, rows)
     return GenerationSummary(
         store_url=store_url,
         start=start,
@@ -246,4 +274,7 @@ def generate(
         seconds=time.perf_counter() - started,
         fingerprint=combined_fingerprint([(r.name, r.fingerprint) for r in results]),
         error_samples=tuple(sample for r in results for sample in r.error_samples)[:MAX_ERROR_SAMPLES],
+        shop_database=shop_database,
+        orders=len(orders),
+        untracked_orders=sum(not order.tracked for order in orders),
     )

@@ -311,3 +311,41 @@ def test_bootstrap_installs_the_project_offline_from_the_bundle(
     second = _bootstrap(env)
     assert second.strip().endswith("done; 0 files changed"), second
     assert "installed" not in second
+
+
+@pytest.mark.parametrize(
+    ("shop", "extract_exit", "transform_exit", "calls", "status"),
+    [
+        (False, 0, 0, ["transform"], 0),
+        (True, 0, 0, ["extract-shop", "transform"], 0),
+        # a failed extract still lets the build run, and fails the command
+        (True, 1, 0, ["extract-shop", "transform"], 1),
+        # the build's own failure is the exit code
+        (True, 1, 4, ["extract-shop", "transform"], 4),
+    ],
+)
+def test_run_transform_extracts_the_shop_database_first_when_the_stack_names_one(
+    tmp_path: Path, shop: bool, extract_exit: int, transform_exit: int, calls: list[str], status: int
+) -> None:
+    called = tmp_path / "called"
+    fake = tmp_path / "clickstream"
+    fake.write_text(
+        f'#!/bin/bash\necho "$1 $3" >>{called}\n[ "$1" = extract-shop ] && exit {extract_exit}\nexit {transform_exit}\n'
+    )
+    fake.chmod(0o755)
+    env_file = tmp_path / "transform.env"
+    env_file.write_text(
+        f"CLICKSTREAM_BIN={fake}\nTRANSFORM_LOG={tmp_path / 'transform.log'}\n"
+        + ("SHOP_PG_HOST=shop-db.internal\n" if shop else "")
+    )
+    env = {
+        "PATH": os.environ["PATH"],
+        "CLICKSTREAM_TRANSFORM_ENV": str(env_file),
+        "TRANSFORM_TRIGGER": "test",
+        "RUN_TRANSFORM_AS_SELF": "1",
+    }
+    result = subprocess.run(
+        ["bash", str(EC2 / "run-transform.sh")], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == status, result.stderr
+    assert called.read_text().split("\n")[:-1] == [f"{call} test" for call in calls]

@@ -22,6 +22,7 @@ PACKAGES = (
     "local_only",
     "owner_report",
     "raw_store",
+    "shop_extract",
     "transform_runner",
     "warehouse",
 )
@@ -55,6 +56,9 @@ def test_the_project_keeps_every_import_contract() -> None:
         ("owner_report", "local_only"),
         ("owner_report", "clickstream"),
         ("dashboard", "owner_report"),
+        ("shop_extract", "local_only"),
+        ("shop_extract", "clickstream"),
+        ("loader_lambda", "shop_extract"),
         ("ingest_lambda", "clickstream"),
         ("loader_lambda", "transform_runner"),
         ("ingest_lambda", "dashboard"),

@@ -172,7 +172,8 @@ def _ingress(template: dict[str, Any]) -> list[tuple[str, int, int, str]]:
 
 
 def test_no_ingress_on_22_and_5432_only_from_the_loader_and_dashboard_groups(template: dict[str, Any]) -> None:
-    rules = _ingress(template)
+    # The one rule on a group outside the stack (the shop database's, when given) is checked below.
+    rules = [rule for rule in _ingress(template) if rule[0] != "ShopDatabaseSecurityGroupId"]
     assert not [rule for rule in rules if rule[1] == -1 or rule[1] <= 22 <= rule[2]]
     postgres = {(group, source) for group, low, high, source in rules if low <= 5432 <= high}
     assert postgres == {
@@ -319,6 +320,8 @@ def test_warehouse_role(template: dict[str, Any], kms: bool) -> None:
     expected = {
         ("ssm:GetParameter", _sub(f"{PARAMETER}/dw/*")),
         ("ssm:GetParameters", _sub(f"{PARAMETER}/dw/*")),
+        # the shop extract's read-only role on the shop's database (shop_extract/settings.py)
+        ("ssm:GetParameter", _sub(f"{PARAMETER}/shop/reader-password")),
         ("s3:GetObject", _sub("${OpsBucket.Arn}/bundle/*")),
         ("s3:PutObject", _sub("${OpsBucket.Arn}/backups/*")),
         # The summary job's alert, on the stack's own topic.
@@ -722,3 +725,44 @@ def test_both_addresses_or_neither_before_the_deploy(
     (assertion,) = template["Rules"]["ReportAddressesTogether"]["Assertions"]
     parameters = {"ReportFromAddress": sender, "ReportToAddresses": recipients}
     assert _decide(assertion["Assert"], parameters) is allowed
+def test_shop_database_reached_from_the_warehouse_on_its_port_only(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    egress = resources["WarehouseEgressToShopDatabase"]
+    assert egress["Condition"] == "ExtractShop"
+    assert egress["Properties"] == {
+        "GroupId": {"Ref": "WarehouseSecurityGroup"},
+        "Description": egress["Properties"]["Description"],
+        "IpProtocol": "tcp",
+        "FromPort": {"Ref": "ShopDatabasePort"},
+        "ToPort": {"Ref": "ShopDatabasePort"},
+        "CidrIp": {"Ref": "ShopDatabaseCidr"},
+    }
+    ingress = resources["ShopDatabaseIngressFromWarehouse"]
+    assert ingress["Condition"] == "ShopGroupGiven"
+    props = ingress["Properties"]
+    assert (props["GroupId"], props["SourceSecurityGroupId"]) == (
+        {"Ref": "ShopDatabaseSecurityGroupId"},
+        {"Ref": "WarehouseSecurityGroup"},
+    )
+    assert props["FromPort"] == props["ToPort"] == {"Ref": "ShopDatabasePort"}
+    # no extract unless a host is named, and then its address is required
+    assert template["Conditions"]["ExtractShop"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "ShopDatabaseHost"}, ""]}]}
+    assert template["Parameters"]["ShopDatabaseHost"]["Default"] == ""
+    rule = template["Rules"]["ShopDatabaseNeedsItsAddress"]
+    assert rule["Assertions"][0]["Assert"] == {
+        "Fn::Not": [
+            {"Fn::Equals": [{"Ref": "ShopDatabaseCidr"}, template["Parameters"]["ShopDatabaseCidr"]["Default"]]}
+        ]
+    }
+
+
+def test_the_warehouse_learns_the_shop_database_from_the_stack(template: dict[str, Any]) -> None:
+    user_data = template["Resources"]["WarehouseLaunchTemplate"]["Properties"]["LaunchTemplateData"]["UserData"]
+    script = user_data["Fn::Base64"]["Fn::Sub"]
+    for line in (
+        "SHOP_PG_HOST=${ShopDatabaseHost}",
+        "SHOP_PG_PORT=${ShopDatabasePort}",
+        "SHOP_PG_DATABASE=${ShopDatabaseName}",
+        "SHOP_PG_USER=${ShopDatabaseUser}",
+    ):
+        assert line in script

@@ -132,8 +132,11 @@ def test_the_whole_project_resolves_from_the_bundle_alone_for_the_instance(wheel
         canonicalize_name(match[1]) for match in re.finditer(r"^ \+ ([A-Za-z0-9_.\-]+)(==| @ )", result.stderr, re.M)
     }
     assert "clickstream-warehouse" in would_install
-    # Every distribution the project needs is there, and nothing else but the installer's own.
-    assert would_install == set(_distributions(wheelhouse)) - INSTALLER, result.stderr[-4000:]
+    # Every distribution the project needs is there, and nothing else but the installer's own (setuptools is
+    # both: dlt requires it at run time).
+    assert {str(name) for name in would_install} - INSTALLER == set(_distributions(wheelhouse)) - INSTALLER, (
+        result.stderr[-4000:]
+    )
 
 
 def test_pip_accepts_every_wheel_for_the_instance(wheelhouse: Path, tmp_path: Path) -> None:

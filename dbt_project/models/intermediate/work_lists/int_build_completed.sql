@@ -19,6 +19,8 @@
     'retention_weekly',
     'pipeline_health_hourly',
     'ingest_refusals_hourly',
+    'order_reconciliation',
+    'tracking_coverage_daily',
 ] %}
 {% for mart in marts %}
     {% do ref(mart) %}
