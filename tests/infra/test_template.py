@@ -725,6 +725,8 @@ def test_both_addresses_or_neither_before_the_deploy(
     (assertion,) = template["Rules"]["ReportAddressesTogether"]["Assertions"]
     parameters = {"ReportFromAddress": sender, "ReportToAddresses": recipients}
     assert _decide(assertion["Assert"], parameters) is allowed
+
+
 def test_shop_database_reached_from_the_warehouse_on_its_port_only(template: dict[str, Any]) -> None:
     resources = template["Resources"]
     egress = resources["WarehouseEgressToShopDatabase"]
