@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pyarrow as pa
-from shiny import Inputs, Outputs, Session, module, reactive, render, req, ui
+from shiny import Inputs, Outputs, Session, module, reactive, render, ui
 
 from dashboard import charts, formatting
 from dashboard.data.products import ProductsData, products
 from dashboard.filters import Filters
 from dashboard.pages.loading import Problem, attempt, not_filtered_note, when_loaded
-from dashboard.rates import PRODUCT_LIST_MIN_VIEWS
+from dashboard.rates import PRODUCT_LIST_MIN_VIEWS, RATE_MIN_SAMPLE
+from dashboard.sortable_table import Cell, sortable_table
 from dashboard.warehouse import Row, Warehouse
 
 MEASURES = {
@@ -21,19 +21,20 @@ MEASURES = {
     "purchase_rate": "Purchase rate",
     "revenue": "Revenue",
 }
-TABLE_COLUMNS = {
-    "product_id": "Product id",
-    "product_name": "Product",
-    "brand": "Brand",
-    "category": "Category",
-    "views": "Views",
-    "add_to_carts": "Add to carts",
-    "add_to_cart_rate": "Add-to-cart rate",
-    "purchases": "Purchases",
-    "purchase_rate": "Purchase rate",
-    "units": "Units",
-    "revenue": "Revenue",
-}
+# key, title, how it reads (rates as percentages, money with separators: dashboard/formatting.py)
+TABLE_COLUMNS: tuple[tuple[str, str, Callable[[float | None], str] | None], ...] = (
+    ("product_id", "Product id", None),
+    ("product_name", "Product", None),
+    ("brand", "Brand", None),
+    ("category", "Category", None),
+    ("views", "Views", formatting.count),
+    ("add_to_carts", "Add to carts", formatting.count),
+    ("add_to_cart_rate", "Add-to-cart rate", formatting.percent),
+    ("purchases", "Purchases", formatting.count),
+    ("purchase_rate", "Purchase rate", formatting.percent),
+    ("units", "Units", formatting.count),
+    ("revenue", "Revenue", formatting.money),
+)
 # The lists of products that do not sell (marts.product_performance_daily, from the dbt var product_list_min_views).
 LIST_COLUMNS = {"product_name": "Product", "brand": "Brand", "views": "Views", "add_to_carts": "Add to carts"}
 SHOWN = 10
@@ -61,7 +62,9 @@ def page_ui() -> ui.TagChild:
             ),
             col_widths=(6, 6),
         ),
-        ui.card(ui.card_header("Every product (click a column to sort)"), ui.output_data_frame("table")),
+        ui.card(
+            ui.card_header("Every product, views → carts → purchases (click a column to sort)"), ui.output_ui("table")
+        ),
     )
 
 
@@ -77,6 +80,27 @@ def product_list(name: str, rows: list[Row]) -> ui.Tag:
         for row in rows[:SHOWN]
     ]
     return ui.tags.table(ui.tags.thead(header), ui.tags.tbody(*body), class_="table table-sm", data_product_list=name)
+
+
+def product_cell(row: Row, key: str, fmt: Callable[[float | None], str] | None) -> Cell:
+    value = row[key]
+    if fmt is None:
+        return Cell(value or "", value)
+    # A rate over fewer than RATE_MIN_SAMPLE product views is a small sample: greyed.
+    small = key.endswith("_rate") and (row["views"] or 0) < RATE_MIN_SAMPLE
+    return Cell(ui.span(fmt(value), class_="text-muted" if small else None), value)
+
+
+def products_table(rows: list[Row]) -> ui.Tag:
+    """Every product, most viewed first; a click on a column sorts by it (the numbers, not their text)."""
+    return ui.div(
+        sortable_table(
+            "products",
+            [title for _, title, _ in TABLE_COLUMNS],
+            [[product_cell(row, key, fmt) for key, _, fmt in TABLE_COLUMNS] for row in rows],
+        ),
+        ui.p(f"Rates over fewer than {RATE_MIN_SAMPLE} views are greyed: a small sample.", class_="text-muted small"),
+    )
 
 
 def ranked(rows: list[Row], measure: str) -> list[Row]:
@@ -133,12 +157,7 @@ def page_server(
     def carted_not_bought(loaded: ProductsData) -> ui.TagChild:
         return product_list("carted_not_bought", loaded.carted_not_bought)
 
-    @render.data_frame
-    def table() -> render.DataGrid:
-        loaded = data()
-        if isinstance(loaded, Problem):
-            # The charts above say why; the grid stays empty.
-            req(False)
-            raise AssertionError("unreachable")
-        columns = {title: [row[key] for row in loaded.products] for key, title in TABLE_COLUMNS.items()}
-        return render.DataGrid(pa.table(columns), width="100%", height="420px", summary=True)
+    @render.ui
+    @when_loaded(data)
+    def table(loaded: ProductsData) -> ui.TagChild:
+        return products_table(loaded.products)
