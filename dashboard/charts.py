@@ -36,7 +36,16 @@ def lines(name: str, title: str, x: Sequence[Any], series: Mapping[str, Sequence
     return to_html(figure, name)
 
 
-def bars(name: str, title: str, labels: Sequence[str], values: Sequence[float], *, horizontal: bool = False) -> HTML:
+def bars(
+    name: str,
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    horizontal: bool = False,
+    percent: bool = False,
+) -> HTML:
+    """`percent`: the values are rates (0-1), their axis reads as percentages."""
     if horizontal:
         # Largest on top: plotly draws the first category at the bottom.
         bar = go.Bar(x=list(values)[::-1], y=list(labels)[::-1], orientation="h")
@@ -46,6 +55,8 @@ def bars(name: str, title: str, labels: Sequence[str], values: Sequence[float], 
     figure.update_layout(title=title)
     if horizontal:
         figure.update_layout(height=max(320, 24 * len(labels) + 80), margin={"l": 220})
+    if percent:
+        figure.update_layout(**{"xaxis" if horizontal else "yaxis": {"tickformat": ".0%"}})
     return to_html(figure, name)
 
 

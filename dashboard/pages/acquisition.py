@@ -27,7 +27,7 @@ COLUMNS: tuple[tuple[str, str, Callable[[float | None], str], str | None, bool],
     ("revenue", "Revenue", formatting.money, None, True),
     ("orders", "Orders", formatting.count, None, True),
     ("conversion_rate", "Conversion", formatting.percent, "conversion_rate_sample", True),
-    ("average_order_value", "Avg. order value", formatting.money, "average_order_value_sample", True),
+    ("average_order_value", "AOV", formatting.money, "average_order_value_sample", True),
     ("sessions", "Sessions", formatting.count, None, True),
     ("users", "Users", formatting.count, None, False),
 )
@@ -40,17 +40,17 @@ def page_ui() -> ui.TagChild:
         ui.layout_columns(
             ui.card(ui.card_header("Revenue by channel"), ui.output_ui("channel_chart")),
             ui.card(ui.card_header(BREAKDOWNS["channel"]), ui.output_ui("channel")),
-            col_widths=(6, 6),
+            col_widths=(5, 7),
         ),
         ui.layout_columns(
             ui.card(ui.card_header(BREAKDOWNS["referrer_host"]), ui.output_ui("referrer_host")),
             ui.card(ui.card_header(BREAKDOWNS["campaign"]), ui.output_ui("campaign")),
-            col_widths=(6, 6),
+            col_widths=(12, 12),
         ),
         ui.layout_columns(
             ui.card(ui.card_header(BREAKDOWNS["device_type"]), ui.output_ui("device_type")),
             ui.card(ui.card_header(BREAKDOWNS["country"]), ui.output_ui("country")),
-            col_widths=(6, 6),
+            col_widths=(12, 12),
         ),
     )
 
@@ -62,20 +62,23 @@ def measure_cell(
     sample is small) against the comparison when there is one."""
     value = row[measure]
     small = sample is not None and (row[sample] or 0) < RATE_MIN_SAMPLE
-    shown: list[ui.TagChild] = [ui.span(fmt(value), class_="text-muted" if small else None)]
+    shown: list[ui.TagChild] = [
+        ui.span(
+            fmt(value), " *" if small else None, class_="text-muted" if small else None, style="white-space: nowrap"
+        )
+    ]
     if compared and f"previous_{measure}" in row:
         previous = row[f"previous_{measure}"]
         tone = "neutral" if small else formatting.change_tone(value, previous)
+        # Under the value, small: a dash when the comparison has nothing to compare with.
         shown.append(
-            ui.span(
-                f" {formatting.change(value, previous)}",
+            ui.div(
+                formatting.change(value, previous),
                 class_=f"small {TONE_CLASSES[tone]}",
                 data_tone=tone,
                 title=f"vs {fmt(previous)}",
             )
         )
-    if small:
-        shown.append(ui.span(" *", class_="text-muted", title=f"small sample: fewer than {RATE_MIN_SAMPLE}"))
     return Cell(ui.TagList(*shown), value)
 
 
@@ -96,7 +99,7 @@ def breakdown_table(dimension: str, rows: list[Row], compared: bool) -> ui.Tag:
         ],
         data_breakdown=dimension,
     )
-    note = f"* a rate over fewer than {RATE_MIN_SAMPLE} sessions (conversion) or orders (average order value)."
+    note = f"* a rate over fewer than {RATE_MIN_SAMPLE} sessions (conversion) or orders (AOV, average order value)."
     return ui.div(table, ui.p(note, class_="text-muted small") if rows else None)
 
 

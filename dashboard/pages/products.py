@@ -130,6 +130,7 @@ def page_server(
             [row["label"] for row in shown],
             [row[measure] for row in shown],
             horizontal=True,
+            percent=measure.endswith("_rate"),
         )
 
     @render.ui

@@ -122,7 +122,8 @@ PLAIN_DAILY_CUSTOMERS = f"""
 
 PLAIN_BREAKDOWN = """
     select {value} as value, count(*) as sessions, count(distinct visitor_id) as users,
-        count(*) filter (where orders > 0) as converted_sessions, coalesce(sum(revenue), 0) as revenue
+        count(*) filter (where orders > 0) as converted_sessions, coalesce(sum(revenue), 0) as revenue,
+        coalesce(sum(orders), 0) as orders, sum(revenue) / nullif(sum(orders), 0) as average_order_value
     from marts.sessions
     where {where}
     group by 1
@@ -170,6 +171,11 @@ def plain(built_marts: RoleWarehouse) -> Iterator[Any]:
 
 def _number(value: Any) -> Any:
     return float(value) if hasattr(value, "as_integer_ratio") and not isinstance(value, int) else value
+
+
+def _close(expected: float | None) -> Any:
+    """Equal to `expected` up to float rounding (numeric divided in SQL, then a float); None is None."""
+    return None if expected is None else pytest.approx(expected, rel=1e-12)
 
 
 def _variants(warehouse: Warehouse) -> list[Filters]:
@@ -277,11 +283,21 @@ def test_acquisition_counts_what_count_distinct_counts(warehouse: Warehouse, pla
             expected = {row.pop("value"): row for row in plain(query, filters)}
             got = {row["value"]: row for row in shown[dimension]}
             assert set(got) == set(expected), (filters, dimension)
+            compared = filters.compared()
+            assert compared is not None
+            before = {row.pop("value"): row for row in plain(query, compared)}
             for key, row in expected.items():
-                for name in ("sessions", "users", "converted_sessions", "revenue"):
+                for name in ("sessions", "users", "converted_sessions", "revenue", "orders"):
                     assert got[key][name] == row[name], (filters, dimension, key, name)
                 rate = row["converted_sessions"] / row["sessions"]
                 assert got[key]["conversion_rate"] == pytest.approx(rate, rel=1e-12), (filters, dimension, key)
+                assert got[key]["conversion_rate_sample"] == row["sessions"]
+                assert got[key]["average_order_value_sample"] == row["orders"]  # every order has a rate here
+                assert got[key]["average_order_value"] == _close(row["average_order_value"]), (dimension, key)
+                # The comparison period's, the value's own (its last day cut at the hour when it is).
+                earlier = before.get(key, {})
+                for name in ("sessions", "orders", "revenue", "average_order_value"):
+                    assert got[key][f"previous_{name}"] == _close(earlier.get(name)), (dimension, key, name)
 
 
 def test_acquisition_countries_come_from_the_visitors_addresses(warehouse: Warehouse) -> None:

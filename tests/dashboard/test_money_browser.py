@@ -140,7 +140,7 @@ def test_acquisition_is_about_money(dashboard_url: str, page: Any, marts: Marts)
     page.locator("table[data-table=channel] tbody tr").first.wait_for(state="visible", timeout=30_000)
     wait_idle(page)
     headers = page.eval_on_selector_all("table[data-table=channel] th", "nodes => nodes.map(node => node.innerText)")
-    assert headers[1:5] == ["Revenue", "Orders", "Conversion", "Avg. order value"]
+    assert headers[1:5] == ["Revenue", "Orders", "Conversion", "AOV"]
     expected = {
         channel: (float(revenue), orders)
         for channel, revenue, orders in marts.rows(
