@@ -18,6 +18,8 @@ LAYOUT: dict[str, Any] = {
     "legend": {"orientation": "h", "y": -0.2},
 }
 CONFIG = {"displaylogo": False, "responsive": True}
+# plotly's first colours: a series and its comparison share one.
+PALETTE = ("#636efa", "#ef553b", "#00cc96", "#ab63fa")
 
 
 def to_html(figure: go.Figure, name: str) -> HTML:
@@ -34,7 +36,16 @@ def lines(name: str, title: str, x: Sequence[Any], series: Mapping[str, Sequence
     return to_html(figure, name)
 
 
-def bars(name: str, title: str, labels: Sequence[str], values: Sequence[float], *, horizontal: bool = False) -> HTML:
+def bars(
+    name: str,
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    horizontal: bool = False,
+    percent: bool = False,
+) -> HTML:
+    """`percent`: the values are rates (0-1), their axis reads as percentages."""
     if horizontal:
         # Largest on top: plotly draws the first category at the bottom.
         bar = go.Bar(x=list(values)[::-1], y=list(labels)[::-1], orientation="h")
@@ -44,6 +55,8 @@ def bars(name: str, title: str, labels: Sequence[str], values: Sequence[float], 
     figure.update_layout(title=title)
     if horizontal:
         figure.update_layout(height=max(320, 24 * len(labels) + 80), margin={"l": 220})
+    if percent:
+        figure.update_layout(**{"xaxis" if horizontal else "yaxis": {"tickformat": ".0%"}})
     return to_html(figure, name)
 
 
@@ -105,4 +118,46 @@ def stacked_bars(name: str, title: str, x: Sequence[Any], series: Mapping[str, S
     """One bar per x, stacked from the series (in their order, the first at the bottom)."""
     figure = go.Figure([go.Bar(x=list(x), y=list(ys), name=label) for label, ys in series.items()])
     figure.update_layout(title=title, barmode="stack", legend={"orientation": "h", "y": -0.2})
+    return to_html(figure, name)
+
+
+def trend_with_comparison(
+    name: str,
+    title: str,
+    days: Sequence[date],
+    series: Mapping[str, Sequence[float | None]],
+    compared_days: Sequence[date] | None,
+    compared: Mapping[str, Sequence[float | None]] | None,
+    secondary: str | None = None,
+) -> HTML:
+    """Each series by day, and the comparison period's overlaid dashed, aligned by day offset (its first day under
+    the range's first day), its own dates in the hover. `secondary` names the series drawn on a right-hand axis
+    (revenue and orders differ in scale)."""
+    figure = go.Figure()
+    for position, (label, ys) in enumerate(series.items()):
+        axis = "y2" if label == secondary else "y"
+        color = PALETTE[position % len(PALETTE)]
+        figure.add_trace(
+            go.Scatter(x=list(days), y=list(ys), mode="lines+markers", name=label, yaxis=axis, line={"color": color})
+        )
+        if compared is not None and compared_days is not None and label in compared:
+            figure.add_trace(
+                go.Scatter(
+                    x=list(days)[: len(compared_days)],
+                    y=list(compared[label])[: len(days)],
+                    customdata=[day.isoformat() for day in compared_days][: len(days)],
+                    hovertemplate="%{customdata}: %{y}<extra>" + f"{label} (comparison)</extra>",
+                    mode="lines",
+                    name=f"{label} (comparison)",
+                    yaxis=axis,
+                    line={"color": color, "dash": "dash"},
+                    opacity=0.6,
+                )
+            )
+    figure.update_layout(title=title)
+    if secondary is not None:
+        figure.update_layout(
+            yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title": secondary, "rangemode": "tozero"},
+            yaxis={"rangemode": "tozero"},
+        )
     return to_html(figure, name)

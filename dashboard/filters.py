@@ -70,6 +70,22 @@ def mart_conditions(filters: Filters, day_column: str, sliced: bool) -> sql.Comp
     return sql.SQL(" and ").join(parts)
 
 
+def cut_conditions(filters: Filters) -> tuple[sql.Composable, sql.Composable]:
+    """The WHERE clauses of a period over marts.sessions_daily and over marts.orders: with `end_before_hour` (a
+    comparison with "today so far"), the last day's sessions that started from that hour on, and their orders, are
+    left out. Parameters: `filter_params(filters, end_before_hour=..., timezone=...)`."""
+    conditions = mart_conditions(filters, "session_date", sliced=True)
+    if filters.end_before_hour is None:
+        return conditions, conditions
+    cut = sql.SQL(" and not (session_date = %(end)s and session_hour >= %(end_before_hour)s)")
+    # An order counts with its session: marts.orders has no session hour, marts.sessions has its start.
+    order_cut = sql.SQL(
+        " and session_key not in (select session_key from marts.sessions where session_date = %(end)s"
+        " and extract(hour from session_start at time zone %(timezone)s) >= %(end_before_hour)s)"
+    )
+    return sql.Composed([conditions, cut]), sql.Composed([conditions, order_cut])
+
+
 def filter_params(filters: Filters, **extra: Any) -> dict[str, Any]:
     return {
         "start": filters.start,

@@ -44,3 +44,12 @@ def age(moment: datetime | None, now: datetime | None = None) -> str:
         return f"{minutes} min ago"
     hours = minutes // 60
     return f"{hours} h ago" if hours < 48 else f"{hours // 24} days ago"
+
+
+def change_tone(current: float | None, previous: float | None, *, lower_is_better: bool = False) -> str:
+    """How a change reads to the owner: "good" (shown green), "bad" (red) or "neutral" (no base, or no change).
+    A rise is good unless less is better (a falling bounce rate is good news); as `change`, nothing without a base."""
+    if current is None or not previous or current == previous:
+        return "neutral"
+    rose = current > previous
+    return "good" if rose != lower_is_better else "bad"

@@ -21,3 +21,9 @@ def rate_sql(name: str) -> sql.Composable:
     """
     rate = RATES[name]
     return sql.SQL("({})::numeric / nullif({}, 0)").format(sql.SQL(rate.numerator), sql.SQL(rate.denominator))
+
+
+def denominator_sql(name: str) -> sql.Composable:
+    """What a rate of the var rates is over (sessions, orders, customers, views): a rate over fewer than
+    RATE_MIN_SAMPLE of them is a small sample (dashboard/rates.py, the dbt var rate_min_sample)."""
+    return sql.SQL("({})").format(sql.SQL(RATES[name].denominator))

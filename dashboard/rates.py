@@ -54,3 +54,6 @@ RATES: dict[str, Rate] = {
 }
 # The var product_list_min_views: the Products lists start at this many views.
 PRODUCT_LIST_MIN_VIEWS = 20
+# The var rate_min_sample: a rate over fewer rows of its denominator (sessions, orders, customers, views)
+# is a small sample, shown greyed.
+RATE_MIN_SAMPLE = 30

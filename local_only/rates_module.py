@@ -52,11 +52,19 @@ def read_rates(project_dir: Path) -> dict[str, tuple[str, str, str, str]]:
     return rates
 
 
-def read_min_views(project_dir: Path) -> int:
-    value = _project_vars(project_dir).get("product_list_min_views")
+def _whole_number(project_dir: Path, var: str) -> int:
+    value = _project_vars(project_dir).get(var)
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise RatesError(f"{PROJECT_FILE}: product_list_min_views must be a whole number from 1, not {value!r}")
+        raise RatesError(f"{PROJECT_FILE}: {var} must be a whole number from 1, not {value!r}")
     return value
+
+
+def read_min_views(project_dir: Path) -> int:
+    return _whole_number(project_dir, "product_list_min_views")
+
+
+def read_rate_min_sample(project_dir: Path) -> int:
+    return _whole_number(project_dir, "rate_min_sample")
 
 
 def render_rates(project_dir: Path) -> str:
@@ -86,4 +94,7 @@ def render_rates(project_dir: Path) -> str:
         "}\n"
         "# The var product_list_min_views: the Products lists start at this many views.\n"
         f"PRODUCT_LIST_MIN_VIEWS = {read_min_views(project_dir)}\n"
+        "# The var rate_min_sample: a rate over fewer rows of its denominator (sessions, orders, customers, views)\n"
+        "# is a small sample, shown greyed.\n"
+        f"RATE_MIN_SAMPLE = {read_rate_min_sample(project_dir)}\n"
     )

@@ -1,11 +1,13 @@
-"""Acquisition's data: sessions, conversion and revenue by channel, referrer, campaign, device and country."""
+"""Acquisition's data: revenue, orders, conversion, average order value and sessions by channel, referrer,
+campaign, device and country, beside the comparison period's."""
 
 from __future__ import annotations
 
 from psycopg2 import sql
 
-from dashboard.filters import Filters, filter_params, mart_conditions
-from dashboard.rate_sql import rate_sql
+from dashboard.country_names import country_name
+from dashboard.filters import Filters, cut_conditions, filter_params, mart_conditions
+from dashboard.rate_sql import denominator_sql, rate_sql
 from dashboard.warehouse import Row, Warehouse
 
 # Which grouping set a row of the Acquisition queries belongs to (the others' columns are null in it).
@@ -24,14 +26,35 @@ _GROUPED_DIMENSION = sql.SQL(
 _GROUPED_VALUE = sql.SQL("coalesce(channel, referrer_host, campaign, device_type, country)")
 _ACQUISITION_GROUPING_SETS = sql.SQL("grouping sets ((channel), (referrer_host), (campaign), (device_type), (country))")
 ACQUISITION_DIMENSIONS = ("channel", "referrer_host", "campaign", "device_type", "country")
+# The measures of a row that its comparison carries beside it, as `previous_<measure>`.
+# Not users: visitors_daily has no hour, so a comparison cut at an hour ("today so far") could not count them.
+COMPARED = ("sessions", "orders", "revenue", "conversion_rate", "average_order_value")
 
 
 def acquisition(warehouse: Warehouse, filters: Filters) -> dict[str, list[Row]]:
-    """Sessions, users, conversion and revenue by channel, referrer host, UTM campaign, device type and country.
+    """Per dimension (channel, referrer host, UTM campaign, device type, country), its values' rows: `value`, a
+    `label` to show (a country's name), sessions, users, converted sessions, conversion rate, orders, revenue and
+    average order value with the denominators of both rates (`<rate>_sample`), and each of COMPARED in the
+    comparison period as `previous_<measure>` (None without a comparison, or where the value had no sessions)."""
+    breakdowns = _breakdowns(warehouse, filters)
+    compared = filters.compared()
+    before = _breakdowns(warehouse, compared) if compared is not None else {}
+    for dimension, rows in breakdowns.items():
+        earlier = {row["value"]: row for row in before.get(dimension, [])}
+        for row in rows:
+            row["label"] = country_name(row["value"]) if dimension == "country" else row["value"]
+            previous = earlier.get(row["value"], {})
+            for measure in COMPARED:
+                row[f"previous_{measure}"] = previous.get(measure)
+    return breakdowns
 
-    Sums over marts.sessions_daily and distinct users over marts.visitors_daily, each with grouping sets (one scan
-    each); both have device type and channel, so the shared filters apply to every table of the page.
-    """
+
+def _breakdowns(warehouse: Warehouse, filters: Filters) -> dict[str, list[Row]]:
+    """Sums over marts.sessions_daily, distinct users over marts.visitors_daily and orders over marts.orders, each
+    with grouping sets (one scan each); all three have device type and channel, so the shared filters apply to
+    every table of the page. Orders and revenue count on the session's day, as on Overview. A period whose last
+    day is cut at an hour (a comparison with "today so far") counts its users over the whole last day."""
+    conditions, order_conditions = cut_conditions(filters)
     rows = warehouse.fetch(
         "acquisition.breakdowns",
         sql.SQL(
@@ -43,6 +66,7 @@ def acquisition(warehouse: Warehouse, filters: Filters) -> dict[str, list[Row]]:
                     sum(sessions)::bigint as sessions,
                     sum(converted_sessions)::bigint as converted_sessions,
                     {conversion_rate} as conversion_rate,
+                    {conversion_sample} as conversion_rate_sample,
                     sum(revenue) as revenue
                 from marts.sessions_daily
                 where {conditions}
@@ -54,7 +78,18 @@ def acquisition(warehouse: Warehouse, filters: Filters) -> dict[str, list[Row]]:
                     {value} as value,
                     count(distinct visitor_number) as users
                 from marts.visitors_daily
-                where {conditions}
+                where {visitor_conditions}
+                group by {grouping_sets}
+            ),
+            orders as (
+                select
+                    {dimension} as dimension,
+                    {value} as value,
+                    count(*) as orders,
+                    {average_order_value} as average_order_value,
+                    {average_order_value_sample} as average_order_value_sample
+                from marts.orders
+                where {order_conditions}
                 group by {grouping_sets}
             )
             select
@@ -64,19 +99,29 @@ def acquisition(warehouse: Warehouse, filters: Filters) -> dict[str, list[Row]]:
                 visitors.users,
                 measures.converted_sessions,
                 measures.conversion_rate,
-                measures.revenue
+                measures.conversion_rate_sample,
+                coalesce(orders.orders, 0) as orders,
+                measures.revenue,
+                orders.average_order_value,
+                coalesce(orders.average_order_value_sample, 0) as average_order_value_sample
             from measures
             left join visitors on measures.dimension = visitors.dimension and measures.value = visitors.value
-            order by measures.dimension, measures.sessions desc, measures.value
+            left join orders on measures.dimension = orders.dimension and measures.value = orders.value
+            order by measures.dimension, measures.revenue desc, measures.sessions desc, measures.value
             """
         ).format(
             dimension=_GROUPED_DIMENSION,
             value=_GROUPED_VALUE,
             grouping_sets=_ACQUISITION_GROUPING_SETS,
-            conditions=mart_conditions(filters, "session_date", sliced=True),
+            conditions=conditions,
+            order_conditions=order_conditions,
+            visitor_conditions=mart_conditions(filters, "session_date", sliced=True),
             conversion_rate=rate_sql("conversion_rate"),
+            conversion_sample=denominator_sql("conversion_rate"),
+            average_order_value=rate_sql("average_order_value"),
+            average_order_value_sample=denominator_sql("average_order_value"),
         ),
-        filter_params(filters),
+        filter_params(filters, end_before_hour=filters.end_before_hour, timezone=warehouse.settings.reporting_timezone),
     )
     breakdowns: dict[str, list[Row]] = {dimension: [] for dimension in ACQUISITION_DIMENSIONS}
     for row in rows:

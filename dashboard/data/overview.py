@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from psycopg2 import sql
 
-from dashboard.filters import Filters, filter_params, mart_conditions
-from dashboard.rate_sql import rate_sql
+from dashboard.filters import Filters, cut_conditions, filter_params, mart_conditions
+from dashboard.rate_sql import denominator_sql, rate_sql
 from dashboard.warehouse import Row, Warehouse
 
 KPI_NAMES = (
@@ -35,6 +36,13 @@ class OverviewData:
     hourly: list[Row]
     # The currency of every revenue (the build's reporting_currency), None before the first order.
     currency: str | None = None
+    # The comparison period's days, as `daily` (None without a comparison): the trend overlays them day by day.
+    previous_daily: list[Row] | None = None
+
+
+# The rates whose denominator (sessions, orders with a revenue, customers) each period's KPIs carry beside them, as
+# `<rate>_sample`: fewer than RATE_MIN_SAMPLE makes the rate a small sample.
+SAMPLED_RATES = ("bounce_rate", "conversion_rate", "average_order_value", "returning_customer_rate")
 
 
 def _kpis(row: Row | None) -> dict[str, float | None]:
@@ -57,6 +65,7 @@ def _kpis(row: Row | None) -> dict[str, float | None]:
         "returning_customer_rate": row.get("returning_customer_rate"),
         # Orders in a currency without a rate (currency_rates): counted in orders, left out of revenue.
         "orders_without_rate": row.get("orders_without_rate") or 0,
+        **{f"{rate}_sample": row.get(f"{rate}_sample") or 0 for rate in SAMPLED_RATES},
     }
 
 
@@ -80,24 +89,26 @@ def _visitors_by_hour(include_bots: bool) -> sql.Composable:
     ).format(bots=sql.SQL("true" if include_bots else "not is_bot"))
 
 
+def _rates() -> dict[str, sql.Composable]:
+    """The var rates Overview shows, for the placeholders of the same names in its queries."""
+    return {name: rate_sql(name) for name in SAMPLED_RATES}
+
+
+def _cut(warehouse: Warehouse, filters: Filters) -> tuple[sql.Composable, sql.Composable, sql.Composable]:
+    """The period's WHERE clauses over marts.sessions_daily and marts.orders (`cut_conditions`), and the visitors'
+    relation: marts.sessions in visitors_daily's shape when the last day is cut at an hour."""
+    conditions, order_conditions = cut_conditions(filters)
+    if filters.end_before_hour is None:
+        return conditions, order_conditions, sql.SQL("marts.visitors_daily")
+    return conditions, order_conditions, _visitors_by_hour(warehouse.settings.include_bots)
+
+
 def _period_row(warehouse: Warehouse, filters: Filters) -> Row:
     """The KPIs of one period, as a row: additive measures summed over marts.sessions_daily; users counted distinct
     over marts.visitors_daily (a visitor back on another day, or in another slice, is one user); orders, revenue (in
     reporting_currency), average order value and returning customers from marts.orders. Rates are the var rates'
-    (dashboard/rates.py)."""
-    conditions = mart_conditions(filters, "session_date", sliced=True)
-    order_conditions = conditions
-    visitors: sql.Composable = sql.SQL("marts.visitors_daily")
-    if filters.end_before_hour is not None:
-        cut = sql.SQL(" and not (session_date = %(end)s and session_hour >= %(end_before_hour)s)")
-        # An order counts with its session: marts.orders has no session hour, marts.sessions has its start.
-        order_cut = sql.SQL(
-            " and session_key not in (select session_key from marts.sessions where session_date = %(end)s"
-            " and extract(hour from session_start at time zone %(timezone)s) >= %(end_before_hour)s)"
-        )
-        order_conditions = sql.Composed([conditions, order_cut])
-        conditions = sql.Composed([conditions, cut])
-        visitors = _visitors_by_hour(warehouse.settings.include_bots)
+    (dashboard/rates.py), each with its denominator (`<rate>_sample`)."""
+    conditions, order_conditions, visitors = _cut(warehouse, filters)
     rows = warehouse.fetch(
         "overview.kpis",
         sql.SQL(
@@ -111,7 +122,9 @@ def _period_row(warehouse: Warehouse, filters: Filters) -> Row:
                     round(sum(duration_seconds)::numeric / nullif(sum(sessions), 0), 1)
                         as average_session_duration_seconds,
                     sum(converted_sessions)::bigint as converted_sessions,
-                    {conversion_rate} as conversion_rate
+                    {conversion_rate} as conversion_rate,
+                    {bounce_sample} as bounce_rate_sample,
+                    {conversion_sample} as conversion_rate_sample
                 from marts.sessions_daily
                 where {conditions}
             ),
@@ -122,6 +135,8 @@ def _period_row(warehouse: Warehouse, filters: Filters) -> Row:
                     sum(revenue) as revenue,
                     {average_order_value} as average_order_value,
                     {returning_customer_rate} as returning_customer_rate,
+                    {average_order_value_sample} as average_order_value_sample,
+                    {returning_customer_sample} as returning_customer_rate_sample,
                     min(reporting_currency) as currency
                 from marts.orders
                 where {order_conditions}
@@ -142,6 +157,8 @@ def _period_row(warehouse: Warehouse, filters: Filters) -> Row:
                 orders.revenue,
                 orders.average_order_value,
                 orders.returning_customer_rate,
+                orders.average_order_value_sample,
+                orders.returning_customer_rate_sample,
                 orders.currency
             from measures
             cross join visitors
@@ -151,24 +168,22 @@ def _period_row(warehouse: Warehouse, filters: Filters) -> Row:
             conditions=conditions,
             order_conditions=order_conditions,
             visitors=visitors,
-            bounce_rate=rate_sql("bounce_rate"),
-            conversion_rate=rate_sql("conversion_rate"),
-            average_order_value=rate_sql("average_order_value"),
-            returning_customer_rate=rate_sql("returning_customer_rate"),
+            **_rates(),
+            bounce_sample=denominator_sql("bounce_rate"),
+            conversion_sample=denominator_sql("conversion_rate"),
+            average_order_value_sample=denominator_sql("average_order_value"),
+            returning_customer_sample=denominator_sql("returning_customer_rate"),
         ),
         filter_params(filters, end_before_hour=filters.end_before_hour, timezone=warehouse.settings.reporting_timezone),
     )
     return rows[0] if rows else {}
 
 
-def overview(warehouse: Warehouse, filters: Filters) -> OverviewData:
-    """KPIs for the range and its comparison period (one query each, so either is cached on its own), daily and
-    hour-of-day trends."""
-    compared = filters.compared()
-    current = _period_row(warehouse, filters)
-    previous = _period_row(warehouse, compared) if compared is not None else None
-    conditions = mart_conditions(filters, "session_date", sliced=True)
-    daily = warehouse.fetch(
+def _daily(warehouse: Warehouse, filters: Filters) -> list[Row]:
+    """One row per day of the period with sessions: the KPIs the sparklines and the trend draw, as `_period_row`
+    counts them over one day (the same cut of the last day)."""
+    conditions, order_conditions, visitors = _cut(warehouse, filters)
+    return warehouse.fetch(
         "overview.daily",
         sql.SQL(
             """
@@ -178,26 +193,64 @@ def overview(warehouse: Warehouse, filters: Filters) -> OverviewData:
                     sum(sessions)::bigint as sessions,
                     sum(page_views)::bigint as page_views,
                     sum(converted_sessions)::bigint as converted_sessions,
-                    sum(revenue) as revenue
+                    sum(revenue) as revenue,
+                    {bounce_rate} as bounce_rate,
+                    {conversion_rate} as conversion_rate
                 from marts.sessions_daily
                 where {conditions}
                 group by session_date
             ),
             visitors as (
                 select session_date as day, count(distinct visitor_number) as users
-                from marts.visitors_daily
+                from {visitors}
                 where {conditions}
+                group by session_date
+            ),
+            orders as (
+                select
+                    session_date as day,
+                    count(*) as orders,
+                    {average_order_value} as average_order_value,
+                    {returning_customer_rate} as returning_customer_rate
+                from marts.orders
+                where {order_conditions}
                 group by session_date
             )
             select measures.day, measures.sessions, visitors.users, measures.page_views,
-                measures.converted_sessions, measures.revenue
+                measures.converted_sessions, measures.revenue, measures.bounce_rate, measures.conversion_rate,
+                coalesce(orders.orders, 0) as orders, orders.average_order_value, orders.returning_customer_rate
             from measures
             left join visitors on measures.day = visitors.day
+            left join orders on measures.day = orders.day
             order by measures.day
             """
-        ).format(conditions=conditions),
-        filter_params(filters),
+        ).format(
+            conditions=conditions,
+            order_conditions=order_conditions,
+            visitors=visitors,
+            **_rates(),
+        ),
+        filter_params(filters, end_before_hour=filters.end_before_hour, timezone=warehouse.settings.reporting_timezone),
     )
+
+
+def every_day(filters: Filters, rows: list[Row], key: str) -> list[float | None]:
+    """`key` of each day of the period in order, None for a day without sessions (the page draws a gap, or 0 for a
+    count), so the days of a period and its comparison line up by their offset."""
+    by_day: dict[date, Row] = {row["day"]: row for row in rows}
+    days = (filters.start + timedelta(days=offset) for offset in range(filters.days))
+    return [by_day[day].get(key) if day in by_day else None for day in days]
+
+
+def overview(warehouse: Warehouse, filters: Filters) -> OverviewData:
+    """KPIs for the range and its comparison period (one query each, so either is cached on its own), daily and
+    hour-of-day trends."""
+    compared = filters.compared()
+    current = _period_row(warehouse, filters)
+    previous = _period_row(warehouse, compared) if compared is not None else None
+    daily = _daily(warehouse, filters)
+    previous_daily = _daily(warehouse, compared) if compared is not None else None
+    conditions = mart_conditions(filters, "session_date", sliced=True)
     # session_hour is in the build's reporting_timezone (the dashboard's setting must agree with it).
     hourly = warehouse.fetch(
         "overview.hourly",
@@ -222,4 +275,5 @@ def overview(warehouse: Warehouse, filters: Filters) -> OverviewData:
         daily=daily,
         hourly=hourly,
         currency=currencies[0] if currencies else None,
+        previous_daily=previous_daily,
     )

@@ -1,35 +1,57 @@
-"""Overview: the period's headline numbers beside the period before, and daily and hour-of-day trends."""
+"""Overview: the owner's KPIs first (revenue, orders, AOV, conversion, sessions, returning customers), each beside
+the comparison period with a coloured change and a sparkline; a revenue and orders trend with the comparison
+overlaid; then the traffic numbers and the daily and hour-of-day trends."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 
 from shiny import Inputs, Outputs, Session, module, reactive, render, ui
 
 from dashboard import charts, formatting
 from dashboard.csv_export import to_csv
-from dashboard.data.overview import OverviewData, overview
+from dashboard.data.overview import OverviewData, every_day, overview
 from dashboard.filters import Filters
 from dashboard.pages.csv_download import card_header, csv_download, download_control
 from dashboard.pages.loading import Problem, attempt, when_loaded
 from dashboard.periods import describe
+from dashboard.rates import RATE_MIN_SAMPLE
+from dashboard.sparkline import sparkline
 from dashboard.warehouse import Row, Warehouse
 
-# key, title, formatter; the owner's numbers first (revenue leads on a phone too, two boxes a row)
-KPIS: tuple[tuple[str, str, Callable[[float | None], str]], ...] = (
-    ("revenue", "Revenue", formatting.money),
-    ("orders", "Orders", formatting.count),
-    ("average_order_value", "Avg. order value", formatting.money),
-    ("conversion_rate", "Conversion rate", formatting.percent),
-    ("sessions", "Sessions", formatting.count),
-    ("returning_customer_rate", "Returning customers", formatting.percent),
-    ("users", "Users", formatting.count),
-    ("new_users", "New users", formatting.count),
-    ("returning_users", "Returning users", formatting.count),
-    ("page_views", "Page views", formatting.count),
-    ("bounce_rate", "Bounce rate", formatting.percent),
-    ("average_session_duration_seconds", "Avg. session duration", formatting.duration),
+
+@dataclass(frozen=True)
+class Kpi:
+    key: str
+    title: str
+    fmt: Callable[[float | None], str]
+    # A fall is good news (bounce rate): its change is green when it falls.
+    lower_is_better: bool = False
+    # What a small sample is counted in, for the note ("over 12 orders"); None: not a rate.
+    sample_of: str | None = None
+
+
+# The owner's numbers first, revenue first (issue 16), then the traffic's.
+KPIS: tuple[Kpi, ...] = (
+    Kpi("revenue", "Revenue", formatting.money),
+    Kpi("orders", "Orders", formatting.count),
+    Kpi("average_order_value", "Avg. order value", formatting.money, sample_of="orders"),
+    Kpi("conversion_rate", "Conversion rate", formatting.percent, sample_of="sessions"),
+    Kpi("sessions", "Sessions", formatting.count),
+    Kpi("returning_customer_rate", "Returning customers", formatting.percent, sample_of="customers"),
+    Kpi("users", "Users", formatting.count),
+    Kpi("new_users", "New users", formatting.count),
+    Kpi("returning_users", "Returning users", formatting.count),
+    Kpi("page_views", "Page views", formatting.count),
+    Kpi("bounce_rate", "Bounce rate", formatting.percent, lower_is_better=True, sample_of="sessions"),
+    Kpi("average_session_duration_seconds", "Avg. session duration", formatting.duration),
 )
+# The KPIs with a sparkline: those counted per day (dashboard/data/overview.py, `daily`).
+SPARKLINES = {"revenue", "orders", "average_order_value", "conversion_rate", "sessions", "returning_customer_rate"}
+SPARKLINES |= {"users", "page_views", "bounce_rate"}
+TONE_CLASSES = {"good": "text-success", "bad": "text-danger", "neutral": "text-muted"}
 
 
 @module.ui
@@ -37,6 +59,7 @@ def page_ui() -> ui.TagChild:
     return ui.div(
         ui.div(download_control("kpis_csv"), class_="d-flex justify-content-end mb-1"),
         ui.output_ui("kpis"),
+        ui.card(card_header("Revenue and orders", "trend_csv"), ui.output_ui("trend")),
         ui.layout_columns(
             ui.card(card_header("Daily", "daily_csv"), ui.output_ui("daily")),
             ui.card(card_header("Hour of day", "hourly_csv"), ui.output_ui("hourly")),
@@ -45,21 +68,53 @@ def page_ui() -> ui.TagChild:
     )
 
 
-def kpi_box(key: str, title: str, fmt: Callable[[float | None], str], data: OverviewData) -> ui.Tag:
-    current = data.current.get(key)
-    if fmt is formatting.money and data.currency:
+def small_sample(kpi: Kpi, data: OverviewData) -> int | None:
+    """The rate's denominator when it is below RATE_MIN_SAMPLE (the dbt var rate_min_sample), else None."""
+    if kpi.sample_of is None:
+        return None
+    sample = int(data.current.get(f"{kpi.key}_sample") or 0)
+    return sample if sample < RATE_MIN_SAMPLE else None
+
+
+def kpi_box(kpi: Kpi, data: OverviewData, filters: Filters) -> ui.Tag:
+    current = data.current.get(kpi.key)
+    title = kpi.title
+    if kpi.fmt is formatting.money and data.currency:
         # Every revenue is in the build's reporting_currency (orders in others converted: docs/metrics.md).
         title = f"{title} ({data.currency})"
-    if data.previous is None:
-        compared: ui.TagChild = None
-    else:
-        previous = data.previous.get(key)
-        compared = ui.span(
-            f"vs {fmt(previous)} ({formatting.change(current, previous)})",
-            class_="kpi-previous small",
-            data_kpi_previous=key,
+    sample = small_sample(kpi, data)
+    parts: list[ui.TagChild] = []
+    if data.previous is not None:
+        previous = data.previous.get(kpi.key)
+        # A change over a small sample is noise: shown, never coloured.
+        tone = (
+            "neutral"
+            if sample is not None
+            else formatting.change_tone(current, previous, lower_is_better=kpi.lower_is_better)
         )
-    return ui.value_box(title, ui.span(fmt(current), class_="kpi-value", data_kpi=key), compared)
+        parts.append(
+            ui.span(
+                f"vs {kpi.fmt(previous)} (",
+                ui.span(
+                    formatting.change(current, previous), class_=f"kpi-change {TONE_CLASSES[tone]}", data_tone=tone
+                ),
+                ")",
+                class_="kpi-previous small",
+                data_kpi_previous=kpi.key,
+            )
+        )
+    if sample is not None:
+        parts.append(
+            ui.div(
+                f"small sample: over {formatting.count(sample)} {kpi.sample_of} (fewer than {RATE_MIN_SAMPLE})",
+                class_="text-muted small",
+                data_small_sample=kpi.key,
+            )
+        )
+    if kpi.key in SPARKLINES:
+        parts.append(ui.div(sparkline(kpi.key, every_day(filters, data.daily, kpi.key)), class_="text-primary"))
+    value_class = "kpi-value text-muted" if sample is not None else "kpi-value"
+    return ui.value_box(title, ui.span(kpi.fmt(current), class_=value_class, data_kpi=kpi.key), *parts)
 
 
 def comparison_note(filters: Filters) -> ui.Tag:
@@ -78,12 +133,12 @@ def kpis_csv(data: OverviewData, currency: str) -> str:
     """Each KPI of the range beside the comparison period's, money with its currency."""
     rows = [
         {
-            "metric": key,
-            "value": data.current.get(key),
-            "comparison_value": None if data.previous is None else data.previous.get(key),
-            "currency": (data.currency or currency) if fmt is formatting.money else None,
+            "metric": kpi.key,
+            "value": data.current.get(kpi.key),
+            "comparison_value": None if data.previous is None else data.previous.get(kpi.key),
+            "currency": (data.currency or currency) if kpi.fmt is formatting.money else None,
         }
-        for key, _title, fmt in KPIS
+        for kpi in KPIS
     ]
     return to_csv(rows, {key: key for key in ("metric", "value", "comparison_value", "currency")})
 
@@ -94,7 +149,17 @@ def hours_of_day(data: OverviewData) -> list[Row]:
     return [{"hour": hour, "sessions": by_hour.get(hour, 0)} for hour in range(24)]
 
 
+def trend_rows(data: OverviewData) -> list[Row]:
+    """The trend chart's days: the range's, then the comparison period's (the dashed lines)."""
+    return [
+        {"period": period, "day": row["day"], "revenue": row.get("revenue"), "orders": row.get("orders")}
+        for period, rows in (("current", data.daily), ("comparison", data.previous_daily or []))
+        for row in rows
+    ]
+
+
 HOURLY_COLUMNS = {"hour": "hour", "sessions": "sessions"}
+TREND_COLUMNS = {key: key for key in ("period", "day", "revenue", "orders")}
 DAILY_COLUMNS = {key: key for key in ("day", "sessions", "users", "page_views", "converted_sessions", "revenue")}
 
 
@@ -112,13 +177,21 @@ def page_server(
         "daily_csv", "overview-daily", filters, data, lambda d: to_csv(d.daily, DAILY_COLUMNS, d.currency or currency)
     )
     csv_download("hourly_csv", "overview-hours", filters, data, lambda d: to_csv(hours_of_day(d), HOURLY_COLUMNS))
+    csv_download(
+        "trend_csv",
+        "overview-trend",
+        filters,
+        data,
+        lambda d: to_csv(trend_rows(d), TREND_COLUMNS, d.currency or currency),
+    )
 
     @render.ui
     @when_loaded(data)
     def kpis(loaded: OverviewData) -> ui.TagChild:
+        chosen = filters()
         shown = [
-            comparison_note(filters()),
-            ui.layout_column_wrap(*(kpi_box(*kpi, loaded) for kpi in KPIS), width="220px", fill=False),
+            comparison_note(chosen),
+            ui.layout_column_wrap(*(kpi_box(kpi, loaded, chosen) for kpi in KPIS), width="220px", fill=False),
         ]
         unconverted = loaded.current.get("orders_without_rate") or 0
         if unconverted:
@@ -129,6 +202,30 @@ def page_server(
             )
             shown.append(ui.p(note, class_="text-warning small", data_kpi_note="orders_without_rate"))
         return ui.div(*shown)
+
+    @render.ui
+    @when_loaded(data)
+    def trend(loaded: OverviewData) -> ui.TagChild:
+        chosen = filters()
+        compared = chosen.compared()
+        days = [chosen.start + offset for offset in _offsets(chosen)]
+        revenue = f"Revenue ({loaded.currency})" if loaded.currency else "Revenue"
+
+        def series(period: Filters, rows: list[dict[str, object]]) -> dict[str, list[float | None]]:
+            return {
+                revenue: [value or 0 for value in every_day(period, rows, "revenue")],
+                "Orders": [value or 0 for value in every_day(period, rows, "orders")],
+            }
+
+        return charts.trend_with_comparison(
+            "overview-trend",
+            "Revenue and orders by day" + ("" if compared is None else ", the comparison period dashed"),
+            days,
+            series(chosen, loaded.daily),
+            None if compared is None else [compared.start + offset for offset in _offsets(compared)],
+            None if compared is None or loaded.previous_daily is None else series(compared, loaded.previous_daily),
+            secondary="Orders",
+        )
 
     @render.ui
     @when_loaded(data)
@@ -155,3 +252,7 @@ def page_server(
             [f"{row['hour']:02d}" for row in hours],
             [row["sessions"] for row in hours],
         )
+
+
+def _offsets(filters: Filters) -> list[timedelta]:
+    return [timedelta(days=offset) for offset in range(filters.days)]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pyarrow as pa
-from shiny import Inputs, Outputs, Session, module, reactive, render, req, ui
+from shiny import Inputs, Outputs, Session, module, reactive, render, ui
 
 from dashboard import charts, formatting
 from dashboard.csv_export import to_csv
@@ -13,7 +12,8 @@ from dashboard.data.products import ProductsData, products
 from dashboard.filters import Filters
 from dashboard.pages.csv_download import card_header, csv_download
 from dashboard.pages.loading import Problem, attempt, not_filtered_note, when_loaded
-from dashboard.rates import PRODUCT_LIST_MIN_VIEWS
+from dashboard.rates import PRODUCT_LIST_MIN_VIEWS, RATE_MIN_SAMPLE
+from dashboard.sortable_table import Cell, sortable_table
 from dashboard.warehouse import Row, Warehouse
 
 MEASURES = {
@@ -23,21 +23,23 @@ MEASURES = {
     "purchase_rate": "Purchase rate",
     "revenue": "Revenue",
 }
-TABLE_COLUMNS = {
-    "product_id": "Product id",
-    "product_name": "Product",
-    "brand": "Brand",
-    "category": "Category",
-    "views": "Views",
-    "add_to_carts": "Add to carts",
-    "add_to_cart_rate": "Add-to-cart rate",
-    "purchases": "Purchases",
-    "purchase_rate": "Purchase rate",
-    "units": "Units",
-    "revenue": "Revenue",
-}
+# key, title, how it reads (rates as percentages, money with separators: dashboard/formatting.py)
+TABLE_COLUMNS: tuple[tuple[str, str, Callable[[float | None], str] | None], ...] = (
+    ("product_id", "Product id", None),
+    ("product_name", "Product", None),
+    ("brand", "Brand", None),
+    ("category", "Category", None),
+    ("views", "Views", formatting.count),
+    ("add_to_carts", "Add to carts", formatting.count),
+    ("add_to_cart_rate", "Add-to-cart rate", formatting.percent),
+    ("purchases", "Purchases", formatting.count),
+    ("purchase_rate", "Purchase rate", formatting.percent),
+    ("units", "Units", formatting.count),
+    ("revenue", "Revenue", formatting.money),
+)
+TABLE_KEYS = [key for key, _title, _fmt in TABLE_COLUMNS]
 # The columns of a category's row (categories have no id, name nor brand).
-CATEGORY_CSV_COLUMNS = [key for key in TABLE_COLUMNS if key not in ("product_id", "product_name", "brand")]
+CATEGORY_CSV_COLUMNS = [key for key in TABLE_KEYS if key not in ("product_id", "product_name", "brand")]
 # The lists of products that do not sell (marts.product_performance_daily, from the dbt var product_list_min_views).
 LIST_COLUMNS = {"product_name": "Product", "brand": "Brand", "views": "Views", "add_to_carts": "Add to carts"}
 SHOWN = 10
@@ -67,7 +69,10 @@ def page_ui() -> ui.TagChild:
             ),
             col_widths=(6, 6),
         ),
-        ui.card(card_header("Every product (click a column to sort)", "table_csv"), ui.output_data_frame("table")),
+        ui.card(
+            card_header("Every product, views → carts → purchases (click a column to sort)", "table_csv"),
+            ui.output_ui("table"),
+        ),
     )
 
 
@@ -83,6 +88,27 @@ def product_list(name: str, rows: list[Row]) -> ui.Tag:
         for row in rows[:SHOWN]
     ]
     return ui.tags.table(ui.tags.thead(header), ui.tags.tbody(*body), class_="table table-sm", data_product_list=name)
+
+
+def product_cell(row: Row, key: str, fmt: Callable[[float | None], str] | None) -> Cell:
+    value = row[key]
+    if fmt is None:
+        return Cell(value or "", value)
+    # A rate over fewer than RATE_MIN_SAMPLE product views is a small sample: greyed.
+    small = key.endswith("_rate") and (row["views"] or 0) < RATE_MIN_SAMPLE
+    return Cell(ui.span(fmt(value), class_="text-muted" if small else None), value)
+
+
+def products_table(rows: list[Row]) -> ui.Tag:
+    """Every product, most viewed first; a click on a column sorts by it (the numbers, not their text)."""
+    return ui.div(
+        sortable_table(
+            "products",
+            [title for _, title, _ in TABLE_COLUMNS],
+            [[product_cell(row, key, fmt) for key, _, fmt in TABLE_COLUMNS] for row in rows],
+        ),
+        ui.p(f"Rates over fewer than {RATE_MIN_SAMPLE} views are greyed: a small sample.", class_="text-muted small"),
+    )
 
 
 def ranked(rows: list[Row], measure: str) -> list[Row]:
@@ -117,6 +143,7 @@ def page_server(
             [row["label"] for row in drawn],
             [row[measure] for row in drawn],
             horizontal=True,
+            percent=measure.endswith("_rate"),
         )
 
     def chart_csv(name: str, bottom: bool) -> Callable[[ProductsData], str]:
@@ -125,7 +152,7 @@ def page_server(
             labelled = _labelled(rows, "category" if name == "categories" else "product_name")
             measure = input.measure()
             drawn = shown(labelled, measure, bottom)
-            keys = CATEGORY_CSV_COLUMNS if name == "categories" else TABLE_COLUMNS
+            keys = CATEGORY_CSV_COLUMNS if name == "categories" else TABLE_KEYS
             return to_csv(
                 ({**row, "ranked_by": measure, "rank": place} for place, row in enumerate(drawn, start=1)),
                 {"ranked_by": "ranked_by", "rank": "rank", **{key: key for key in keys}},
@@ -136,7 +163,7 @@ def page_server(
 
     def list_csv(rows: Callable[[ProductsData], list[Row]]) -> Callable[[ProductsData], str]:
         return lambda loaded: to_csv(
-            rows(loaded), {key: key for key in TABLE_COLUMNS}, warehouse.settings.reporting_currency
+            rows(loaded), {key: key for key in TABLE_KEYS}, warehouse.settings.reporting_currency
         )
 
     for chart_name, lowest in (("top", False), ("bottom", True), ("categories", False)):
@@ -174,12 +201,7 @@ def page_server(
     def carted_not_bought(loaded: ProductsData) -> ui.TagChild:
         return product_list("carted_not_bought", loaded.carted_not_bought)
 
-    @render.data_frame
-    def table() -> render.DataGrid:
-        loaded = data()
-        if isinstance(loaded, Problem):
-            # The charts above say why; the grid stays empty.
-            req(False)
-            raise AssertionError("unreachable")
-        columns = {title: [row[key] for row in loaded.products] for key, title in TABLE_COLUMNS.items()}
-        return render.DataGrid(pa.table(columns), width="100%", height="420px", summary=True)
+    @render.ui
+    @when_loaded(data)
+    def table(loaded: ProductsData) -> ui.TagChild:
+        return products_table(loaded.products)

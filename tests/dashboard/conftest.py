@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 import pytest
+from support.dashboard_browser import Marts
 from support.dashboard_kit import NOW, build_marts, create_database, dashboard_env, load_traffic, serving
 
 from local_only.postgres import LocalPostgres
@@ -45,3 +47,22 @@ def dashboard_url(built_marts: RoleWarehouse, tmp_path_factory: pytest.TempPathF
     log = tmp_path_factory.mktemp("dashboard-log") / "dashboard.log"
     with serving({**dashboard_env(built_marts), "DASHBOARD_NOW": NOW}, log) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def marts(built_marts: RoleWarehouse) -> Iterator[Marts]:
+    reader = Marts(built_marts)
+    yield reader
+    reader.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A browser tab of its own (a new context) that records console errors and page errors."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    tab = context.new_page()
+    tab.console_problems = []
+    tab.on("console", lambda message: message.type == "error" and tab.console_problems.append(message.text))
+    tab.on("pageerror", lambda error: tab.console_problems.append(str(error)))
+    yield tab
+    context.close()

@@ -15,6 +15,7 @@ from support.dashboard_browser import open_dashboard, wait_drawn, wait_idle, wat
 
 from dashboard import formatting
 from dashboard.pages.overview import KPIS
+from dashboard.pages.products import TABLE_COLUMNS
 from local_only.roles import RoleWarehouse
 from warehouse.rows import one_row
 
@@ -72,12 +73,17 @@ def words(text: str) -> str:
     return " ".join(text.split())
 
 
-def screen_table(page: Any, selector: str) -> tuple[list[str], list[list[str]]]:
-    """A table's header cells and body rows as the page shows them."""
+def screen_table(page: Any, selector: str, values_only: bool = False) -> tuple[list[str], list[list[str]]]:
+    """A table's header cells and body rows as the page shows them; `values_only`: each cell's value without what
+    goes with it on screen (the change on the line under it, the small-sample mark)."""
     table = page.locator(selector).first
     table.wait_for(state="visible")
     headers = [words(cell) for cell in table.locator("thead th").all_inner_texts()]
-    rows = [[words(cell) for cell in row.locator("td").all_inner_texts()] for row in table.locator("tbody tr").all()]
+
+    def shown(cell: str) -> str:
+        return words(cell.split("\n", maxsplit=1)[0].removesuffix(" *") if values_only else cell)
+
+    rows = [[shown(cell) for cell in row.locator("td").all_inner_texts()] for row in table.locator("tbody tr").all()]
     return headers, [row for row in rows if row]  # a virtual grid pads its body with an empty spacer row
 
 
@@ -110,8 +116,9 @@ def check_overview(page: Any, suffix: str) -> None:
     name, records = download(page, "overview-kpis_csv")
     assert name == f"overview-kpis{suffix}"
     by_metric = {record["metric"]: record for record in records}
-    assert list(by_metric) == [key for key, _title, _fmt in KPIS]
-    for key, _title, fmt in KPIS:
+    assert list(by_metric) == [kpi.key for kpi in KPIS]
+    for kpi in KPIS:
+        key, fmt = kpi.key, kpi.fmt
         record = by_metric[key]
         assert page.locator(f"[data-kpi={key}]").inner_text().strip() == fmt(number(record["value"])), key
         compared = page.locator(f"[data-kpi-previous={key}]").inner_text().strip()
@@ -137,27 +144,30 @@ def check_funnel(page: Any, suffix: str) -> None:
 def check_products(page: Any, suffix: str) -> None:
     name, records = download(page, "products-table_csv")
     assert name == f"products{suffix}"
-    headers, rows = screen_table(page, ".shiny-data-grid table")
+    headers, rows = screen_table(page, "table[data-table=products]")
     assert len(rows) > 5
-    # The grid shows the loader's values as they are: the file's records, in the same order, minus the currency.
-    shown_columns = [key for key in records[0] if key != "currency"]
-    assert len(shown_columns) == len(headers)
-    assert [[record[key] for key in shown_columns] for record in records[: len(rows)]] == rows
+    # The file's records in the table's order, each shown column through the page's own formatter.
+    assert headers == [title for _key, title, _fmt in TABLE_COLUMNS]
+    assert rows == as_shown(records[: len(rows)], {title: (key, fmt) for key, title, fmt in TABLE_COLUMNS})
+    assert len(records) == len(rows)
     assert {record["currency"] for record in records} == {"USD"}
 
 
 def check_acquisition(page: Any, suffix: str) -> None:
     name, records = download(page, "acquisition-channel_csv")
     assert name == f"acquisition-channel{suffix}"
-    headers, rows = screen_table(page, "table[data-breakdown=channel]")
+    headers, rows = screen_table(page, "table[data-breakdown=channel]", values_only=True)
     formats: Shown = {
-        "": ("channel", None),
+        "": ("label", None),
+        "Revenue": ("revenue", formatting.money),
+        "Orders": ("orders", formatting.count),
+        "Conversion": ("conversion_rate", formatting.percent),
+        "AOV": ("average_order_value", formatting.money),
         "Sessions": ("sessions", formatting.count),
         "Users": ("users", formatting.count),
-        "Conversion": ("conversion_rate", formatting.percent),
-        "Revenue": ("revenue", formatting.money),
     }
-    assert rows == as_shown(records[: len(rows)], {header: formats[header] for header in headers if header in formats})
+    assert set(headers) <= set(formats), headers
+    assert rows == as_shown(records[: len(rows)], {header: formats[header] for header in headers})
     assert len(records) >= len(rows) > 1
     assert {record["currency"] for record in records} == {"USD"}
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from dashboard import formatting
+from dashboard.country_names import country_name
 from dashboard.data.funnel import funnel_steps, segment_counts
 from dashboard.data.status import WarehouseStatus, last_days_with_data
 from dashboard.filters import Filters
@@ -15,6 +16,7 @@ from dashboard.pages.retention import cohort_grid
 from dashboard.periods import Period
 from dashboard.sankey import Link, acyclic_links
 from dashboard.settings import DashboardSettings
+from dashboard.sparkline import points, sparkline
 
 pytestmark = pytest.mark.unit
 
@@ -157,3 +159,32 @@ def test_installed_from_a_wheel_the_settings_read_the_project_dbt_builds(
     monkeypatch.setenv("DBT_PROJECT_DIR", str(tmp_path))
     settings = DashboardSettings()
     assert (settings.reporting_timezone, settings.reporting_currency) == ("Asia/Ho_Chi_Minh", "VND")
+
+
+def test_a_change_is_good_news_when_it_rises_unless_less_is_better() -> None:
+    assert formatting.change_tone(110, 100) == "good"
+    assert formatting.change_tone(90, 100) == "bad"
+    assert formatting.change_tone(0.30, 0.40, lower_is_better=True) == "good"  # a falling bounce rate
+    assert formatting.change_tone(0.45, 0.40, lower_is_better=True) == "bad"
+    # No comparison, no base, no change: neutral, as `change` shows a dash or 0.
+    assert formatting.change_tone(5, None) == formatting.change_tone(5, 0) == formatting.change_tone(5, 5) == "neutral"
+    assert formatting.change_tone(None, 5) == "neutral"
+
+
+def test_a_sparkline_breaks_at_a_day_without_a_value_and_spans_low_to_high() -> None:
+    runs = points([1, 3, None, 2], width=100, height=20)
+    assert len(runs) == 2
+    (first, second), (third,) = runs
+    assert first[0] < second[0] < third[0]
+    assert first[1] == 18 and second[1] == 2  # the lowest at the bottom, the highest at the top (2 px padding)
+    assert points([None, None]) == []
+    assert [y for _, y in points([4, 4, 4], height=20)[0]] == [10, 10, 10]
+    drawn = str(sparkline("revenue", [1, None, 2]))
+    assert 'data-sparkline="revenue"' in drawn and 'data-points="2"' in drawn
+
+
+def test_country_names_from_their_codes() -> None:
+    assert country_name("US") == "United States"
+    assert country_name("VN") == "Vietnam"
+    assert country_name("(not set)") == "(not set)"
+    assert country_name("Q1") == "Q1"  # not a code: as it is

@@ -60,7 +60,7 @@ PLAIN_KPIS = f"""
 
 # A customer is the stitched user, else the visitor; a returning one had ordered before (at any time) an order
 # of the period.
-PLAIN_RETURNING_CUSTOMERS = f"""
+NUMBERED_ORDERS = """
     with numbered as (
         select
             sessions.*,
@@ -73,10 +73,14 @@ PLAIN_RETURNING_CUSTOMERS = f"""
         join marts.sessions using (session_key)
         where not is_bot
     )
-    select
-        count(distinct customer) as customers,
-        count(distinct customer) filter (where nth_order > 1)::numeric / nullif(count(distinct customer), 0)
-            as returning_customer_rate
+"""
+RETURNING_RATE = """
+    count(distinct customer) filter (where nth_order > 1)::numeric / nullif(count(distinct customer), 0)
+        as returning_customer_rate
+"""
+PLAIN_RETURNING_CUSTOMERS = f"""
+    {NUMBERED_ORDERS}
+    select count(distinct customer) as customers, {RETURNING_RATE}
     from numbered
     where {WHERE}
 """
@@ -97,16 +101,29 @@ PLAIN_PRODUCTS = """
 PLAIN_DAILY = f"""
     select session_date as day, count(*) as sessions, count(distinct visitor_id) as users,
         coalesce(sum(page_views), 0) as page_views, count(*) filter (where orders > 0) as converted_sessions,
-        coalesce(sum(revenue), 0) as revenue
+        coalesce(sum(revenue), 0) as revenue, coalesce(sum(orders), 0) as orders,
+        count(*) filter (where is_bounce)::numeric / count(*) as bounce_rate,
+        count(*) filter (where orders > 0)::numeric / count(*) as conversion_rate,
+        sum(revenue) / nullif(sum(orders), 0) as average_order_value
     from marts.sessions
     where {WHERE}
     group by session_date
     order by session_date
 """
 
+# Per day, the returning-customer rate (as PLAIN_RETURNING_CUSTOMERS over the whole period).
+PLAIN_DAILY_CUSTOMERS = f"""
+    {NUMBERED_ORDERS}
+    select session_date as day, {RETURNING_RATE}
+    from numbered
+    where {WHERE}
+    group by session_date
+"""
+
 PLAIN_BREAKDOWN = """
     select {value} as value, count(*) as sessions, count(distinct visitor_id) as users,
-        count(*) filter (where orders > 0) as converted_sessions, coalesce(sum(revenue), 0) as revenue
+        count(*) filter (where orders > 0) as converted_sessions, coalesce(sum(revenue), 0) as revenue,
+        coalesce(sum(orders), 0) as orders, sum(revenue) / nullif(sum(orders), 0) as average_order_value
     from marts.sessions
     where {where}
     group by 1
@@ -115,8 +132,9 @@ PLAIN_BREAKDOWN = """
 BREAKDOWN_VALUES = {
     "channel": "channel",
     "referrer_host": "coalesce(referrer_host, '(none)')",
-    "campaign": "concat_ws(' / ', coalesce(lower(utm_source), '(not set)'), coalesce(lower(utm_medium), '(not set)'),"
-    " coalesce(lower(utm_campaign), '(not set)'))",
+    "campaign": "case when utm_source is null and utm_medium is null and utm_campaign is null then '(not set)' else"
+    " concat_ws(' / ', coalesce(lower(utm_source), '(not set)'), coalesce(lower(utm_medium), '(not set)'),"
+    " coalesce(lower(utm_campaign), '(not set)')) end",
     "device_type": "coalesce(device_type, '(not set)')",
     "country": "coalesce(country, '(not set)')",
 }
@@ -155,6 +173,11 @@ def _number(value: Any) -> Any:
     return float(value) if hasattr(value, "as_integer_ratio") and not isinstance(value, int) else value
 
 
+def _close(expected: float | None) -> Any:
+    """Equal to `expected` up to float rounding (numeric divided in SQL, then a float); None is None."""
+    return None if expected is None else pytest.approx(expected, rel=1e-12)
+
+
 def _variants(warehouse: Warehouse) -> list[Filters]:
     found = status(warehouse)
     whole = last_days_with_data(found, 28)
@@ -186,7 +209,21 @@ def test_overview_counts_what_count_distinct_counts(warehouse: Warehouse, plain:
                 assert kpis[name] == expected[name], (filters, period, name)
             (customers,) = plain(PLAIN_RETURNING_CUSTOMERS, period)
             assert kpis["returning_customer_rate"] == customers["returning_customer_rate"], (filters, period)
-        assert shown.daily == plain(PLAIN_DAILY, filters), filters
+            # What each rate is over: the small-sample flag (RATE_MIN_SAMPLE) reads these.
+            assert kpis["conversion_rate_sample"] == kpis["bounce_rate_sample"] == expected["sessions"]
+            assert kpis["average_order_value_sample"] == expected["orders"]
+            assert kpis["returning_customer_rate_sample"] == customers["customers"]
+        for period, daily in ((filters, shown.daily), (compared, shown.previous_daily)):
+            assert daily is not None
+            expected_days = plain(PLAIN_DAILY, period)
+            assert [row["day"] for row in daily] == [row["day"] for row in expected_days], period
+            customers_by_day = {row["day"]: row for row in plain(PLAIN_DAILY_CUSTOMERS, period)}
+            for row, expected in zip(daily, expected_days, strict=True):
+                for name, value in expected.items():
+                    assert row[name] == value, (period, row["day"], name)
+                assert row["returning_customer_rate"] == customers_by_day.get(row["day"], {}).get(
+                    "returning_customer_rate"
+                ), (period, row["day"])
         assert shown.currency == "USD"
     (whole_day,) = plain(PLAIN_KPIS, _variants(warehouse)[1].compared())
     (so_far,) = plain(PLAIN_KPIS, _variants(warehouse)[2].compared())
@@ -246,11 +283,21 @@ def test_acquisition_counts_what_count_distinct_counts(warehouse: Warehouse, pla
             expected = {row.pop("value"): row for row in plain(query, filters)}
             got = {row["value"]: row for row in shown[dimension]}
             assert set(got) == set(expected), (filters, dimension)
+            compared = filters.compared()
+            assert compared is not None
+            before = {row.pop("value"): row for row in plain(query, compared)}
             for key, row in expected.items():
-                for name in ("sessions", "users", "converted_sessions", "revenue"):
+                for name in ("sessions", "users", "converted_sessions", "revenue", "orders"):
                     assert got[key][name] == row[name], (filters, dimension, key, name)
                 rate = row["converted_sessions"] / row["sessions"]
                 assert got[key]["conversion_rate"] == pytest.approx(rate, rel=1e-12), (filters, dimension, key)
+                assert got[key]["conversion_rate_sample"] == row["sessions"]
+                assert got[key]["average_order_value_sample"] == row["orders"]  # every order has a rate here
+                assert got[key]["average_order_value"] == _close(row["average_order_value"]), (dimension, key)
+                # The comparison period's, the value's own (its last day cut at the hour when it is).
+                earlier = before.get(key, {})
+                for name in ("sessions", "orders", "revenue", "average_order_value"):
+                    assert got[key][f"previous_{name}"] == _close(earlier.get(name)), (dimension, key, name)
 
 
 def test_acquisition_countries_come_from_the_visitors_addresses(warehouse: Warehouse) -> None:

@@ -8,8 +8,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dashboard.rates import PRODUCT_LIST_MIN_VIEWS, RATES
-from local_only.rates_module import PROJECT_FILE, RATES_MODULE, RatesError, read_min_views, read_rates, render_rates
+from dashboard.rates import PRODUCT_LIST_MIN_VIEWS, RATE_MIN_SAMPLE, RATES
+from local_only.rates_module import (
+    PROJECT_FILE,
+    RATES_MODULE,
+    RatesError,
+    read_min_views,
+    read_rate_min_sample,
+    read_rates,
+    render_rates,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -20,6 +28,7 @@ def test_the_dashboard_copy_is_the_var() -> None:
     assert (REPO / RATES_MODULE).read_text(encoding="utf-8") == render_rates(REPO), "run make generate"
     assert {name: tuple(rate) for name, rate in RATES.items()} == read_rates(REPO)
     assert read_min_views(REPO) == PRODUCT_LIST_MIN_VIEWS
+    assert read_rate_min_sample(REPO) == RATE_MIN_SAMPLE
 
 
 def test_every_rate_the_dashboard_shows_is_defined() -> None:
@@ -62,3 +71,9 @@ def test_a_rate_that_is_not_a_plain_aggregate_is_refused(
 def test_min_views_must_be_a_positive_whole_number(tmp_path: Path, value: object) -> None:
     with pytest.raises(RatesError, match="product_list_min_views"):
         read_min_views(_project_with(tmp_path, product_list_min_views=value))
+
+
+@pytest.mark.parametrize("value", [0, "30", False, None])
+def test_rate_min_sample_must_be_a_positive_whole_number(tmp_path: Path, value: object) -> None:
+    with pytest.raises(RatesError, match="rate_min_sample"):
+        read_rate_min_sample(_project_with(tmp_path, rate_min_sample=value))

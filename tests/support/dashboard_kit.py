@@ -31,8 +31,13 @@ LATE_HOURS = 6
 NOW = "2025-03-10T15:30:00Z"
 
 
+# The roles are the cluster's, not a database's: one password each for the whole run, so a database created later
+# (the empty or unbuilt warehouse) leaves the dashboard already serving another one able to open connections.
+_ROLE_PASSWORDS = {role: secrets.token_urlsafe(12) for role in ROLE_NAMES}
+
+
 def create_database(server: LocalPostgres, name: str) -> RoleWarehouse:
-    """A fresh database, migrated, each role with a login and a password of its own."""
+    """A fresh database, migrated, each role with a login and the run's password for it."""
     admin = server.connection("postgres")
     conn = psycopg2.connect(admin.dsn())
     conn.autocommit = True
@@ -43,7 +48,7 @@ def create_database(server: LocalPostgres, name: str) -> RoleWarehouse:
     finally:
         conn.close()
     target = Connection(admin.host, admin.port, admin.user, admin.password, name)
-    return migrated(target, {role: secrets.token_urlsafe(12) for role in ROLE_NAMES})
+    return migrated(target, _ROLE_PASSWORDS)
 
 
 def load_traffic(built: RoleWarehouse, raw_root: Path, start: date, days: int, events_per_day: int, seed: int) -> None:
