@@ -86,14 +86,20 @@ def test_on_a_phone_the_menu_closes_charts_lose_the_toolbar_and_tables_scroll_si
     # plotly draws its toolbar; on a touch screen it is not shown.
     toolbar = phone.locator("#chart-acquisition-channels .modebar-container")
     assert toolbar.count() == 1 and not toolbar.is_visible()
-    # The channels table keeps its columns and scrolls sideways inside its card; the page itself does not.
-    body = phone.locator("table[data-breakdown=channel]").locator(
-        "xpath=ancestor::div[contains(@class, 'card-body')][1]"
+    # The channels table keeps its columns and scrolls sideways inside its card (in the nearest box that scrolls
+    # sideways, the card's body or the table's own frame); the page itself does not.
+    scrolled = phone.locator("table[data-breakdown=channel]").evaluate(
+        """(table) => {
+            let box = table.parentElement;
+            while (box && !["auto", "scroll"].includes(getComputedStyle(box).overflowX)) box = box.parentElement;
+            if (!box || !box.closest(".card")) return null;
+            const widths = [box.scrollWidth, box.clientWidth];
+            box.scrollLeft = 60;
+            return [...widths, box.scrollLeft];
+        }"""
     )
-    widths = body.evaluate("(element) => [element.scrollWidth, element.clientWidth]")
-    assert widths[0] > widths[1], widths
-    body.evaluate("(element) => { element.scrollLeft = 60; }")
-    assert body.evaluate("(element) => element.scrollLeft") > 0
+    assert scrolled is not None, "no box inside the card scrolls sideways"
+    assert scrolled[0] > scrolled[1] and scrolled[2] > 0, scrolled
     assert phone.evaluate("() => document.documentElement.scrollWidth") <= 390
     # Another page, then the page already shown: the menu closes each time.
     for title in ("Funnel", "Funnel"):
