@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='visitor_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=keyed_incremental_strategy(),
         indexes=[{'columns': ['visitor_id'], 'unique': True}],
     )
 }}

@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy=keyed_incremental_strategy(),
         unique_key='received_hour',
         on_schema_change='append_new_columns',
         indexes=[

@@ -265,7 +265,9 @@ final as (
             where
                 (
                     channel_rules.utm_medium_pattern is null
-                    or {{ regex_matches('classified.utm_medium', 'channel_rules.utm_medium_pattern', case_insensitive=true) }}
+                    or {{ regex_matches(
+                        'classified.utm_medium', 'channel_rules.utm_medium_pattern', case_insensitive=true
+                    ) }}
                 )
                 and (
                     channel_rules.source_category is null

@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='event_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=keyed_incremental_strategy(),
         on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['event_id'], 'unique': True},
