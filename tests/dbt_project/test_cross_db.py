@@ -216,7 +216,8 @@ def test_every_dispatched_macro_has_postgres_and_spark_implementations() -> None
 
 def test_every_cross_db_macro_is_documented() -> None:
     text = "\n".join(path.read_text(encoding="utf-8") for path in sorted(CROSS_DB.glob("*.sql")))
-    public = {name for name in re.findall(r"\{%-?\s*macro\s+(\w+)\s*\(", text) if "__" not in name}
+    defined = set(re.findall(r"\{%-?\s*macro\s+(\w+)\s*\(", text))
+    public = {name for name in defined if "__" not in name}
     documented = set(re.findall(r"(?m)^  - name: (\w+)$", (CROSS_DB / "_cross_db.yml").read_text(encoding="utf-8")))
     assert sorted(public - documented) == []
-    assert sorted(documented - public) == []
+    assert sorted(documented - defined) == []

@@ -188,7 +188,9 @@ def test_staging_and_sessions_built_on_spark_from_the_compacted_parquet_equal_po
         work,
         compacted=str(raw_root / "compacted" / "*" / "*" / "*" / "*" / "events.parquet"),
         invocations=[
-            _dbt_args(work, "build", "--select", "+int_events_sessionized", "--exclude-resource-type", "test")
+            _dbt_args(
+                work, "build", "--select", "+int_events_sessionized", "--exclude-resource-type", "test", "unit_test"
+            )
         ],
         export={
             "staged": f"select {STAGED_COLUMNS} from staging.stg_clickstream__events",
