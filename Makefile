@@ -15,7 +15,7 @@ UV_COMPILE = $(BIN)/uv pip compile --quiet --universal --generate-hashes --pytho
 	--custom-compile-command 'make lock' pyproject.toml requirements/tools.in
 
 .PHONY: help install lock lock-check test test-unit test-integration lint lint-sql format generate generate-check schema demo \
-	demo-down hourly bench package clean tracker
+	demo-down hourly bench package clean tracker spark-venv spark-lock
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -127,6 +127,22 @@ bench: $(STAMP) ## Run the benchmarks (docs/benchmarks.md has the figures and th
 tracker: ## Build the browser tracker into tracker/dist/ (npm ci from the lock, tsc --noEmit, esbuild)
 	cd tracker && npm ci --no-audit --no-fund && npx tsc --noEmit && npm run build
 
-clean: ## Remove the venv, caches and local data
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .hypothesis .data
+# The Spark tier (docs/scaling.md): its own venv and lock, so the dev lock does not carry Spark (~400 MB). The slow
+# test tests/dbt_project/test_spark_port.py runs the project on it; it needs Java 17 (java on PATH).
+SPARK_VENV := .venv-spark
+SPARK_LOCK := requirements/spark.lock
+
+$(SPARK_VENV)/.installed-stamp: $(SPARK_LOCK)
+	@test -x $(SPARK_VENV)/bin/python || $(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/python -m pip install --quiet --require-hashes --no-deps -r $(SPARK_LOCK)
+	$(SPARK_VENV)/bin/python -m pip check
+	@touch $@
+
+spark-venv: $(SPARK_VENV)/.installed-stamp ## .venv-spark (pyspark, dbt-spark) from requirements/spark.lock, for the Spark port check
+spark-lock: $(STAMP) ## Re-resolve requirements/spark.lock after editing requirements/spark.in
+	$(BIN)/uv pip compile --quiet --universal --generate-hashes --python-version 3.11 \
+		--custom-compile-command 'make spark-lock' requirements/spark.in -o $(SPARK_LOCK)
+
+clean: ## Remove the venvs, caches and local data
+	rm -rf $(VENV) $(SPARK_VENV) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache .hypothesis .data
 	rm -rf tracker/node_modules tracker/dist/clickstream.mjs

@@ -1,7 +1,7 @@
 """The one format every stored time has, ``receivedAt`` first: what the ingest writes and the loader reads.
 
 ``2025-12-06T05:12:34.567Z``: UTC, millisecond precision, 24 characters (what ``Date.toISOString()`` gives). The
-dbt project reads the same values (its ``json_timestamp`` macro, dbt_project/macros/json_values.sql, accepts this
+dbt project reads the same values (its ``json_timestamp`` macro, dbt_project/macros/cross_db/json.sql, accepts this
 format among the ISO-8601 forms); tests/raw_store/test_times.py checks that the two agree.
 """
 

@@ -3,10 +3,7 @@
     row's time that places it in or out of the window. Nothing on a first build or a full refresh. -#}
 {% macro delete_touched_window(time_column) %}
     {% if is_incremental() %}
-        delete from {{ this }} as target
-        using {{ ref('int_visitors_touched') }} as touched
-        where target.visitor_id = touched.visitor_id
-            and target.{{ time_column }} >= touched.window_start
+        {{ delete_in_windows(this, ref('int_visitors_touched'), time_column) }}
     {% endif %}
 {% endmacro %}
 

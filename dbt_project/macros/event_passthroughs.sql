@@ -11,10 +11,10 @@
 
 {% macro event_passthroughs() -%}
     {%- set types = {
-        'text': ('json_text', 'text'),
+        'text': ('json_text', dbt.type_string()),
         'numeric': ('json_number', 'numeric'),
         'boolean': ('json_boolean', 'boolean'),
-        'timestamp': ('json_timestamp', 'timestamptz'),
+        'timestamp': ('json_timestamp', type_timestamptz()),
     } -%}
     {%- set passthroughs = [] -%}
     {%- for entry in var('event_passthroughs', []) -%}
@@ -28,13 +28,13 @@
         {%- if entry.get('session') not in [none, 'first', 'last'] -%}
             {{ exceptions.raise_compiler_error('event_passthroughs: ' ~ entry.name ~ ': session is first or last') }}
         {%- endif -%}
-        {%- set path = entry.get('path', 'properties.' ~ entry.name).split('.') -%}
+        {%- set path = entry.get('path', 'properties.' ~ entry.name) -%}
         {%- set kind = types[entry.get('type', 'text')] -%}
         {%- do passthroughs.append({
             'name': entry.name,
             'reader': kind[0],
             'sql_type': kind[1],
-            'json_path': "'{" ~ path | join(',') ~ "}'",
+            'path': path,
             'session': entry.get('session'),
         }) -%}
     {%- endfor -%}
@@ -44,16 +44,15 @@
 
 {#- Staging: each passthrough read from the raw payload, as `<read> as <name>,` lines. -#}
 {% macro event_passthrough_reads(payload='payload') -%}
-    {%- for field in event_passthroughs() -%}
-        {%- set expr = payload ~ ' #> ' ~ field.json_path %}
+    {%- for field in event_passthroughs() %}
         {% if field.reader == 'json_text' -%}
-            {{ json_text(expr) }}
+            {{ json_text(payload, field.path) }}
         {%- elif field.reader == 'json_number' -%}
-            {{ json_number(expr) }}
+            {{ json_number(payload, field.path) }}
         {%- elif field.reader == 'json_boolean' -%}
-            {{ json_boolean(expr) }}
+            {{ json_boolean(payload, field.path) }}
         {%- else -%}
-            {{ json_timestamp(expr) }}
+            {{ json_timestamp(payload, field.path) }}
         {%- endif %} as {{ field.name }},
     {%- endfor -%}
 {%- endmacro %}
@@ -64,7 +63,8 @@
     only those sessions carries, for sessions). -#}
 {% macro event_passthrough_columns(relation=none, cast=false, sessions=false) -%}
     {%- for field in event_passthroughs() if field.session or not sessions %}
-        {{ relation ~ '.' if relation }}{{ field.name }}{{ '::' ~ field.sql_type if cast }} as {{ field.name }},
+        {% if cast %}cast({{ relation ~ '.' if relation }}{{ field.name }} as {{ field.sql_type }}){% else -%}
+            {{ relation ~ '.' if relation }}{{ field.name }}{% endif %} as {{ field.name }},
     {%- endfor -%}
 {%- endmacro %}
 
@@ -72,9 +72,12 @@
 {#- sessions: the session's first or last non-null value of each passthrough that asks for it. -#}
 {% macro session_passthrough_aggregates() -%}
     {%- for field in event_passthroughs() if field.session %}
-        (array_agg({{ field.name }} order by event_timestamp {{ 'desc' if field.session == 'last' }},
-            event_id {{ 'desc' if field.session == 'last' }}) filter (where {{ field.name }} is not null))[1]
-            as {{ field.name }},
+        {{ first_by(
+            field.name,
+            ['event_timestamp', 'event_id'],
+            descending=field.session == 'last',
+            condition=field.name ~ ' is not null',
+        ) }} as {{ field.name }},
     {%- endfor -%}
 {%- endmacro %}
 

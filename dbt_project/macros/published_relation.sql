@@ -2,7 +2,7 @@
     depend on them, to know their state before this build rebuilds them, so they read them by name, not by ref(). -#}
 {% macro published_relation(schema, identifier) %}
     {% do return(adapter.get_relation(
-        database=target.database,
+        database=target.get('database'),
         schema=var('schema_prefix', '') ~ schema,
         identifier=identifier,
     )) %}

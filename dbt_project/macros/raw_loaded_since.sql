@@ -12,13 +12,13 @@
     The ledger is named with source() only while executing, so it is no dependency of the calling models: the
     loader writes it and nothing builds it, and their unit tests need not give it as an input. -#}
 {% macro raw_loaded_since(newest_read) %}
+    {#- A second before the run's start: its first transaction may share the run row's timestamp. -#}
+    {% set since = 'greatest('
+        ~ dbt.dateadd('minute', -var('loaded_at_lookback_minutes'), 'newest.loaded_at')
+        ~ ', least(newest.loaded_at, ' ~ dbt.dateadd('second', -1, 'in_flight.started_at') ~ '))' %}
     {% set since_query %}
-        select greatest(
-            newest.loaded_at - interval '{{ var("loaded_at_lookback_minutes") }} minutes',
-            -- A second before the run's start: its first transaction may share the run row's timestamp.
-            least(newest.loaded_at, in_flight.started_at - interval '1 second')
-        )::text
-        from (select coalesce({{ newest_read }}, '-infinity'::timestamptz) as loaded_at) as newest
+        select {{ timestamptz_as_text(since) }}
+        from (select coalesce({{ newest_read }}, {{ earliest_timestamp() }}) as loaded_at) as newest
         cross join lateral (
             select min(runs.started_at) as started_at
             from {{ source('clickstream', 'loader_runs') }} as runs

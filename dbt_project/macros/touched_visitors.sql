@@ -2,7 +2,7 @@
     a full refresh. Read by name rather than ref() so a data test can use it without a dependency of its own. -#}
 {% macro touched_visitors() -%}
     {%- set touched = api.Relation.create(
-        database=target.database,
+        database=target.get('database'),
         schema=var('schema_prefix', '') ~ 'intermediate',
         identifier='int_visitors_touched',
     ) -%}
@@ -27,9 +27,11 @@
         {%- if scoped[relation.identifier] == 'newest_staged' -%}
             {#- A constant, not a subquery: staged_at has a few distinct values (one per build), so the planner would
                 estimate `= (subquery)` as a large share of the table and read all of it. -#}
-            {%- set newest_query = 'select max(staged_at)::text from ' ~ relation -%}
-            {%- set newest = run_query(newest_query).columns[0].values()[0] if execute else none -%}
-            {%- do conditions.append("staged_at = '" ~ newest ~ "'::timestamptz" if newest else 'true') -%}
+            {%- set newest_query = 'select ' ~ timestamptz_as_text('max(staged_at)') ~ ' from ' ~ relation -%}
+            {#- (No table yet, as when compiling before a first build: nothing to scope.) -#}
+            {%- set exists = execute and load_relation(relation) is not none -%}
+            {%- set newest = run_query(newest_query).columns[0].values()[0] if exists else none -%}
+            {%- do conditions.append('staged_at = ' ~ cast_to_timestamptz("'" ~ newest ~ "'") if newest else 'true') -%}
         {%- else -%}
             {%- do conditions.append('visitor_id in ' ~ touched_visitors()) -%}
         {%- endif -%}

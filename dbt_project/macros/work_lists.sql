@@ -48,8 +48,8 @@
     builds in turn, the rows keep the newest build's id, so nothing is dropped until a build completes.
 
     Returns the work list's table when its rows are unfinished, else none (a first build, a full refresh, or the
-    last build completed). The build id is read through to_jsonb so that a table written before work lists carried
-    one (no build_id column) reads as null; with no int_build_completed yet either, that is no unfinished work. -#}
+    last build completed). A table written before work lists carried a build id (no build_id column) reads as null;
+    with no int_build_completed yet either, that is no unfinished work. -#}
 {% macro unfinished_work_list(identifier) %}
     {% if flags.FULL_REFRESH or not execute %}
         {% do return(none) %}
@@ -59,12 +59,15 @@
         {% do return(none) %}
     {% endif %}
     {% set completed = published_relation('intermediate', 'int_build_completed') %}
+    {% set has_build_id = 'build_id' in adapter.get_columns_in_relation(previous) | map(attribute='name') | list %}
     {#- Every row of a list carries the same build_id: one row tells (a list after a full refresh has them all). -#}
     {% set unfinished_query %}
         select exists (
             select 1
             from (
-                select to_jsonb(previous) ->> 'build_id' as build_id from {{ previous }} as previous limit 1
+                select {{ 'previous.build_id' if has_build_id else 'cast(null as ' ~ dbt.type_string() ~ ')' }} as build_id
+                from {{ previous }} as previous
+                limit 1
             ) as listed
             where listed.build_id is distinct from
                 {% if completed is none -%}

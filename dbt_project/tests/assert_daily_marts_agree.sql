@@ -54,8 +54,8 @@ transitions as (
 
     select
         session_date,
-        sum(transitions) filter (where from_page_path = '(entrance)') as entrances,
-        sum(transitions) filter (where to_page_path = '(exit)') as exits
+        {{ sum_if('transitions', "from_page_path = '(entrance)'") }} as entrances,
+        {{ sum_if('transitions', "to_page_path = '(exit)'") }} as exits
     from {{ ref('page_transitions_daily') }}
     group by session_date
 

@@ -7,7 +7,7 @@ with
 orders as (
 
     select
-        (orders.ordered_at at time zone '{{ var("reporting_timezone") }}')::date as order_date,
+        {{ reporting_date('orders.ordered_at') }} as order_date,
         orders.items
     from {{ ref('int_orders_deduplicated') }} as orders
     inner join {{ ref('sessions') }} as sessions on orders.session_key = sessions.session_key
@@ -23,13 +23,13 @@ items as (
 
     select
         orders.order_date,
-        sum(coalesce({{ json_number("order_items.item -> 'quantity'") }}, 0)) as units,
+        sum(coalesce({{ json_number('order_items.item', 'quantity') }}, 0)) as units,
         sum(
-            coalesce({{ json_number("order_items.item -> 'quantity'") }}, 0)
-            * coalesce({{ json_number("order_items.item -> 'price'") }}, 0)
+            coalesce({{ json_number('order_items.item', 'quantity') }}, 0)
+            * coalesce({{ json_number('order_items.item', 'price') }}, 0)
         ) as revenue
     from orders
-    cross join lateral jsonb_array_elements(orders.items) as order_items (item)
+    {{ join_json_array_elements('orders.items', 'order_items', 'item') }}
     group by orders.order_date
 
 ),

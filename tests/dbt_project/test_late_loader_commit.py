@@ -56,7 +56,8 @@ def _staged(cursor: psycopg2.extensions.cursor) -> list[str]:
 
 def _compiled_bound(dbt: Dbt) -> str:
     compiled = next(dbt.target_path.glob("compiled/**/stg_clickstream__events.sql")).read_text(encoding="utf-8")
-    line = next(line for line in compiled.splitlines() if "raw_rows.loaded_at > '" in line)
+    # `raw_rows.loaded_at > ('<bound>')::timestamptz` (macros/cross_db/timestamps.sql, cast_to_timestamptz).
+    line = next(line for line in compiled.splitlines() if "raw_rows.loaded_at > ('" in line)
     return line.split("'")[1]
 
 

@@ -13,14 +13,15 @@ from raw_store.times import STORED_TIME_LENGTH, STORED_TIME_PATTERN, format_time
 
 pytestmark = pytest.mark.unit
 
-MACROS = Path(__file__).resolve().parents[2] / "dbt_project" / "macros" / "json_values.sql"
+MACROS = Path(__file__).resolve().parents[2] / "dbt_project" / "macros" / "cross_db" / "json.sql"
 
 
 def dbt_timestamp_regex() -> re.Pattern[str]:
-    """The regular expression dbt's ``json_timestamp`` macro matches a JSON string against before the cast."""
+    """The regular expression dbt's ``json_timestamp`` macro matches a JSON string against before the cast (its
+    ``stored_time_pattern`` macro, which every engine's implementation reads)."""
     text = MACROS.read_text(encoding="utf-8")
-    macro = text[text.index("macro json_timestamp") :]
-    [pattern] = re.findall(r"~ '([^']+)'", macro[: macro.index("endmacro")])
+    macro = text[text.index("macro stored_time_pattern()") :]
+    [pattern] = re.findall(r"%\}\s*(\S+)\s*\{%-? endmacro", macro[: macro.index("endmacro") + len("endmacro")])
     # PostgreSQL's ARE and Python's re read this pattern alike (\d, classes, anchors, groups).
     return re.compile(pattern)
 

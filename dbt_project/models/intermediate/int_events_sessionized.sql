@@ -40,8 +40,9 @@ ordered as (
     select
         *,
         coalesce(
-            event_timestamp - lag(event_timestamp) over visitor_timeline
-            > interval '{{ var("session_timeout_minutes") }} minutes',
+            event_timestamp > {{ dbt.dateadd(
+                'minute', var('session_timeout_minutes'), 'lag(event_timestamp) over visitor_timeline'
+            ) }},
             true
         ) as is_after_timeout
     from staged_events
@@ -55,7 +56,7 @@ active_periods as (
 
     select
         *,
-        count(*) filter (where is_after_timeout) over visitor_timeline as active_period,
+        {{ count_if('is_after_timeout') }} over visitor_timeline as active_period,
         -- Each event with a sessionId opens a group, which the events without one after it join.
         count(session_id) over visitor_timeline as session_id_group
     from ordered
@@ -101,11 +102,11 @@ final as (
 
     select
         event_id,
-        md5(
-            visitor_id || '|' || first_value(event_id) over (
+        {{ dbt.hash(
+            "visitor_id || '|' || first_value(event_id) over (
                 partition by visitor_id, session_number order by event_timestamp, event_id
-            )
-        ) as session_key,
+            )"
+        ) }} as session_key,
         visitor_id,
         is_session_start = 1 as is_session_start,
         client_id,

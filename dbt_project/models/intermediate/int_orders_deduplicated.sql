@@ -47,7 +47,7 @@ first_sends as (
         event_timestamp,
         coalesce(order_revenue, 0)::numeric as revenue_as_sent,
         coalesce(upper(order_currency), '{{ var("reporting_currency") }}') as currency,
-        (event_timestamp at time zone '{{ var("reporting_timezone") }}')::date as order_date,
+        {{ reporting_date('event_timestamp') }} as order_date,
         order_items,
         times_sent
     from ranked

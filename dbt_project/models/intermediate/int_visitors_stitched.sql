@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='visitor_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=keyed_incremental_strategy(),
         indexes=[{'columns': ['visitor_id'], 'unique': True}],
     )
 }}
@@ -25,7 +25,7 @@ staged_since_last_build as (
     {% if is_incremental() %}
         where
             staged_at > (
-                select coalesce(max(previous.staged_at), '-infinity'::timestamptz) from {{ this }} as previous
+                select coalesce(max(previous.staged_at), {{ earliest_timestamp() }}) from {{ this }} as previous
             )
     {% endif %}
 

@@ -60,7 +60,7 @@ final as (
         ---------- event
         events.event_name::text as event_name,
         events.event_timestamp::timestamptz as event_timestamp,
-        (events.event_timestamp at time zone '{{ var("reporting_timezone") }}')::date as event_date,
+        {{ reporting_date('events.event_timestamp') }} as event_date,
         events.received_at::timestamptz as received_at,
         events.user_login_state::text as user_login_state,
         events.identity_source::text as identity_source,

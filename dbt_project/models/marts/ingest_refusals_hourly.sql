@@ -16,7 +16,7 @@ with
 refusals as (
 
     select
-        (date_trunc('hour', received_at at time zone 'UTC') at time zone 'UTC')::timestamptz as received_hour,
+        {{ utc_hour('received_at') }} as received_hour,
         refusal_kind,
         refusal_reason,
         request_id,

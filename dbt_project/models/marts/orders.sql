@@ -50,7 +50,7 @@ final as (
     select
         orders.order_id::text as order_id,
         orders.ordered_at::timestamptz as ordered_at,
-        (orders.ordered_at at time zone '{{ var("reporting_timezone") }}')::date as order_date,
+        {{ reporting_date('orders.ordered_at') }} as order_date,
         orders.session_key::text as session_key,
         sessions.session_date::date as session_date,
         sessions.customer_key::text as customer_key,

@@ -1,7 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy=keyed_incremental_strategy(),
         unique_key='received_hour',
         on_schema_change='append_new_columns',
         indexes=[
@@ -20,25 +20,27 @@
 {% set hours = [] %}
 {% if is_incremental() and execute %}
     {% set loaded_since -%}
-        '{{ raw_loaded_since('(select max(published.last_loaded_at) from ' ~ this ~ ' as published)') }}'::timestamptz
+        {{ cast_to_timestamptz(
+            "'" ~ raw_loaded_since('(select max(published.last_loaded_at) from ' ~ this ~ ' as published)') ~ "'"
+        ) }}
     {%- endset %}
     {% set hours_query %}
-        select distinct to_char(received_hour, 'YYYY-MM-DD HH24:00:00') as received_hour
+        select distinct {{ hour_text('received_hour') }} as received_hour
         from (
-            select date_trunc('hour', received_at at time zone 'UTC') as received_hour
+            select date_trunc('hour', {{ wall_time('received_at', 'UTC') }}) as received_hour
             from {{ source('clickstream', 'raw_events') }}
             where loaded_at > {{ loaded_since }}
             union all
-            select object_hour at time zone 'UTC'
+            select {{ wall_time('object_hour', 'UTC') }}
             from {{ ref('stg_clickstream__load_manifest') }}
             where loaded_at > {{ loaded_since }}
             union all
-            select coalesce(manifest.object_hour, {{ s3_key_hour('rejected.s3_key') }}) at time zone 'UTC'
+            select {{ wall_time('coalesce(manifest.object_hour, ' ~ s3_key_hour('rejected.s3_key') ~ ')', 'UTC') }}
             from {{ ref('stg_clickstream__rejected_lines') }} as rejected
             left join {{ ref('stg_clickstream__load_manifest') }} as manifest on rejected.s3_key = manifest.s3_key
             where rejected.rejected_at > {{ loaded_since }}
             union all
-            select received_hour at time zone 'UTC'
+            select {{ wall_time('received_hour', 'UTC') }}
             from {{ periods_touched }}
         ) as changed_hours
         where received_hour is not null
@@ -97,25 +99,24 @@ rejected as (
 raw_rows as (
 
     select
-        date_trunc('hour', received_at at time zone 'UTC') as received_hour,
+        date_trunc('hour', {{ wall_time('received_at', 'UTC') }}) as received_hour,
         count(*) as raw_rows,
-        percentile_cont(0.5) within group (order by extract(epoch from loaded_at - received_at))
-            as median_load_lag_seconds,
-        max(extract(epoch from loaded_at - received_at)) as max_load_lag_seconds,
+        {{ median(seconds_between('received_at', 'loaded_at')) }} as median_load_lag_seconds,
+        max({{ seconds_between('received_at', 'loaded_at') }}) as max_load_lag_seconds,
         max(received_at) as newest_received_at,
         max(loaded_at) as last_loaded_at
     from {{ source('clickstream', 'raw_events') }}
     {% if is_incremental() %}
         where {{ in_time_ranges('received_at', changed) }}
     {% endif %}
-    group by date_trunc('hour', received_at at time zone 'UTC')
+    group by date_trunc('hour', {{ wall_time('received_at', 'UTC') }})
 
 ),
 
 objects as (
 
     select
-        object_hour at time zone 'UTC' as received_hour,
+        {{ wall_time('object_hour', 'UTC') }} as received_hour,
         count(*) as objects_loaded,
         max(loaded_at) as last_loaded_at
     from manifest
@@ -126,9 +127,9 @@ objects as (
 rejections as (
 
     select
-        object_hour at time zone 'UTC' as received_hour,
-        count(*) filter (where line_no > 0) as rejected_lines,
-        count(*) filter (where line_no = 0) as rejected_objects,
+        {{ wall_time('object_hour', 'UTC') }} as received_hour,
+        {{ count_if('line_no > 0') }} as rejected_lines,
+        {{ count_if('line_no = 0') }} as rejected_objects,
         max(rejected_at) as last_loaded_at
     from rejected
     {% if is_incremental() %}
@@ -141,27 +142,27 @@ rejections as (
 modelled as (
 
     select
-        date_trunc('hour', received_at at time zone 'UTC') as received_hour,
+        date_trunc('hour', {{ wall_time('received_at', 'UTC') }}) as received_hour,
         count(*) as modelled_events,
         max(received_at) as newest_modelled_at
     from {{ ref('stg_clickstream__events') }}
     {% if is_incremental() %}
         where {{ in_time_ranges('received_at', changed) }}
     {% endif %}
-    group by date_trunc('hour', received_at at time zone 'UTC')
+    group by date_trunc('hour', {{ wall_time('received_at', 'UTC') }})
 
 ),
 
 bots as (
 
     select
-        date_trunc('hour', received_at at time zone 'UTC') as received_hour,
-        count(*) filter (where is_bot) as bot_events
+        date_trunc('hour', {{ wall_time('received_at', 'UTC') }}) as received_hour,
+        {{ count_if('is_bot') }} as bot_events
     from {{ ref('clickstream_events') }}
     {% if is_incremental() %}
         where {{ in_time_ranges('received_at', changed) }}
     {% endif %}
-    group by date_trunc('hour', received_at at time zone 'UTC')
+    group by date_trunc('hour', {{ wall_time('received_at', 'UTC') }})
 
 ),
 
@@ -178,7 +179,7 @@ all_hours as (
 final as (
 
     select
-        (all_hours.received_hour at time zone 'UTC')::timestamptz as received_hour,
+        ({{ instant_at('all_hours.received_hour', 'UTC') }})::timestamptz as received_hour,
         coalesce(objects.objects_loaded, 0)::bigint as objects_loaded,
         coalesce(raw_rows.raw_rows, 0)::bigint as raw_rows,
         coalesce(rejections.rejected_lines, 0)::bigint as rejected_lines,

@@ -46,9 +46,9 @@ grid as (
         weeks.weeks_since_first_seen
     from cohort_sizes
     cross join last_week
-    cross join lateral generate_series(
-        0, (last_week.last_activity_week - cohort_sizes.cohort_week) / 7
-    ) as weeks (weeks_since_first_seen)
+    {{ join_integer_series(
+        weeks_between('cohort_sizes.cohort_week', 'last_week.last_activity_week'), 'weeks', 'weeks_since_first_seen'
+    ) }}
 
 ),
 
@@ -68,7 +68,7 @@ final as (
     select
         grid.cohort_week::date as cohort_week,
         grid.weeks_since_first_seen::integer as weeks_since_first_seen,
-        (grid.cohort_week + 7 * grid.weeks_since_first_seen)::date as activity_week,
+        cast({{ dbt.dateadd('day', '7 * grid.weeks_since_first_seen', 'grid.cohort_week') }} as date) as activity_week,
         grid.cohort_size::bigint as cohort_size,
         coalesce(retained.retained_visitors, 0)::bigint as retained_visitors,
         round(coalesce(retained.retained_visitors, 0)::numeric / grid.cohort_size, 4)::numeric(9, 4) as retention_rate

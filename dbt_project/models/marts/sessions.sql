@@ -6,34 +6,15 @@
         post_hook=[
             "
             {% if is_incremental() %}
-            update {{ this }} as sessions
-            set stitched_user_id = stitched.user_id
-            from {{ ref('int_visitors_stitched') }} as stitched
-            where sessions.visitor_id = stitched.visitor_id
-                and sessions.visitor_id in (select visitor_id from {{ ref('int_visitors_touched') }})
-                and sessions.stitched_user_id is distinct from stitched.user_id
+            {{ restitch_sessions(this, ref('int_visitors_stitched'), ref('int_visitors_touched')) }}
             {% endif %}
             ",
             "
             {% if is_incremental() %}
-            -- An order counts at its first purchase event. A late, earlier copy sent from another visitor's
-            -- device moves it to a session outside this build's windows: re-attribute every session whose
-            -- orders no longer match.
-            update {{ this }} as sessions
-            set orders = coalesce(attributed.orders, 0), revenue = coalesce(attributed.revenue, 0)
-            from {{ this }} as current_sessions
-            left join (
-                select session_key, count(*) as orders, sum(revenue) as revenue
-                from {{ ref('int_orders_deduplicated') }}
-                group by session_key
-            ) as attributed on current_sessions.session_key = attributed.session_key
-            where sessions.session_key = current_sessions.session_key
-                and (current_sessions.orders > 0 or attributed.orders is not null)
-                and (current_sessions.orders, current_sessions.revenue)
-                is distinct from (coalesce(attributed.orders, 0), coalesce(attributed.revenue, 0))
+            {{ reattribute_session_orders(this, ref('int_orders_deduplicated')) }}
             {% endif %}
             ",
-            "create index if not exists sessions_stitched_user_id on {{ this }} (stitched_user_id)",
+            "{{ create_index_if_missing(this, 'sessions_stitched_user_id', ['stitched_user_id']) }}",
         ],
         indexes=[
             {'columns': ['session_key'], 'unique': True},
@@ -155,12 +136,12 @@ landing as (
 
 exits as (
 
-    select distinct on (session_key)
+    select
         session_key,
-        page_path as exit_page_path
+        {{ first_by('page_path', ['event_timestamp', 'event_id'], descending=true) }} as exit_page_path
     from timeline
     where is_page_view
-    order by session_key asc, event_timestamp desc, event_id desc
+    group by session_key
 
 ),
 
@@ -190,18 +171,18 @@ aggregated as (
         min(visitor_id) as visitor_id,
         min(client_id) as client_id,
         min(session_id) as client_session_id,
-        (array_agg(user_id order by event_timestamp desc, event_id desc) filter (where user_id is not null))[1]
+        {{ first_by('user_id', ['event_timestamp', 'event_id'], descending=true, condition='user_id is not null') }}
             as user_id,
         min(event_timestamp) as session_start,
         max(event_timestamp) as session_end,
         count(*) as events,
-        count(*) filter (where is_page_view) as page_views,
+        {{ count_if('is_page_view') }} as page_views,
         -- A bounce counts pages, not events: a product page sends page_view and view_product, and is one page.
-        count(*) filter (where event_name = 'page_view') as pages_loaded,
+        {{ count_if("event_name = 'page_view'") }} as pages_loaded,
         bool_or(event_name in ({{ "'" ~ var('conversion_events') | join("', '") ~ "'" }})) as has_conversion_event,
-        count(distinct product_id) filter (where event_name = 'view_product') as products_viewed,
-        count(*) filter (where event_name = 'add_to_cart') as add_to_carts,
-        count(*) filter (where event_name = 'search') as searches,
+        {{ count_distinct_if('product_id', "event_name = 'view_product'") }} as products_viewed,
+        {{ count_if("event_name = 'add_to_cart'") }} as add_to_carts,
+        {{ count_if("event_name = 'search'") }} as searches,
         bool_or(coalesce(is_first_visit, false)) as is_first_visit,
         {{- session_passthrough_aggregates() }}
         max(events_that_minute) as max_events_per_minute
@@ -232,15 +213,18 @@ classified as (
             select source_categories.source_category
             from source_categories
             where
-                coalesce(landing.utm_source, landing.referrer_host, '')
-                ~* source_categories.host_or_source_pattern
+                {{ regex_matches(
+                    "coalesce(landing.utm_source, landing.referrer_host, '')",
+                    'source_categories.host_or_source_pattern',
+                    case_insensitive=true,
+                ) }}
             order by source_categories.priority asc, source_categories.source_category asc
             limit 1
         ) as source_category,
         (
             select min(bot_patterns.reason)
             from bot_patterns
-            where landing.user_agent ~* bot_patterns.pattern
+            where {{ regex_matches('landing.user_agent', 'bot_patterns.pattern', case_insensitive=true) }}
         ) as user_agent_bot_reason
     from aggregated
     inner join landing on aggregated.session_key = landing.session_key
@@ -259,8 +243,8 @@ final as (
         stitched.user_id as stitched_user_id,
         classified.session_start,
         classified.session_end,
-        (classified.session_start at time zone '{{ var("reporting_timezone") }}')::date as session_date,
-        extract(epoch from classified.session_end - classified.session_start)::integer as duration_seconds,
+        {{ reporting_date('classified.session_start') }} as session_date,
+        ({{ seconds_between('classified.session_start', 'classified.session_end') }})::integer as duration_seconds,
         classified.events,
         classified.page_views,
         classified.products_viewed,
@@ -281,7 +265,9 @@ final as (
             where
                 (
                     channel_rules.utm_medium_pattern is null
-                    or classified.utm_medium ~* channel_rules.utm_medium_pattern
+                    or {{ regex_matches(
+                        'classified.utm_medium', 'channel_rules.utm_medium_pattern', case_insensitive=true
+                    ) }}
                 )
                 and (
                     channel_rules.source_category is null
@@ -299,7 +285,7 @@ final as (
         -- single-page session; scrolls and clicks on that page do not save it).
         classified.pages_loaded <= 1 and not classified.has_conversion_event as is_bounce,
         not (classified.pages_loaded <= 1 and not classified.has_conversion_event)
-        or classified.session_end - classified.session_start > interval '10 seconds' as is_engaged,
+        or classified.session_end > {{ dbt.dateadd('second', 10, 'classified.session_start') }} as is_engaged,
         case
             {% for step in steps | reverse %}
                 when step_{{ steps | length - loop.index0 }}.reached_at is not null

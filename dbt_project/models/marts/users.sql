@@ -67,9 +67,9 @@ aggregated as (
         count(*) as sessions,
         sum(orders) as orders,
         sum(revenue) as revenue,
-        (array_agg(channel order by session_start, session_key))[1] as first_channel,
-        (array_agg(landing_page_path order by session_start, session_key))[1] as first_landing_page_path,
-        (array_agg(device_type order by session_start, session_key))[1] as first_device_type
+        {{ first_by('channel', ['session_start', 'session_key']) }} as first_channel,
+        {{ first_by('landing_page_path', ['session_start', 'session_key']) }} as first_landing_page_path,
+        {{ first_by('device_type', ['session_start', 'session_key']) }} as first_device_type
     from keyed
     group by user_key
 
@@ -84,8 +84,8 @@ final as (
         visitors::bigint as visitors,
         first_seen_at::timestamptz as first_seen_at,
         last_seen_at::timestamptz as last_seen_at,
-        (first_seen_at at time zone '{{ var("reporting_timezone") }}')::date as first_seen_date,
-        (last_seen_at at time zone '{{ var("reporting_timezone") }}')::date as last_seen_date,
+        {{ reporting_date('first_seen_at') }} as first_seen_date,
+        {{ reporting_date('last_seen_at') }} as last_seen_date,
         sessions::bigint as sessions,
         orders::bigint as orders,
         revenue::numeric as revenue,

@@ -34,10 +34,10 @@ weeks as (
 
     select
         visitor_id,
-        date_trunc('week', session_date)::date as activity_week,
+        {{ week_start('session_date') }} as activity_week,
         count(*) as sessions
     from sessions
-    group by visitor_id, date_trunc('week', session_date)::date
+    group by visitor_id, {{ week_start('session_date') }}
 
 ),
 
@@ -47,7 +47,8 @@ final as (
         visitor_id::text as visitor_id,
         activity_week::date as activity_week,
         (min(activity_week) over (partition by visitor_id))::date as cohort_week,
-        ((activity_week - min(activity_week) over (partition by visitor_id)) / 7)::integer as weeks_since_first_seen,
+        ({{ weeks_between('min(activity_week) over (partition by visitor_id)', 'activity_week') }})::integer
+            as weeks_since_first_seen,
         sessions::bigint as sessions
     from weeks
 

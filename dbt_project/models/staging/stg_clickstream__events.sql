@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='event_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=keyed_incremental_strategy(),
         on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['event_id'], 'unique': True},
@@ -112,11 +112,13 @@ raw_events as (
     from {{ source('clickstream', 'raw_events') }} as raw_rows
     {% if is_incremental() %}
         where
-            raw_rows.loaded_at > (
-                select coalesce(max(previous.loaded_at), '-infinity'::timestamptz) from {{ this }} as previous
-            ) - interval '{{ var("loaded_at_lookback_minutes") }} minutes'
+            raw_rows.loaded_at > {{ dbt.dateadd(
+                'minute',
+                -var('loaded_at_lookback_minutes'),
+                '(select coalesce(max(previous.loaded_at), ' ~ earliest_timestamp() ~ ') from ' ~ this ~ ' as previous)',
+            ) }}
             -- The bound the ledger allows, as a constant the planner can estimate (see loaded_since above).
-            and raw_rows.loaded_at > '{{ loaded_since }}'::timestamptz
+            and raw_rows.loaded_at > {{ cast_to_timestamptz("'" ~ loaded_since ~ "'") }}
             -- Lines staged already are not new, however often the lookback reads them.
             and not exists (
                 select 1 from {{ this }} as staged
@@ -130,61 +132,59 @@ renamed as (
 
     select
         ---------- ids
-        coalesce({{ json_text("payload -> 'eventId'") }}, md5(s3_key || ':' || line_no)) as event_id,
-        {{ json_text("payload -> 'clientId'") }} as client_id,
-        {{ json_text("payload -> 'userId'") }} as user_id,
-        {{ json_text("payload -> 'clientUserId'") }} as client_user_id,
-        {{ json_text("payload -> 'sessionId'") }} as session_id,
-        {{ json_text("payload -> 'requestId'") }} as request_id,
+        coalesce({{ json_text('payload', 'eventId') }}, {{ dbt.hash("s3_key || ':' || line_no") }}) as event_id,
+        {{ json_text('payload', 'clientId') }} as client_id,
+        {{ json_text('payload', 'userId') }} as user_id,
+        {{ json_text('payload', 'clientUserId') }} as client_user_id,
+        {{ json_text('payload', 'sessionId') }} as session_id,
+        {{ json_text('payload', 'requestId') }} as request_id,
 
         ---------- event
-        {{ json_text("payload -> 'eventName'") }} as event_name,
-        {{ json_text("payload -> 'userLoginState'") }} as user_login_state,
-        {{ json_text("payload -> 'identitySource'") }} as identity_source,
-        {{ json_boolean("payload -> 'isFirstVisit'") }} as is_first_visit,
-        {{ json_text("payload -> 'schemaVersion'") }} as schema_version,
-        payload ? 'sanitized' as is_sanitized,
+        {{ json_text('payload', 'eventName') }} as event_name,
+        {{ json_text('payload', 'userLoginState') }} as user_login_state,
+        {{ json_text('payload', 'identitySource') }} as identity_source,
+        {{ json_boolean('payload', 'isFirstVisit') }} as is_first_visit,
+        {{ json_text('payload', 'schemaVersion') }} as schema_version,
+        {{ json_has_key('payload', 'sanitized') }} as is_sanitized,
 
         ---------- page
-        {{ json_text("payload -> 'pageUrl'") }} as page_url,
-        {{ json_text("payload -> 'pageTitle'") }} as page_title,
-        nullif({{ json_text("payload -> 'referrer'") }}, '') as referrer,
+        {{ json_text('payload', 'pageUrl') }} as page_url,
+        {{ json_text('payload', 'pageTitle') }} as page_title,
+        nullif({{ json_text('payload', 'referrer') }}, '') as referrer,
 
         ---------- product
-        {{ json_text("payload -> 'product' -> 'id'") }} as product_id,
-        {{ json_text("payload -> 'product' -> 'name'") }} as product_name,
-        {{ json_text("payload -> 'product' -> 'category'") }} as product_category,
-        {{ json_text("payload -> 'product' -> 'brand'") }} as product_brand,
-        {{ json_number("payload -> 'product' -> 'price'") }} as product_price,
-        {{ json_number("payload -> 'product' -> 'discountPrice'") }} as product_discount_price,
+        {{ json_text('payload', 'product.id') }} as product_id,
+        {{ json_text('payload', 'product.name') }} as product_name,
+        {{ json_text('payload', 'product.category') }} as product_category,
+        {{ json_text('payload', 'product.brand') }} as product_brand,
+        {{ json_number('payload', 'product.price') }} as product_price,
+        {{ json_number('payload', 'product.discountPrice') }} as product_discount_price,
 
         ---------- order and search
-        {{ json_text("payload -> 'order' -> 'id'") }} as order_id,
-        {{ json_number("payload -> 'order' -> 'revenue'") }} as order_revenue,
-        {{ json_text("payload -> 'order' -> 'currency'") }} as order_currency,
-        case
-            when jsonb_typeof(payload -> 'order' -> 'items') = 'array' then payload -> 'order' -> 'items'
-        end as order_items,
-        {{ json_text("payload -> 'search' -> 'query'") }} as search_query,
-        case when jsonb_typeof(payload -> 'properties') = 'object' then payload -> 'properties' end as properties,
+        {{ json_text('payload', 'order.id') }} as order_id,
+        {{ json_number('payload', 'order.revenue') }} as order_revenue,
+        {{ json_text('payload', 'order.currency') }} as order_currency,
+        {{ json_array('payload', 'order.items') }} as order_items,
+        {{ json_text('payload', 'search.query') }} as search_query,
+        {{ json_object('payload', 'properties') }} as properties,
 
         ---------- passthroughs (dbt_project.yml, event_passthroughs)
         {{- event_passthrough_reads('payload') }}
 
         ---------- client
-        {{ json_text("payload -> 'userAgent'") }} as user_agent,
-        {{ json_text("payload -> 'device' -> 'type'") }} as device_type,
-        {{ json_text("payload -> 'device' -> 'browser'") }} as browser,
-        {{ json_text("payload -> 'device' -> 'browserVersion'") }} as browser_version,
-        {{ json_text("payload -> 'device' -> 'os'") }} as os,
-        {{ json_text("payload -> 'device' -> 'osVersion'") }} as os_version,
-        {{ json_text("payload -> 'country'") }} as country,
-        {{ json_text("payload -> 'ipHash'") }} as ip_hash,
+        {{ json_text('payload', 'userAgent') }} as user_agent,
+        {{ json_text('payload', 'device.type') }} as device_type,
+        {{ json_text('payload', 'device.browser') }} as browser,
+        {{ json_text('payload', 'device.browserVersion') }} as browser_version,
+        {{ json_text('payload', 'device.os') }} as os,
+        {{ json_text('payload', 'device.osVersion') }} as os_version,
+        {{ json_text('payload', 'country') }} as country,
+        {{ json_text('payload', 'ipHash') }} as ip_hash,
 
         ---------- timestamps
-        coalesce({{ json_timestamp("payload -> 'eventTimestamp'") }}, received_at) as event_timestamp,
-        {{ json_timestamp("payload -> 'clientEventTimestamp'") }} as client_event_timestamp,
-        {{ json_timestamp("payload -> 'sentAt'") }} as sent_at,
+        coalesce({{ json_timestamp('payload', 'eventTimestamp') }}, received_at) as event_timestamp,
+        {{ json_timestamp('payload', 'clientEventTimestamp') }} as client_event_timestamp,
+        {{ json_timestamp('payload', 'sentAt') }} as sent_at,
         received_at,
 
         ---------- lineage
@@ -209,7 +209,7 @@ keyed as (
         {{ url_parameter('page_url', 'utm_campaign') }} as utm_campaign,
         {{ url_parameter('page_url', 'utm_term') }} as utm_term,
         {{ url_parameter('page_url', 'utm_content') }} as utm_content,
-        '{{ run_started_at }}'::timestamptz as staged_at
+        {{ cast_to_timestamptz("'" ~ run_started_at ~ "'") }} as staged_at
     from renamed
 
 ),

@@ -16,20 +16,23 @@ typed as (
         ---------- ids
         s3_key,
         line_no,
-        {{ json_text("payload -> 'requestId'") }} as request_id,
+        {{ json_text('payload', 'requestId') }} as request_id,
 
         ---------- refusal
         -- A refused event carries its index in the batch and the event; a refused request its HTTP status.
-        case when payload ? 'index' or payload ? 'event' then 'event' else 'request' end as refusal_kind,
-        {{ json_number("payload -> 'status'") }}::integer as http_status,
-        {{ json_text("payload -> 'event' -> 'eventName'") }} as event_name,
+        case
+            when {{ json_has_key('payload', 'index') }} or {{ json_has_key('payload', 'event') }} then 'event'
+            else 'request'
+        end as refusal_kind,
+        {{ json_number('payload', 'status') }}::integer as http_status,
+        {{ json_text('payload', 'event.eventName') }} as event_name,
         left(
             coalesce(
                 nullif(
                     concat_ws(
                         ': ',
-                        nullif({{ json_text("payload -> 'errors' -> 0 -> 'path'") }}, ''),
-                        {{ json_text("payload -> 'errors' -> 0 -> 'message'") }}
+                        nullif({{ json_text('payload', ['errors', 0, 'path']) }}, ''),
+                        {{ json_text('payload', ['errors', 0, 'message']) }}
                     ),
                     ''
                 ),
@@ -37,10 +40,7 @@ typed as (
             ),
             200
         ) as refusal_reason,
-        case
-            when jsonb_typeof(payload -> 'errors') = 'array' then jsonb_array_length(payload -> 'errors')
-            else 0
-        end as error_count,
+        {{ json_array_size('payload', 'errors') }} as error_count,
 
         ---------- timestamps
         received_at,

@@ -27,5 +27,5 @@
 {% endfor %}
 
 select
-    '{{ invocation_id }}'::text as build_id,
+    cast('{{ invocation_id }}' as {{ dbt.type_string() }}) as build_id,
     current_timestamp as completed_at

@@ -1,4 +1,4 @@
-{{ config(post_hook="analyze {{ this }}") }}
+{{ config(post_hook="{{ analyze_table(this) }}") }}
 
 -- The orders a touched visitor (int_visitors_touched) sent a purchase event of, within its window, and every
 -- session holding a purchase event of one of them, whoever's. An order counts in the session of its first

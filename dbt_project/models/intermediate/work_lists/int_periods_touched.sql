@@ -1,4 +1,4 @@
-{{ config(post_hook="analyze {{ this }}") }}
+{{ config(post_hook="{{ analyze_table(this) }}") }}
 
 {% set published = published_relation('marts', 'clickstream_events') %}
 {% set rebuild = flags.FULL_REFRESH or published is none %}
@@ -36,8 +36,8 @@ previous_events as (
     {% if rebuild %}
         -- A first build or a full refresh: nothing was published before.
         select
-            null::timestamptz as event_timestamp,
-            null::timestamptz as received_at
+            {{ cast_to_timestamptz('null') }} as event_timestamp,
+            {{ cast_to_timestamptz('null') }} as received_at
         where false
     {% else %}
         select
@@ -81,8 +81,8 @@ touched_events as (
 periods as (
 
     select distinct
-        (event_timestamp at time zone '{{ var("reporting_timezone") }}')::date as event_date,
-        date_trunc('hour', received_at at time zone 'UTC') as received_hour_utc
+        {{ reporting_date('event_timestamp') }} as event_date,
+        {{ utc_hour('received_at') }} as received_hour
     from touched_events
 
 ),
@@ -91,7 +91,7 @@ listed as (
 
     select
         event_date,
-        received_hour_utc at time zone 'UTC' as received_hour
+        received_hour
     from periods
     {% if unfinished is not none %}
         union
@@ -108,7 +108,7 @@ final as (
     select
         event_date,
         received_hour,
-        '{{ invocation_id }}'::text as build_id
+        cast('{{ invocation_id }}' as {{ dbt.type_string() }}) as build_id
     from listed
 
 )

@@ -1,4 +1,4 @@
-{{ config(indexes=[{'columns': ['user_key'], 'unique': True}], post_hook="analyze {{ this }}") }}
+{{ config(indexes=[{'columns': ['user_key'], 'unique': True}], post_hook="{{ analyze_table(this) }}") }}
 
 {% set published = published_relation('marts', 'sessions') %}
 {% set rebuild = flags.FULL_REFRESH or published is none %}
@@ -56,12 +56,12 @@ listed as (
     select
         'user:' || stitched_user_id as user_key,
         stitched_user_id,
-        null::text as visitor_id
+        cast(null as {{ dbt.type_string() }}) as visitor_id
     from user_ids
     union all
     select
         'visitor:' || visitor_id as user_key,
-        null::text as stitched_user_id,
+        cast(null as {{ dbt.type_string() }}) as stitched_user_id,
         visitor_id
     from visitors
     {% if unfinished is not none %}
@@ -81,7 +81,7 @@ final as (
         user_key,
         stitched_user_id,
         visitor_id,
-        '{{ invocation_id }}'::text as build_id
+        cast('{{ invocation_id }}' as {{ dbt.type_string() }}) as build_id
     from listed
 
 )

@@ -1,4 +1,4 @@
-{{ config(indexes=[{'columns': ['visitor_id'], 'unique': True}], post_hook="analyze {{ this }}") }}
+{{ config(indexes=[{'columns': ['visitor_id'], 'unique': True}], post_hook="{{ analyze_table(this) }}") }}
 
 {#- Analysed as soon as it is built: every windowed model joins it to a table of millions of events, and the
     planner must know it holds a few hundred visitors, not guess. -#}
@@ -13,7 +13,7 @@
 {% set staged_after = '-infinity' %}
 {% if not rebuild and execute %}
     {% set watermark_query %}
-        select coalesce(max(staged_at), '-infinity'::timestamptz)::text from {{ sessionized }}
+        select {{ timestamptz_as_text('coalesce(max(staged_at), ' ~ earliest_timestamp() ~ ')') }} from {{ sessionized }}
     {% endset %}
     {% set staged_after = run_query(watermark_query).columns[0].values()[0] %}
 {% endif %}
@@ -50,7 +50,7 @@ staged_events as (
 
         select
             visitor_id,
-            '-infinity'::timestamptz as window_start
+            {{ earliest_timestamp() }} as window_start
         from staged_events
         group by visitor_id
 
@@ -60,7 +60,7 @@ staged_events as (
 
     processed as (
 
-        select coalesce(max(staged_at), '-infinity'::timestamptz) as staged_at_watermark
+        select coalesce(max(staged_at), {{ earliest_timestamp() }}) as staged_at_watermark
         from {{ sessionized }}
 
     ),
@@ -75,7 +75,7 @@ staged_events as (
         cross join processed
         where
             staged_events.staged_at > processed.staged_at_watermark
-            and staged_events.staged_at > '{{ staged_after }}'::timestamptz
+            and staged_events.staged_at > {{ cast_to_timestamptz("'" ~ staged_after ~ "'") }}
 
     ),
 
@@ -133,7 +133,7 @@ staged_events as (
             on
                 touched.visitor_id = existing_sessions.visitor_id
                 and existing_sessions.session_end
-                >= touched.first_new_event_at - interval '{{ var("session_timeout_minutes") }} minutes'
+                >= {{ dbt.dateadd('minute', -var('session_timeout_minutes'), 'touched.first_new_event_at') }}
         group by touched.visitor_id, touched.first_new_event_at
 
     ),
@@ -169,5 +169,5 @@ staged_events as (
 select
     visitor_id,
     window_start,
-    '{{ invocation_id }}'::text as build_id
+    cast('{{ invocation_id }}' as {{ dbt.type_string() }}) as build_id
 from final

@@ -46,7 +46,7 @@ counted as (
         sessions.channel,
         steps.step_number,
         steps.step_name,
-        count(*) filter (where sessions.funnel_step_reached >= steps.step_number) as sessions,
+        {{ count_if('sessions.funnel_step_reached >= steps.step_number') }} as sessions,
         count(*) as slice_sessions
     from sessions
     cross join steps

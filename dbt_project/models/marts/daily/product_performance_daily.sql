@@ -54,7 +54,7 @@ orders as (
 
     select
         orders.order_id,
-        (orders.ordered_at at time zone '{{ var("reporting_timezone") }}')::date as order_date,
+        {{ reporting_date('orders.ordered_at') }} as order_date,
         orders.exchange_rate,
         orders.items
     from {{ ref('int_orders_deduplicated') }} as orders
@@ -70,14 +70,14 @@ order_items as (
     select
         orders.order_date as event_date,
         orders.order_id,
-        coalesce({{ json_text("items.item -> 'productId'") }}, '(not set)') as product_id,
-        coalesce({{ json_number("items.item -> 'quantity'") }}, 0) as quantity,
+        coalesce({{ json_text('items.item', 'productId') }}, '(not set)') as product_id,
+        coalesce({{ json_number('items.item', 'quantity') }}, 0) as quantity,
         -- In reporting_currency, at the order's rate (int_orders_deduplicated); null for a currency without one.
-        coalesce({{ json_number("items.item -> 'quantity'") }}, 0)
-        * coalesce({{ json_number("items.item -> 'price'") }}, 0)
+        coalesce({{ json_number('items.item', 'quantity') }}, 0)
+        * coalesce({{ json_number('items.item', 'price') }}, 0)
         * orders.exchange_rate as item_revenue
     from orders
-    cross join lateral jsonb_array_elements(orders.items) as items (item)
+    {{ join_json_array_elements('orders.items', 'items', 'item') }}
     where {{ in_touched_days('orders.order_date') }}
 
 ),
@@ -87,9 +87,9 @@ event_counts as (
     select
         event_date,
         product_id,
-        count(*) filter (where event_name = 'view_product') as views,
-        count(distinct visitor_id) filter (where event_name = 'view_product') as unique_viewers,
-        count(*) filter (where event_name = 'add_to_cart') as add_to_carts
+        {{ count_if("event_name = 'view_product'") }} as views,
+        {{ count_distinct_if('visitor_id', "event_name = 'view_product'") }} as unique_viewers,
+        {{ count_if("event_name = 'add_to_cart'") }} as add_to_carts
     from product_events
     group by event_date, product_id
 
@@ -110,15 +110,15 @@ order_counts as (
 
 day_attributes as (
 
-    select distinct on (event_date, product_id)
+    select
         event_date,
         product_id,
-        product_name,
-        product_category,
-        product_brand
+        {{ first_by('product_name', ['event_timestamp', 'event_id'], descending=true) }} as product_name,
+        {{ first_by('product_category', ['event_timestamp', 'event_id'], descending=true) }} as product_category,
+        {{ first_by('product_brand', ['event_timestamp', 'event_id'], descending=true) }} as product_brand
     from product_events
     where product_name is not null or product_category is not null or product_brand is not null
-    order by event_date asc, product_id asc, event_timestamp desc, event_id desc
+    group by event_date, product_id
 
 ),
 

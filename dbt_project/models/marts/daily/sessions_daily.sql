@@ -12,7 +12,7 @@ sessions as (
 
     select
         session_date,
-        extract(hour from session_start at time zone '{{ var("reporting_timezone") }}') as session_hour,
+        extract(hour from {{ wall_time('session_start', var('reporting_timezone')) }}) as session_hour,
         {{ dashboard_slice_columns() }},
         page_views,
         is_bounce,
@@ -38,9 +38,9 @@ final as (
         country::text as country,
         count(*)::bigint as sessions,
         coalesce(sum(page_views), 0)::bigint as page_views,
-        (count(*) filter (where is_bounce))::bigint as bounces,
+        ({{ count_if('is_bounce') }})::bigint as bounces,
         coalesce(sum(duration_seconds), 0)::bigint as duration_seconds,
-        (count(*) filter (where orders > 0))::bigint as converted_sessions,
+        ({{ count_if('orders > 0') }})::bigint as converted_sessions,
         coalesce(sum(orders), 0)::bigint as orders,
         coalesce(sum(revenue), 0)::numeric as revenue
     from sessions

@@ -1,7 +1,7 @@
 -- One row per reporting day × visitor × device type × channel × referrer host × UTM campaign × country: who
 -- came, in which slice. Distinct users over any range and slice are exact counts of visitor_number here
 -- (sessions_daily holds the additive measures, and cannot: a visitor back on another day is one user, not two).
--- visitor_number is the visitor id's 64-bit hash (hashtextextended): distinct counts of integers hash and sort
+-- visitor_number is the visitor id's 64-bit hash (hash_bigint): distinct counts of integers hash and sort
 -- several times faster than of the 36-character visitor ids (docs/benchmarks.md), and a hash, unlike a rank over
 -- all visitors, stays the same at every build, so the table can be rebuilt by day. Two visitors share one with a
 -- probability of about n² / 2⁶⁵ (10⁻⁶ at six million visitors). Bots are left out unless include_bots is true.
@@ -45,7 +45,7 @@ final as (
 
     select
         session_date::date as session_date,
-        hashtextextended(visitor_id, 0)::bigint as visitor_number,
+        {{ hash_bigint('visitor_id') }}::bigint as visitor_number,
         device_type::text as device_type,
         channel::text as channel,
         referrer_host::text as referrer_host,
