@@ -35,5 +35,5 @@
     zone holding UTC, and the clickstream's times are with time zone.
 -#}
 {% macro shop_utc(column) -%}
-    (cast({{ column }} as timestamp) at time zone 'UTC')
+    ({{ instant_at('cast(' ~ column ~ ' as timestamp)', 'UTC') }})
 {%- endmacro %}

@@ -106,9 +106,7 @@ final as (
         joined.status,
         joined.client_id,
         coalesce(joined.created_at, joined.tracked_at) as ordered_at,
-        {%- set ordered_local = "coalesce(joined.created_at, joined.tracked_at) at time zone '"
-            ~ var('reporting_timezone') ~ "'" %}
-        cast({{ dbt.date_trunc('day', ordered_local) }} as date) as order_date,
+        {{ reporting_date('coalesce(joined.created_at, joined.tracked_at)') }} as order_date,
         joined.currency,
         joined.backend_revenue,
         cast(joined.net_revenue as {{ dbt.type_numeric() }}) as net_revenue,
