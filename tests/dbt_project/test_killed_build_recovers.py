@@ -45,6 +45,12 @@ MODELS = (
     "stg_clickstream__loader_runs",
     "stg_clickstream__rejected_lines",
     "stg_clickstream__ingest_refusals",
+    "stg_shop__users",
+    "stg_shop__products",
+    "stg_shop__orders",
+    "stg_shop__order_items",
+    "stg_shop__refunds",
+    "stg_shop__inventory",
     "int_visitors_stitched",
     "int_visitors_touched",
     "int_events_sessionized",
@@ -65,6 +71,8 @@ MODELS = (
     "visitors_daily",
     "pipeline_health_hourly",
     "ingest_refusals_hourly",
+    "order_reconciliation",
+    "tracking_coverage_daily",
     "int_build_completed",
 )
 # The kill points of the default run: int_events_sessionized's commit moves the watermark every work list of the
