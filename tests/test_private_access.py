@@ -32,8 +32,10 @@ PACKAGES = frozenset(
         "ingest_lambda",
         "loader_lambda",
         "local_only",
+        "owner_report",
         "raw_store",
         "shiny",
+        "shop_extract",
         "transform_runner",
         "warehouse",
     }
