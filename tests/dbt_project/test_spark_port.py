@@ -6,7 +6,7 @@ lock does not carry; tests/support/spark_dbt.py runs dbt there with dbt-spark's 
 a build minutes) and skip, saying how to get it, when .venv-spark or Java is absent.
 
 - Every model compiles for Spark (so every `spark__` macro of macros/cross_db/ renders), and Spark's own parser
-  reads the compiled SQL of every model but the marts, which it refuses only for their contract casts' types
+  reads the compiled SQL of every model; a mart it refuses, it refuses only for a PostgreSQL type name in its casts
   (docs/scaling.md, "What does not port yet").
 - Generated traffic is loaded into PostgreSQL by the real loader, which also writes the compacted Parquet; Spark
   builds stg_clickstream__events and int_events_sessionized from that Parquet, and their rows equal PostgreSQL's.
@@ -38,8 +38,8 @@ REPO = Path(__file__).resolve().parents[2]
 SPARK_PYTHON = REPO / ".venv-spark" / "bin" / "python"
 RUNNER = REPO / "tests" / "support" / "spark_dbt.py"
 
-# The marts cast to their contracts' types in PostgreSQL's names (docs/scaling.md, "What does not port yet"): Spark's
-# parser refuses those types and nothing else; every other model's compiled SQL it reads.
+# The PostgreSQL type names the marts' contract casts used before they went through dbt.type_string() and
+# type_timestamptz() (docs/scaling.md): the only reason Spark's parser may refuse a mart.
 CONTRACT_CAST_TYPES = ("TEXT", "TIMESTAMPTZ")
 
 # Compared between the engines: every column but staged_at (when it was staged) and the raw payload's copies.
