@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from psycopg2 import sql
 
-from dashboard.periods import Period
+from dashboard.periods import Comparison, Period, Preset, compared_period, preset_period
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,21 @@ class Filters:
             end_before_hour=self.comparison.end_before_hour,
             comparison=None,
         )
+
+
+def chosen_filters(
+    name: Preset,
+    comparison: Comparison,
+    now: datetime,
+    *,
+    custom: Period | None = None,
+    device_type: str | None = None,
+    channel: str | None = None,
+) -> Filters:
+    """What a period preset (Custom: the `custom` days) and a comparison choice select, `now` being the reporting
+    zone's wall clock: the dashboard's sidebar, the owner's report and the benchmarks' ranges all ask this."""
+    period = custom if name == "custom" and custom is not None else preset_period(name, now.date())
+    return Filters(period.start, period.end, device_type, channel, comparison=compared_period(period, comparison, now))
 
 
 def session_conditions(filters: Filters, include_bots: bool, day_column: str = "session_date") -> sql.Composable:

@@ -21,12 +21,10 @@ from loader_lambda.settings import LoaderSettings
 from loader_lambda.window import LoaderInputError, floor_hour, plan_scheduled
 from local_only.paths import default_store_url
 from raw_store import open_store
-from shop_extract.ledger import LedgerMissing as ExtractLedgerMissing
 from shop_extract.run import ExtractOutcome, run_extract
 from shop_extract.settings import ShopExtractSettings, shop_configured
 from transform_runner.command import configure_logging, dbt_options_from, dbt_pass_through, load_settings
 from transform_runner.dbt_build import DbtOptions
-from transform_runner.ledger import LedgerMissing
 from transform_runner.run import (
     EXIT_FAILED,
     EXIT_UNREACHABLE,
@@ -35,6 +33,7 @@ from transform_runner.run import (
 )
 from transform_runner.settings import TransformSettings
 from warehouse.connection import WarehouseSettings, WarehouseUnreachable
+from warehouse.run_ledger import LedgerMissing
 
 # EventBridge's cron(5 * * * ? *): the cycle for hour H runs at H+1:05.
 SCHEDULE_MINUTE = 5
@@ -117,7 +116,7 @@ def run_hourly(
     if shop_settings is not None:
         try:
             extract = run_extract(shop_settings, transform_warehouse, trigger=trigger)
-        except (WarehouseUnreachable, ExtractLedgerMissing) as exc:
+        except (WarehouseUnreachable, LedgerMissing) as exc:
             return HourlyOutcome(hour, load, None, str(exc))
     try:
         transform = run_transform(dbt_options, transform_warehouse, transform_settings, trigger=trigger)

@@ -12,8 +12,8 @@ from dashboard.data.acquisition import acquisition
 from dashboard.data.health import HealthData, health
 from dashboard.data.overview import OverviewData, overview
 from dashboard.data.products import products
-from dashboard.filters import Filters
-from dashboard.periods import DEFAULT_COMPARISON, Preset, compared_period, preset_period
+from dashboard.filters import Filters, chosen_filters
+from dashboard.periods import DEFAULT_COMPARISON, Preset
 from dashboard.warehouse import Row, Warehouse
 
 ReportPeriod = Literal["day", "week"]
@@ -47,8 +47,7 @@ class Summary:
 
 def report_filters(period: ReportPeriod, now: datetime) -> Filters:
     """The days of `period` on the reporting zone's day of `now`, compared as the dashboard compares them."""
-    days = preset_period(_PRESETS[period], now.date())
-    return Filters(days.start, days.end, comparison=compared_period(days, DEFAULT_COMPARISON, now))
+    return chosen_filters(_PRESETS[period], DEFAULT_COMPARISON, now)
 
 
 def summarise(warehouse: Warehouse, period: ReportPeriod, now: datetime) -> Summary:

@@ -17,7 +17,7 @@ from shiny import App, Inputs, Outputs, Session, reactive, render, req, ui
 from starlette.requests import Request
 
 from dashboard.data.status import WarehouseStatus, status
-from dashboard.filters import Filters
+from dashboard.filters import Filters, chosen_filters
 from dashboard.freshness_badge import freshness_badge
 from dashboard.pages import acquisition, funnel, health, journeys, overview, products, retention
 from dashboard.periods import (
@@ -26,7 +26,6 @@ from dashboard.periods import (
     DEFAULT_PRESET,
     PRESETS,
     Period,
-    compared_period,
     comparison_kind,
     default_period,
     describe,
@@ -160,18 +159,18 @@ def server(input: Inputs, output: Outputs, session: Session) -> None:
         now = SETTINGS.current_time()
         chosen, compare = input.preset(), input.compare()
         req(chosen in PRESETS, compare in COMPARISONS)  # anything else did not come from the page's own lists
+        custom = None
         if chosen == "custom":
             start, end = input.dates()
             req(start, end)
-            period = Period(min(start, end), max(start, end))
-        else:
-            period = preset_period(preset(chosen), now.date())
-        return Filters(
-            period.start,
-            period.end,
-            input.device_type() or None,
-            input.channel() or None,
-            comparison=compared_period(period, comparison_kind(compare), now),
+            custom = Period(min(start, end), max(start, end))
+        return chosen_filters(
+            preset(chosen),
+            comparison_kind(compare),
+            now,
+            custom=custom,
+            device_type=input.device_type() or None,
+            channel=input.channel() or None,
         )
 
     @render.text

@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 from pydantic import ValidationError
 
-from shop_extract.ledger import LedgerMissing
 from shop_extract.run import EXIT_UNREACHABLE, run_extract
 from shop_extract.settings import ShopExtractSettings
 from warehouse.connection import WarehouseSettings, WarehouseUnreachable
+from warehouse.run_ledger import LedgerMissing
 
 
 def _settings() -> tuple[ShopExtractSettings, WarehouseSettings]:

@@ -7,11 +7,13 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from shop_extract.ledger import Attempt, close_abandoned, record_end, record_start
-from shop_extract.lock import acquire_extract_lock, release_extract_lock
+from psycopg2.extras import Json
+
 from shop_extract.pipeline import Loaded, load_shop
 from shop_extract.settings import ShopExtractSettings
+from warehouse.advisory_lock import EXTRACT_LOCK
 from warehouse.connection import WarehouseSettings
+from warehouse.run_ledger import Attempt, RunLedger
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -19,6 +21,10 @@ EXIT_LOCK_TIMEOUT = 3
 EXIT_UNREACHABLE = 4
 
 log = logging.getLogger("clickstream.shop_extract")
+
+# One row per extract attempt, as ops.transform_runs has one per build; its own columns: full_refresh,
+# rows_extracted ({"order": 120, ...}: rows each table's extract read, the overlap included), load_ids (dlt's).
+SHOP_EXTRACT_RUNS = RunLedger("ops.shop_extract_runs", "extract")
 
 
 @dataclass(frozen=True)
@@ -53,18 +59,19 @@ def run_extract(
 ) -> ExtractOutcome:
     """Raises WarehouseUnreachable (nothing done) and LedgerMissing (not migrated); any other failure of the
     pipeline is recorded and returned as a failed outcome."""
-    attempt = Attempt(str(uuid.uuid4()), trigger, _now(), full_refresh)
+    attempt = Attempt(str(uuid.uuid4()), trigger, _now(), {"full_refresh": full_refresh})
     conn = warehouse.connect_or_unreachable()
     conn.autocommit = True
     try:
-        if not acquire_extract_lock(conn, settings.extract_lock_timeout_seconds):
-            record_start(conn, attempt, None)
-            seconds = (_now() - attempt.started_at).total_seconds()
+        if not EXTRACT_LOCK.acquire(conn, settings.extract_lock_timeout_seconds):
+            gave_up = _now()
+            SHOP_EXTRACT_RUNS.record_lock_timeout(conn, attempt, gave_up, "another extract held the lock")
+            seconds = (gave_up - attempt.started_at).total_seconds()
             waited = f"another extract held the lock for {settings.extract_lock_timeout_seconds:g} s"
             return ExtractOutcome(attempt.run_id, "lock_timeout", seconds, error=waited)
         try:
-            record_start(conn, attempt, _now())
-            close_abandoned(conn, attempt.run_id, _now())
+            SHOP_EXTRACT_RUNS.record_start(conn, attempt, _now())
+            SHOP_EXTRACT_RUNS.close_abandoned(conn, attempt.run_id, _now())
             error: str | None = None
             try:
                 loaded = load_shop(settings, warehouse, full_refresh=full_refresh)
@@ -73,18 +80,17 @@ def run_extract(
                 log.exception("shop extract failed")
                 loaded, status, error = Loaded({}, []), "failed", f"{type(exc).__name__}: {exc}"[:4000]
             finished = _now()
-            record_end(
+            SHOP_EXTRACT_RUNS.record_end(
                 conn,
                 attempt.run_id,
                 status=status,
                 finished_at=finished,
-                rows_extracted=loaded.rows,
-                load_ids=loaded.load_ids,
                 error=error,
+                details={"rows_extracted": Json(loaded.rows), "load_ids": loaded.load_ids},
             )
             seconds = (finished - attempt.started_at).total_seconds()
             return ExtractOutcome(attempt.run_id, status, seconds, loaded.rows, loaded.load_ids, error)
         finally:
-            release_extract_lock(conn)
+            EXTRACT_LOCK.release(conn)
     finally:
         conn.close()

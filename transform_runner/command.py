@@ -11,10 +11,10 @@ import click
 from pydantic import ValidationError
 
 from transform_runner.dbt_build import DbtOptions
-from transform_runner.ledger import LedgerMissing
 from transform_runner.run import EXIT_INTERRUPTED, EXIT_UNREACHABLE, run_transform
 from transform_runner.settings import TransformSettings
 from warehouse.connection import WarehouseSettings, WarehouseUnreachable
+from warehouse.run_ledger import LedgerMissing
 
 
 def configure_logging() -> None:

@@ -25,12 +25,12 @@ from transform_runner.dbt_build import (
     parse_project,
     run_build,
 )
-from transform_runner.ledger import Attempt, Ending, record_end, record_lock_timeout, record_start
-from transform_runner.ledger import close_abandoned as close_abandoned_runs
-from transform_runner.lock import LockTimeout, acquire_build_lock, release_build_lock
+from transform_runner.ledger import TRANSFORM_RUNS, Ending, record_end
 from transform_runner.settings import TransformSettings
+from warehouse.advisory_lock import BUILD_LOCK
 from warehouse.connection import WarehouseSettings
 from warehouse.rows import one_row
+from warehouse.run_ledger import Attempt
 
 logger = logging.getLogger("transform_runner")
 
@@ -111,22 +111,24 @@ def run_transform(
     """
     started = time.perf_counter()
     timeout = settings.transform_lock_timeout_seconds if lock_timeout_seconds is None else lock_timeout_seconds
-    attempt = Attempt(str(uuid.uuid4()), trigger, _now(), tuple(options.build_args()))
+    attempt = Attempt(str(uuid.uuid4()), trigger, _now(), {"dbt_args": options.build_args()})
     # Unreachable: nothing could be recorded, the warehouse did not answer.
     conn = warehouse.connect_or_unreachable(application_name=f"clickstream transform {attempt.run_id}", **_KEEPALIVES)
     conn.autocommit = True
     try:
         logger.info("transform %s: waiting up to %g s for the build lock", attempt.run_id, timeout)
-        try:
-            acquire_build_lock(conn, timeout)
-        except LockTimeout as exc:
-            ending = Ending("lock_timeout", _now(), error=str(exc))
-            record_lock_timeout(conn, attempt, ending)
-            logger.error("transform %s: %s", attempt.run_id, exc)
+        if not BUILD_LOCK.acquire(conn, timeout):
+            error = (
+                f"another transform holds the build lock ({BUILD_LOCK.holder(conn)}); gave up after waiting "
+                f"{timeout:g} s (TRANSFORM_LOCK_TIMEOUT_SECONDS or --lock-timeout)"
+            )
+            ending = Ending("lock_timeout", _now(), error=error)
+            TRANSFORM_RUNS.record_lock_timeout(conn, attempt, ending.finished_at, error)
+            logger.error("transform %s: %s", attempt.run_id, error)
             return TransformOutcome(attempt.run_id, time.perf_counter() - started, ending)
         try:
-            record_start(conn, attempt, _now())
-            abandoned = close_abandoned_runs(conn, attempt.run_id, _now())
+            TRANSFORM_RUNS.record_start(conn, attempt, _now())
+            abandoned = TRANSFORM_RUNS.close_abandoned(conn, attempt.run_id, _now())
             if abandoned:
                 logger.warning("transform %s: closed %d run(s) left running by a dead build", attempt.run_id, abandoned)
             if on_locked is not None:
@@ -141,7 +143,7 @@ def run_transform(
         finally:
             # Closing the session releases the lock too; unlocking first just says so sooner.
             with contextlib.suppress(psycopg2.Error):
-                release_build_lock(conn)
+                BUILD_LOCK.release(conn)
     finally:
         conn.close()
     outcome = TransformOutcome(attempt.run_id, time.perf_counter() - started, ending)

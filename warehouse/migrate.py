@@ -15,10 +15,10 @@ from importlib import resources
 import psycopg2.extensions
 from psycopg2 import sql
 
+from warehouse.advisory_lock import MIGRATION_LOCK
 from warehouse.rows import one_row
 
 _MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
-_LOCK_KEY = 0x636C6B73  # "clks": one lock for every migrator of this warehouse
 ROLE_NAMES = ("loader", "transformer", "dashboard")
 
 
@@ -51,7 +51,8 @@ def migrate(conn: psycopg2.extensions.connection) -> list[Migration]:
     applied_now = []
     conn.autocommit = False
     with conn.cursor() as cursor:
-        cursor.execute("select pg_advisory_lock(%s)", (_LOCK_KEY,))
+        # Waits for as long as another migrator takes: a migration must not be skipped for want of patience.
+        cursor.execute("select pg_advisory_lock(%s)", (MIGRATION_LOCK.key,))
     try:
         with conn, conn.cursor() as cursor:
             cursor.execute("create schema if not exists ops")
@@ -84,8 +85,7 @@ def migrate(conn: psycopg2.extensions.connection) -> list[Migration]:
             applied_now.append(migration)
     finally:
         conn.rollback()
-        with conn.cursor() as cursor:
-            cursor.execute("select pg_advisory_unlock(%s)", (_LOCK_KEY,))
+        MIGRATION_LOCK.release(conn)
         conn.commit()
     return applied_now
 

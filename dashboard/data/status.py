@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 
-from dashboard.filters import Filters
-from dashboard.periods import Period, compared_period
+from dashboard.filters import Filters, chosen_filters
+from dashboard.periods import Period
 from dashboard.warehouse import MartsMissing, Warehouse
 from warehouse.connection import WarehouseUnreachable
 
@@ -64,4 +64,4 @@ def last_days_with_data(found: WarehouseStatus, days: int) -> Filters:
         raise ValueError("no data: there is no range of days with data")
     period = Period(max(found.first_day, found.last_day - timedelta(days=days - 1)), found.last_day)
     after = datetime.combine(found.last_day + timedelta(days=1), time())
-    return Filters(period.start, period.end, comparison=compared_period(period, "previous_period", after))
+    return chosen_filters("custom", "previous_period", after, custom=period)

@@ -16,6 +16,7 @@ from support.dashboard_browser import open_dashboard, wait_drawn, wait_idle, wat
 from dashboard import formatting
 from dashboard.pages.overview import KPIS
 from dashboard.pages.products import TABLE_COLUMNS
+from dashboard.pages.retention import CUSTOMER_COLUMNS
 from local_only.roles import RoleWarehouse
 from warehouse.rows import one_row
 
@@ -208,6 +209,10 @@ def check_retention(page: Any, suffix: str) -> None:
         for record in records
     }
     assert drawn
+    # The best customers the range brought: the table, and the file's rows in its order.
+    customers: Shown = {"Customer": ("customer", None), **{title: (key, fmt) for key, title, fmt in CUSTOMER_COLUMNS}}
+    selector = "table[data-table=customers]"
+    check_table(page, "retention-customers_csv", f"retention-best-customers{suffix}", selector, customers)
 
 
 def check_health(page: Any, suffix: str) -> None:

@@ -11,7 +11,7 @@ from dashboard import formatting
 from dashboard.country_names import country_name
 from dashboard.data.funnel import funnel_steps, segment_counts
 from dashboard.data.status import WarehouseStatus, last_days_with_data
-from dashboard.filters import Filters
+from dashboard.filters import Filters, chosen_filters
 from dashboard.pages.retention import cohort_grid
 from dashboard.periods import Period
 from dashboard.sankey import Link, acyclic_links
@@ -28,6 +28,29 @@ def test_the_comparison_keeps_the_slice_and_the_cut_hour() -> None:
     assert previous == Filters(date(2025, 3, 3), date(2025, 3, 9), "mobile", "Email", end_before_hour=15)
     assert previous.period == compared and previous.days == filters.days == 7
     assert Filters(date(2025, 3, 10), date(2025, 3, 16)).compared() is None
+
+
+def test_a_preset_and_a_comparison_choice_select_the_filters() -> None:
+    """The sidebar's choices and the report's periods become Filters in one place (dashboard/filters.py)."""
+    now = datetime(2025, 3, 12, 14, 20)
+    assert chosen_filters("last_7_days", "previous_period", now) == Filters(
+        date(2025, 3, 5), date(2025, 3, 11), comparison=Period(date(2025, 2, 26), date(2025, 3, 4))
+    )
+    assert chosen_filters("today", "previous_year", now, device_type="mobile", channel="Email") == Filters(
+        date(2025, 3, 12),
+        date(2025, 3, 12),
+        "mobile",
+        "Email",
+        comparison=Period(date(2024, 3, 12), date(2024, 3, 12), 14),
+    )
+    custom = Period(date(2025, 1, 6), date(2025, 1, 8))
+    assert chosen_filters("custom", "none", now, custom=custom) == Filters(date(2025, 1, 6), date(2025, 1, 8))
+    # A preset's days win over dates left from an earlier custom choice; Custom without its days is refused.
+    assert chosen_filters("yesterday", "none", now, custom=custom).period == Period(
+        date(2025, 3, 11), date(2025, 3, 11)
+    )
+    with pytest.raises(ValueError, match="custom range"):
+        chosen_filters("custom", "none", now)
 
 
 def test_a_range_that_ends_before_it_starts_is_refused() -> None:

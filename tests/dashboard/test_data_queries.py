@@ -18,6 +18,7 @@ import pytest
 from dashboard.data.acquisition import acquisition
 from dashboard.data.overview import overview
 from dashboard.data.products import products
+from dashboard.data.retention import BEST_CUSTOMERS, best_customers
 from dashboard.data.status import last_days_with_data, status
 from dashboard.filters import Filters
 from dashboard.periods import Period
@@ -83,6 +84,29 @@ PLAIN_RETURNING_CUSTOMERS = f"""
     select count(distinct customer) as customers, {RETURNING_RATE}
     from numbered
     where {WHERE}
+"""
+
+# The best customers a range brought, person by person straight from marts.sessions (as marts.users defines a
+# person: the stitched user with all its visitors, else the visitor), not from marts.users.
+PLAIN_BEST_CUSTOMERS = f"""
+    with people as (
+        select
+            coalesce('user:' || stitched_user_id, 'visitor:' || visitor_id) as user_key,
+            min(stitched_user_id) as user_id,
+            count(distinct visitor_id) as visitors,
+            min(session_date) as first_seen_date,
+            count(*) as sessions,
+            sum(orders) as orders,
+            sum(revenue) as revenue,
+            (array_agg(channel order by session_start, session_key))[1] as first_channel
+        from marts.sessions
+        where not is_bot
+        group by 1
+    )
+    select * from people
+    where first_seen_date between %(start)s and %(end)s and orders > 0
+    order by revenue desc, orders desc, user_key
+    limit {BEST_CUSTOMERS}
 """
 
 PLAIN_PRODUCTS = """
@@ -309,3 +333,19 @@ def test_acquisition_countries_come_from_the_visitors_addresses(warehouse: Wareh
     assert {country.code for country in COUNTRIES} <= set(countries)
     assert "(not set)" not in countries
     assert max(countries, key=countries.__getitem__) == "US"
+
+
+def test_the_best_customers_are_the_people_the_sessions_make(warehouse: Warehouse, plain: Any) -> None:
+    """Retention's best customers (marts.users) against the same people summed from marts.sessions."""
+    found = status(warehouse)
+    assert found.last_day is not None
+    whole = last_days_with_data(found, 28)
+    for filters in (whole, Filters(found.last_day, found.last_day)):
+        expected = plain(PLAIN_BEST_CUSTOMERS, filters)
+        shown = [{key: _number(row[key]) for key in expected[0]} for row in best_customers(warehouse, filters)]
+        assert shown == expected
+    ranked = best_customers(warehouse, whole)
+    # Enough buyers to rank, identified and anonymous ones among them, the richest first.
+    assert len(ranked) == BEST_CUSTOMERS
+    assert {row["user_id"] is None for row in ranked} == {True, False}
+    assert ranked[0]["revenue"] > ranked[-1]["revenue"]

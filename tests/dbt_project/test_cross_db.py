@@ -59,10 +59,6 @@ OUTSIDE_JINJA = {"regex operator (~, ~*, !~)", "array_agg / array subscript", "i
 
 # (path relative to dbt_project/ or the repository, construct name, pattern of the line) -> why it stays.
 ALLOWED: dict[tuple[str, str, str], str] = {
-    # The marts' final casts state their contract's types (docs/metrics.md) in PostgreSQL's names; on another
-    # engine they become its names in one mechanical pass with the contracts' data_type (docs/scaling.md, "What
-    # does not port yet"), left until the marts other branches are editing have settled.
-    ("models/marts/", "cast to a PostgreSQL type", r"::(?:text|timestamptz)\b"): "the marts' contract casts",
     # The dashboard's rate definitions are SQL the dashboard runs on PostgreSQL (dashboard/rates.py is generated
     # from them); a port moves the dashboard's reads too (docs/scaling.md).
     ("dbt_project.yml", "FILTER (WHERE ...)", r"returning_customer_rate|filter \(where is_returning_customer\)"): (

@@ -6,8 +6,8 @@ lock does not carry; tests/support/spark_dbt.py runs dbt there with dbt-spark's 
 a build minutes) and skip, saying how to get it, when .venv-spark or Java is absent.
 
 - Every model compiles for Spark (so every `spark__` macro of macros/cross_db/ renders), and Spark's own parser
-  reads the compiled SQL of every model but the marts, which it refuses only for their contract casts' types
-  (docs/scaling.md, "What does not port yet").
+  reads the compiled SQL of every model, the marts included since their contract casts go through
+  dbt.type_string() and type_timestamptz() (docs/scaling.md).
 - Generated traffic is loaded into PostgreSQL by the real loader, which also writes the compacted Parquet; Spark
   builds stg_clickstream__events and int_events_sessionized from that Parquet, and their rows equal PostgreSQL's.
 """
@@ -37,10 +37,6 @@ pytestmark = [
 REPO = Path(__file__).resolve().parents[2]
 SPARK_PYTHON = REPO / ".venv-spark" / "bin" / "python"
 RUNNER = REPO / "tests" / "support" / "spark_dbt.py"
-
-# The marts cast to their contracts' types in PostgreSQL's names (docs/scaling.md, "What does not port yet"): Spark's
-# parser refuses those types and nothing else; every other model's compiled SQL it reads.
-CONTRACT_CAST_TYPES = ("TEXT", "TIMESTAMPTZ")
 
 # Compared between the engines: every column but staged_at (when it was staged) and the raw payload's copies.
 STAGED_COLUMNS = (
@@ -116,13 +112,7 @@ def test_the_project_compiles_for_spark_and_spark_parses_the_ported_models(spark
     models = {path.stem for path in (REPO / "dbt_project" / "models").rglob("*.sql")}
     assert parsed | set(unparsed) == models, sorted(models ^ (parsed | set(unparsed)))
     assert {"stg_clickstream__events", "int_events_sessionized", "int_visitors_touched", "sessions"} <= parsed
-    refused_otherwise = {
-        name: error
-        for name, error in unparsed.items()
-        if not any(f'Unsupported data type "{kind}"' in error for kind in CONTRACT_CAST_TYPES)
-    }
-    assert refused_otherwise == {}
-    assert all("/models/marts/" in path for path in result["unparsed"])
+    assert unparsed == {}
 
 
 def _normal(value: Any) -> Any:

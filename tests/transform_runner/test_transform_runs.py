@@ -12,9 +12,9 @@ from support.loader_kit import Probe
 from support.transform_kit import CLICKSTREAM, REPO, RoleWarehouse, dbt_options, migrated
 
 from local_only.postgres import Connection
-from transform_runner.lock import BUILD_LOCK_KEY
 from transform_runner.run import EXIT_FAILED, EXIT_LOCK_TIMEOUT, run_transform
 from transform_runner.settings import TransformSettings
+from warehouse.advisory_lock import BUILD_LOCK
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +43,7 @@ def test_a_second_transform_waits_then_fails_clearly_and_both_are_recorded(
         assert (
             probe.scalar(
                 "select count(*) from pg_locks where locktype = 'advisory' and granted and objid = %s",
-                (BUILD_LOCK_KEY,),
+                (BUILD_LOCK.key,),
             )
             == 1
         )
@@ -96,7 +96,7 @@ def test_the_lock_is_free_again_after_a_build(roles: RoleWarehouse, probe: Probe
 
     assert [outcome.status for outcome in outcomes] == ["success", "success"]
     assert (
-        probe.scalar("select count(*) from pg_locks where locktype = 'advisory' and objid = %s", (BUILD_LOCK_KEY,)) == 0
+        probe.scalar("select count(*) from pg_locks where locktype = 'advisory' and objid = %s", (BUILD_LOCK.key,)) == 0
     )
 
 
@@ -180,5 +180,5 @@ def test_sigterm_during_a_build_closes_its_row_and_frees_the_lock(
 
     assert process.returncode == 130, stderr
     assert probe.rows("select status, error from ops.transform_runs") == [("failed", "interrupted during the build")]
-    held = probe.scalar("select count(*) from pg_locks where locktype = 'advisory' and objid = %s", (BUILD_LOCK_KEY,))
+    held = probe.scalar("select count(*) from pg_locks where locktype = 'advisory' and objid = %s", (BUILD_LOCK.key,))
     assert held == 0

@@ -50,54 +50,56 @@ final as (
 
     select
         ---------- ids
-        events.event_id::text as event_id,
-        events.session_key::text as session_key,
-        events.visitor_id::text as visitor_id,
-        events.client_id::text as client_id,
-        events.session_id::text as session_id,
-        events.user_id::text as user_id,
+        cast(events.event_id as {{ dbt.type_string() }}) as event_id,
+        cast(events.session_key as {{ dbt.type_string() }}) as session_key,
+        cast(events.visitor_id as {{ dbt.type_string() }}) as visitor_id,
+        cast(events.client_id as {{ dbt.type_string() }}) as client_id,
+        cast(events.session_id as {{ dbt.type_string() }}) as session_id,
+        cast(events.user_id as {{ dbt.type_string() }}) as user_id,
 
         ---------- event
-        events.event_name::text as event_name,
-        events.event_timestamp::timestamptz as event_timestamp,
+        cast(events.event_name as {{ dbt.type_string() }}) as event_name,
+        cast(events.event_timestamp as {{ type_timestamptz() }}) as event_timestamp,
         {{ reporting_date('events.event_timestamp') }} as event_date,
-        events.received_at::timestamptz as received_at,
-        events.user_login_state::text as user_login_state,
-        events.identity_source::text as identity_source,
+        cast(events.received_at as {{ type_timestamptz() }}) as received_at,
+        cast(events.user_login_state as {{ dbt.type_string() }}) as user_login_state,
+        cast(events.identity_source as {{ dbt.type_string() }}) as identity_source,
         events.is_first_visit::boolean as is_first_visit,
 
         ---------- page
-        events.page_url::text as page_url,
-        events.page_path::text as page_path,
-        events.page_title::text as page_title,
-        events.referrer::text as referrer,
+        cast(events.page_url as {{ dbt.type_string() }}) as page_url,
+        cast(events.page_path as {{ dbt.type_string() }}) as page_path,
+        cast(events.page_title as {{ dbt.type_string() }}) as page_title,
+        cast(events.referrer as {{ dbt.type_string() }}) as referrer,
 
         ---------- product
-        events.product_id::text as product_id,
-        events.product_name::text as product_name,
-        events.product_category::text as product_category,
-        events.product_brand::text as product_brand,
+        cast(events.product_id as {{ dbt.type_string() }}) as product_id,
+        cast(events.product_name as {{ dbt.type_string() }}) as product_name,
+        cast(events.product_category as {{ dbt.type_string() }}) as product_category,
+        cast(events.product_brand as {{ dbt.type_string() }}) as product_brand,
         events.product_price::numeric as product_price,
         events.product_discount_price::numeric as product_discount_price,
-        case when events.product_id is not null then events.page_path end::text as product_url_path,
+        cast(
+            case when events.product_id is not null then events.page_path end as {{ dbt.type_string() }}
+        ) as product_url_path,
 
         ---------- order and search
-        events.order_id::text as order_id,
+        cast(events.order_id as {{ dbt.type_string() }}) as order_id,
         events.order_revenue::numeric as order_revenue,
-        events.order_currency::text as order_currency,
-        events.search_query::text as search_query,
+        cast(events.order_currency as {{ dbt.type_string() }}) as order_currency,
+        cast(events.search_query as {{ dbt.type_string() }}) as search_query,
 
         ---------- device
-        events.device_type::text as device_type,
-        events.browser::text as browser,
-        events.os::text as os,
-        events.country::text as country,
+        cast(events.device_type as {{ dbt.type_string() }}) as device_type,
+        cast(events.browser as {{ dbt.type_string() }}) as browser,
+        cast(events.os as {{ dbt.type_string() }}) as os,
+        cast(events.country as {{ dbt.type_string() }}) as country,
 
         ---------- passthroughs (dbt_project.yml, event_passthroughs)
         {{- event_passthrough_columns('events', cast=true) }}
 
         ---------- session
-        sessions.channel::text as channel,
+        cast(sessions.channel as {{ dbt.type_string() }}) as channel,
         sessions.is_bot::boolean as is_bot
     from events
     left join sessions on events.session_key = sessions.session_key

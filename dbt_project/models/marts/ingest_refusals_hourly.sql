@@ -33,7 +33,7 @@ hourly as (
         refusal_reason,
         count(*)::bigint as refusals,
         count(distinct request_id)::bigint as requests,
-        max(loaded_at)::timestamptz as last_loaded_at
+        cast(max(loaded_at) as {{ type_timestamptz() }}) as last_loaded_at
     from refusals
     group by received_hour, refusal_kind, refusal_reason
 

@@ -48,27 +48,27 @@ sessions as (
 final as (
 
     select
-        orders.order_id::text as order_id,
-        orders.ordered_at::timestamptz as ordered_at,
+        cast(orders.order_id as {{ dbt.type_string() }}) as order_id,
+        cast(orders.ordered_at as {{ type_timestamptz() }}) as ordered_at,
         {{ reporting_date('orders.ordered_at') }} as order_date,
-        orders.session_key::text as session_key,
+        cast(orders.session_key as {{ dbt.type_string() }}) as session_key,
         sessions.session_date::date as session_date,
-        sessions.customer_key::text as customer_key,
+        cast(sessions.customer_key as {{ dbt.type_string() }}) as customer_key,
         (
             row_number() over (partition by sessions.customer_key order by orders.ordered_at, orders.order_id)
         )::integer as customer_order_number,
         (
             row_number() over (partition by sessions.customer_key order by orders.ordered_at, orders.order_id) > 1
         )::boolean as is_returning_customer,
-        sessions.device_type::text as device_type,
-        sessions.channel::text as channel,
-        sessions.referrer_host::text as referrer_host,
-        sessions.campaign::text as campaign,
-        sessions.country::text as country,
-        orders.currency::text as currency,
+        cast(sessions.device_type as {{ dbt.type_string() }}) as device_type,
+        cast(sessions.channel as {{ dbt.type_string() }}) as channel,
+        cast(sessions.referrer_host as {{ dbt.type_string() }}) as referrer_host,
+        cast(sessions.campaign as {{ dbt.type_string() }}) as campaign,
+        cast(sessions.country as {{ dbt.type_string() }}) as country,
+        cast(orders.currency as {{ dbt.type_string() }}) as currency,
         orders.revenue_as_sent::numeric as revenue_as_sent,
         orders.exchange_rate::numeric as exchange_rate,
-        '{{ var("reporting_currency") }}'::text as reporting_currency,
+        cast('{{ var("reporting_currency") }}' as {{ dbt.type_string() }}) as reporting_currency,
         orders.revenue::numeric as revenue
     from orders
     inner join sessions on orders.session_key = sessions.session_key

@@ -179,7 +179,7 @@ all_hours as (
 final as (
 
     select
-        ({{ instant_at('all_hours.received_hour', 'UTC') }})::timestamptz as received_hour,
+        cast(({{ instant_at('all_hours.received_hour', 'UTC') }}) as {{ type_timestamptz() }}) as received_hour,
         coalesce(objects.objects_loaded, 0)::bigint as objects_loaded,
         coalesce(raw_rows.raw_rows, 0)::bigint as raw_rows,
         coalesce(rejections.rejected_lines, 0)::bigint as rejected_lines,
@@ -189,10 +189,12 @@ final as (
         round(raw_rows.median_load_lag_seconds::numeric, 3)::numeric(14, 3) as median_load_lag_seconds,
         round(raw_rows.max_load_lag_seconds::numeric, 3)::numeric(14, 3) as max_load_lag_seconds,
         round(raw_rows.median_load_lag_seconds::numeric / 60, 1)::numeric(12, 1) as median_load_lag_minutes,
-        raw_rows.newest_received_at::timestamptz as newest_received_at,
-        modelled.newest_modelled_at::timestamptz as newest_modelled_at,
-        greatest(raw_rows.last_loaded_at, objects.last_loaded_at, rejections.last_loaded_at)::timestamptz
-            as last_loaded_at
+        cast(raw_rows.newest_received_at as {{ type_timestamptz() }}) as newest_received_at,
+        cast(modelled.newest_modelled_at as {{ type_timestamptz() }}) as newest_modelled_at,
+        cast(
+            greatest(raw_rows.last_loaded_at, objects.last_loaded_at, rejections.last_loaded_at)
+            as {{ type_timestamptz() }}
+        ) as last_loaded_at
     from all_hours
     left join raw_rows on all_hours.received_hour = raw_rows.received_hour
     left join objects on all_hours.received_hour = objects.received_hour

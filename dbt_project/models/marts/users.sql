@@ -78,20 +78,20 @@ aggregated as (
 final as (
 
     select
-        user_key::text as user_key,
-        user_id::text as user_id,
+        cast(user_key as {{ dbt.type_string() }}) as user_key,
+        cast(user_id as {{ dbt.type_string() }}) as user_id,
         (user_id is not null)::boolean as is_identified,
         visitors::bigint as visitors,
-        first_seen_at::timestamptz as first_seen_at,
-        last_seen_at::timestamptz as last_seen_at,
+        cast(first_seen_at as {{ type_timestamptz() }}) as first_seen_at,
+        cast(last_seen_at as {{ type_timestamptz() }}) as last_seen_at,
         {{ reporting_date('first_seen_at') }} as first_seen_date,
         {{ reporting_date('last_seen_at') }} as last_seen_date,
         sessions::bigint as sessions,
         orders::bigint as orders,
         revenue::numeric as revenue,
-        first_channel::text as first_channel,
-        first_landing_page_path::text as first_landing_page_path,
-        first_device_type::text as first_device_type
+        cast(first_channel as {{ dbt.type_string() }}) as first_channel,
+        cast(first_landing_page_path as {{ dbt.type_string() }}) as first_landing_page_path,
+        cast(first_device_type as {{ dbt.type_string() }}) as first_device_type
     from aggregated
 
 )

@@ -44,7 +44,7 @@ weeks as (
 final as (
 
     select
-        visitor_id::text as visitor_id,
+        cast(visitor_id as {{ dbt.type_string() }}) as visitor_id,
         activity_week::date as activity_week,
         (min(activity_week) over (partition by visitor_id))::date as cohort_week,
         ({{ weeks_between('min(activity_week) over (partition by visitor_id)', 'activity_week') }})::integer

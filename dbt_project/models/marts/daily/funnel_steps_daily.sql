@@ -58,10 +58,10 @@ final as (
 
     select
         session_date::date as session_date,
-        device_type::text as device_type,
-        channel::text as channel,
+        cast(device_type as {{ dbt.type_string() }}) as device_type,
+        cast(channel as {{ dbt.type_string() }}) as channel,
         step_number::integer as step_number,
-        step_name::text as step_name,
+        cast(step_name as {{ dbt.type_string() }}) as step_name,
         sessions::bigint as sessions,
         slice_sessions::bigint as slice_sessions
     from counted

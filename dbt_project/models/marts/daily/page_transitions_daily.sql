@@ -87,8 +87,8 @@ final as (
 
     select
         session_date::date as session_date,
-        from_page_path::text as from_page_path,
-        to_page_path::text as to_page_path,
+        cast(from_page_path as {{ dbt.type_string() }}) as from_page_path,
+        cast(to_page_path as {{ dbt.type_string() }}) as to_page_path,
         count(*)::bigint as transitions,
         count(distinct session_key)::bigint as sessions
     from transitions

@@ -159,10 +159,16 @@ final as (
 
     select
         combined.event_date::date as event_date,
-        combined.product_id::text as product_id,
-        coalesce(day_attributes.product_name, latest_attributes.product_name)::text as product_name,
-        coalesce(day_attributes.product_category, latest_attributes.product_category)::text as product_category,
-        coalesce(day_attributes.product_brand, latest_attributes.product_brand)::text as product_brand,
+        cast(combined.product_id as {{ dbt.type_string() }}) as product_id,
+        cast(
+            coalesce(day_attributes.product_name, latest_attributes.product_name) as {{ dbt.type_string() }}
+        ) as product_name,
+        cast(
+            coalesce(day_attributes.product_category, latest_attributes.product_category) as {{ dbt.type_string() }}
+        ) as product_category,
+        cast(
+            coalesce(day_attributes.product_brand, latest_attributes.product_brand) as {{ dbt.type_string() }}
+        ) as product_brand,
         combined.views::bigint as views,
         combined.unique_viewers::bigint as unique_viewers,
         combined.add_to_carts::bigint as add_to_carts,

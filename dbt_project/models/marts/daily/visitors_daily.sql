@@ -46,11 +46,11 @@ final as (
     select
         session_date::date as session_date,
         {{ hash_bigint('visitor_id') }}::bigint as visitor_number,
-        device_type::text as device_type,
-        channel::text as channel,
-        referrer_host::text as referrer_host,
-        campaign::text as campaign,
-        country::text as country,
+        cast(device_type as {{ dbt.type_string() }}) as device_type,
+        cast(channel as {{ dbt.type_string() }}) as channel,
+        cast(referrer_host as {{ dbt.type_string() }}) as referrer_host,
+        cast(campaign as {{ dbt.type_string() }}) as campaign,
+        cast(country as {{ dbt.type_string() }}) as country,
         is_new::boolean as is_new
     from visitor_days
     order by session_date
