@@ -45,13 +45,16 @@ class Decoded:
     e-mail scrub, nesting); `may_hold_markers` says whether the parser may have left `OutOfRange`/`TooDeep` values
     in them (ingest_lambda.body.parse_body). `write_key` is the key or app id the request names, for the
     allowlist; `shared` is what applies to every event of the request (a batch's ``sentAt``, headers), handed to
-    `Dialect.translate` with each one."""
+    `Dialect.translate` with each one. `shape_text`, when not None, is a JSON text nested exactly as deep as the
+    deepest original (Snowplow's: the JSON its flat events' strings held, as one array), read for the depth check
+    instead of `text` where `text` costs more to read and says no more."""
 
     originals: list[Any]
     text: bytes
     may_hold_markers: bool = False
     write_key: str | None = None
     shared: Mapping[str, Any] = field(default_factory=dict)
+    shape_text: bytes | None = None
 
 
 # Not frozen, unlike the seam's other records: one is made for every mapped event, and a frozen dataclass's

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ingest_lambda.privacy import Pseudonymizer, canonical_ip
 
@@ -87,6 +90,32 @@ def test_the_canonical_forms_are_the_compressed_ones() -> None:
     assert canonical_ip("2001:0db8:0:0::1") == "2001:db8::1"
     assert canonical_ip("::ffff:192.0.2.1") == "192.0.2.1"
     assert canonical_ip(" Not-An-IP ") == "not-an-ip"
+
+
+def _by_ipaddress(ip: str) -> str:
+    """What canonical_ip answered before its shortcut for IPv4 already in its one spelling."""
+    text = ip.strip().lower()
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return text
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
+
+
+_PART = st.one_of(
+    st.integers(0, 300).map(str),
+    st.integers(0, 99).map(lambda n: f"0{n}"),
+    st.sampled_from(["", " ", "x", "\u0661", "256", "1e1"]),
+)
+
+
+@given(parts=st.lists(_PART, min_size=3, max_size=5), around=st.sampled_from(["", " ", "\n", "\t"]))
+def test_ipv4_spellings_are_canonical_as_ipaddress_makes_them(parts: list[str], around: str) -> None:
+    # The shortcut takes a dotted quad as is only when ipaddress would give the same text back.
+    for ip in (".".join(parts), around + ".".join(parts), ".".join(parts) + around):
+        assert canonical_ip(ip) == _by_ipaddress(ip)
 
 
 def test_an_ipv4_and_its_mapped_form_are_not_confused_with_other_addresses(pseudo: Pseudonymizer) -> None:
