@@ -29,6 +29,11 @@ def canonical_ip(ip: str) -> str:
     ``192.0.2.1``, so that one client gets one ``ipHash``; what does not parse is trimmed and lower-cased."""
     if _CANONICAL_IPV4.fullmatch(ip):
         return ip
+    return canonical_by_ipaddress(ip)
+
+
+def canonical_by_ipaddress(ip: str) -> str:
+    """`canonical_ip` without its shortcut: what ``ipaddress`` reads in `ip`."""
     text = ip.strip().lower()
     try:
         address = ipaddress.ip_address(text)
