@@ -79,6 +79,7 @@ _AT_AND_DOMAIN = re.compile(
 # backslash that then does), so any escape counts. Substring tests first; the one pattern starts with a literal,
 # which the regex engine finds with a fast search instead of trying every position.
 _FULLWIDTH_AT, _SMALL_AT = "\uff20".encode(), "\ufe6b".encode()
+_BODY_ESCAPE = re.compile(rb"\\u")
 _BODY_ENTITY = re.compile(rb"&(?:#|commat;)")
 _BODY_PERCENT_AT = re.compile(rb"%(?:25)*+(?:40|[Uu]|[Ee][Ff])")
 
@@ -117,7 +118,8 @@ def body_may_hold_address(body: bytes) -> bool:
     if b"@" in body:
         return True
     # One-byte searches (memchr) first: a body without %, \\, & or a three-byte UTF-8 lead costs four scans.
-    if b"\\" in body and b"\\u" in body:
+    # A regex, not `b"\\u" in body`: CPython's search for two bytes is several times slower (ingest_lambda.text).
+    if b"\\" in body and _BODY_ESCAPE.search(body) is not None:
         return True
     if b"&" in body and _BODY_ENTITY.search(body) is not None:
         return True

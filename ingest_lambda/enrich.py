@@ -14,7 +14,7 @@ from ingest_lambda.contract import SCHEMA_VERSION, ClickstreamEvent
 from ingest_lambda.ip_country import country_of
 from ingest_lambda.privacy import Pseudonymizer
 from ingest_lambda.useragent import parse_user_agent
-from raw_store.times import RECEIVED_AT_FIELD, format_time, has_stored_shape
+from raw_store.times import RECEIVED_AT_FIELD, format_epoch_ms, format_time, has_stored_shape
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _PROVIDER_IN_TEXT = re.compile(r"providerName\W{1,3}([A-Za-z0-9_-]{1,64})")
@@ -102,9 +102,13 @@ class RequestEnrichment:
 
 def _canonical(sent: Any, parsed: datetime) -> str:
     """The client's time in the stored format. ``Date.toISOString()`` already writes it (24 characters, UTC, ms),
-    so such a string is kept as sent instead of being formatted again."""
+    so such a string is kept as sent instead of being formatted again; ``Date.now()``'s milliseconds are written
+    without a datetime."""
     if isinstance(sent, str) and has_stored_shape(sent):
         return sent
+    if type(sent) is int:
+        # Epoch milliseconds (validated: `parsed` is their moment), as trackers using Date.now() send them.
+        return format_epoch_ms(sent)
     return format_time(parsed)
 
 

@@ -24,16 +24,16 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from ingest_lambda.body import HttpRequest, RequestRejected, check_method_and_type, parse_body, read_body
+from ingest_lambda.body import HttpRequest
 from ingest_lambda.dialects.flatten import Flattened
 from ingest_lambda.dialects.seam import Decoded, Mapped, Source, Unmappable
 from ingest_lambda.dialects.segment_spec import commerce, event_name
+from ingest_lambda.dialects.single_event import decode_single_event
 from ingest_lambda.limits import IngestLimits
-from ingest_lambda.nesting import TooDeep
 from ingest_lambda.reply import Reply
 
 EVENT_PATH = "/api/event"
-MEDIA_TYPES = ("application/json", "text/plain")
+_NOT_AN_EVENT = "body must be one Plausible event, a JSON object {n, u, d, ...}"
 # Plausible's short field names and the long ones its API also takes.
 _FIELDS = {
     "n": "name",
@@ -61,21 +61,17 @@ class PlausibleDialect:
         return isinstance(payload.get("n"), str) and isinstance(payload.get("u"), str) and "d" in payload
 
     def decode(self, request: HttpRequest, limits: IngestLimits) -> Decoded:
-        check_method_and_type(request, MEDIA_TYPES)
-        text = read_body(request, limits.max_body_bytes)
-        payload, may_hold_markers = parse_body(text)
-        if isinstance(payload, TooDeep):
-            return Decoded([payload], text, True)
-        if not isinstance(payload, dict):
-            raise RequestRejected(400, "body must be one Plausible event, a JSON object {n, u, d, ...}")
-        site = payload.get("d", payload.get("domain"))
-        return Decoded([payload], text, may_hold_markers, site if isinstance(site, str) and site else None)
+        return decode_single_event(request, limits, _NOT_AN_EVENT, _site)
 
     def translate(self, original: Any, shared: Mapping[str, Any]) -> Mapped:
         return translate_event(original)
 
     def answer(self, reply: Reply) -> Reply:
         return reply.with_status(202) if reply.status == 200 else reply
+
+
+def _site(payload: dict[str, Any]) -> Any:
+    return payload.get("d", payload.get("domain"))
 
 
 def translate_event(original: Any) -> Mapped:

@@ -97,6 +97,8 @@ _PLUMBING = frozenset(
 _FROM_USER_AGENT = frozenset(
     {"$raw_user_agent", "$os", "$os_version", "$browser", "$browser_version", "$device_type", "$browser_type"}
 )
+# Both, dropped in the one pass that drops the nulls.
+_LEFT_OUT = _PLUMBING | _FROM_USER_AGENT
 
 
 class PostHogDialect:
@@ -215,10 +217,8 @@ def translate_event(original: Any, shared: Mapping[str, Any]) -> Mapped:
         raise Unmappable("an event needs its name", "event")
     sent = rest.pop("properties", None)
     sent = sent if isinstance(sent, dict) else ({} if sent is None else {"value": sent})
-    properties = {key: value for key, value in sent.items() if value is not None and key not in _FROM_USER_AGENT}
-    library, version = properties.get("$lib"), properties.get("$lib_version")
-    for key in _PLUMBING:
-        properties.pop(key, None)
+    library, version = sent.get("$lib"), sent.get("$lib_version")
+    properties = {key: value for key, value in sent.items() if value is not None and key not in _LEFT_OUT}
 
     event: dict[str, Any] = {"eventName": _NAMES.get(name) or event_name(name.removeprefix("$"))}
     if event["eventName"] != name:

@@ -15,16 +15,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from ingest_lambda.body import HttpRequest
 from ingest_lambda.limits import IngestLimits
 from ingest_lambda.reply import Reply
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
-    """Which dialect and SDK an event came from, as its stored line records it."""
+class Source(NamedTuple):
+    """Which dialect and SDK an event came from, as its stored line records it.
+
+    A named tuple, not a frozen dataclass: one is made for every mapped event and is the key of the ingest's cache
+    of stored sources, and a tuple is built and hashed in C (a frozen dataclass's ``__init__`` and ``__hash__``
+    run as Python, a few tenths of a µs an event)."""
 
     dialect: str
     library: str | None = None
@@ -42,16 +45,21 @@ class Decoded:
     e-mail scrub, nesting); `may_hold_markers` says whether the parser may have left `OutOfRange`/`TooDeep` values
     in them (ingest_lambda.body.parse_body). `write_key` is the key or app id the request names, for the
     allowlist; `shared` is what applies to every event of the request (a batch's ``sentAt``, headers), handed to
-    `Dialect.translate` with each one."""
+    `Dialect.translate` with each one. `shape_text`, when not None, is a JSON text nested exactly as deep as the
+    deepest original (Snowplow's: the JSON its flat events' strings held, as one array), read for the depth check
+    instead of `text` where `text` costs more to read and says no more."""
 
     originals: list[Any]
     text: bytes
     may_hold_markers: bool = False
     write_key: str | None = None
     shared: Mapping[str, Any] = field(default_factory=dict)
+    shape_text: bytes | None = None
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, unlike the seam's other records: one is made for every mapped event, and a frozen dataclass's
+# ``__init__`` sets each field through ``object.__setattr__`` (twice the cost of a plain one).
+@dataclass(slots=True)
 class Mapped:
     """One original event as a v1 event. `leftover`: why part of the original fits nowhere in it (None when all
     of it does); the original is then kept in full beside the stored event."""

@@ -32,6 +32,7 @@ from typing import Any
 from ingest_lambda.body import HttpRequest, RequestRejected, check_method_and_type, parse_body, read_body
 from ingest_lambda.dialects.flatten import Flattened
 from ingest_lambda.dialects.seam import Decoded, Mapped, Source, Unmappable
+from ingest_lambda.dialects.values import snake_name
 from ingest_lambda.limits import IngestLimits
 from ingest_lambda.nesting import TooDeep
 from ingest_lambda.reply import Reply
@@ -71,7 +72,6 @@ _CALL_NAMES = {"page": "page_view", "screen": "screen_view", "identify": "identi
 _PRODUCT_EVENTS = ("view_product", "add_to_cart", "remove_from_cart", "click")
 # What the SDK adds for its own delivery: not the shop's data (docs/collector.md, "what is lost").
 _PLUMBING = ("writeKey", "_metadata", "integrations", "options")
-_WORD_BREAK = re.compile(r"[^a-z0-9]+")
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")
 
 
@@ -189,12 +189,7 @@ def translate_spec_event(original: Any, shared: Mapping[str, Any], dialect: str)
 def event_name(name: str) -> str:
     """A spec event name as a v1 name: the standard one it means, else snake_case (``Video Played``:
     ``video_played``), at most 64 characters, starting with a letter."""
-    if name in EVENT_NAMES:
-        return EVENT_NAMES[name]
-    words = _WORD_BREAK.sub("_", name.strip().lower()).strip("_")
-    if not words or not words[0].isalpha():
-        words = "event_" + words
-    return words[:64].rstrip("_") or "event"
+    return EVENT_NAMES.get(name) or snake_name(name)
 
 
 def _ids(rest: dict[str, Any], context: dict[str, Any], shared: Mapping[str, Any], event: dict[str, Any]) -> None:

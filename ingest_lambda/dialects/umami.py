@@ -21,19 +21,20 @@ The answer: the ingest's JSON with ``"cache": ""`` (Umami 3's tracker reads ``ca
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
-from ingest_lambda.body import HttpRequest, RequestRejected, check_method_and_type, parse_body, read_body
+from ingest_lambda.body import HttpRequest
 from ingest_lambda.dialects.flatten import Flattened
 from ingest_lambda.dialects.seam import Decoded, Mapped, Source, Unmappable
 from ingest_lambda.dialects.segment_spec import commerce, event_name
+from ingest_lambda.dialects.single_event import decode_single_event
 from ingest_lambda.limits import IngestLimits
-from ingest_lambda.nesting import TooDeep
 from ingest_lambda.reply import Reply
 
 SEND_PATH = "/api/send"
-MEDIA_TYPES = ("application/json", "text/plain")
+_NOT_A_CALL = 'body must be one Umami call, {"type": "event", "payload": {...}}'
 
 
 class UmamiDialect:
@@ -46,22 +47,18 @@ class UmamiDialect:
         return False
 
     def decode(self, request: HttpRequest, limits: IngestLimits) -> Decoded:
-        check_method_and_type(request, MEDIA_TYPES)
-        text = read_body(request, limits.max_body_bytes)
-        payload, may_hold_markers = parse_body(text)
-        if isinstance(payload, TooDeep):
-            return Decoded([payload], text, True)
-        if not isinstance(payload, dict):
-            raise RequestRejected(400, 'body must be one Umami call, {"type": "event", "payload": {...}}')
-        inner = payload.get("payload")
-        site = inner.get("website") if isinstance(inner, dict) else None
-        return Decoded([payload], text, may_hold_markers, site if isinstance(site, str) and site else None)
+        return decode_single_event(request, limits, _NOT_A_CALL, _site)
 
     def translate(self, original: Any, shared: Mapping[str, Any]) -> Mapped:
         return translate_call(original)
 
     def answer(self, reply: Reply) -> Reply:
         return reply.with_body({"cache": "", **reply.body})
+
+
+def _site(call: dict[str, Any]) -> Any:
+    inner = call.get("payload")
+    return inner.get("website") if isinstance(inner, dict) else None
 
 
 def translate_call(original: Any) -> Mapped:
@@ -114,12 +111,22 @@ def _page(payload: dict[str, Any], event: dict[str, Any]) -> None:
         payload.pop("url")
     title = payload.pop("title", None)
     if isinstance(title, str):
-        event["pageTitle"] = unquote(title)
+        event["pageTitle"] = _decoded_title(title) if len(title) <= _MAX_CACHED_TITLE_CHARS else unquote(title)
     elif title is not None:
         payload["title"] = title
     referrer = payload.pop("referrer", None)
     if referrer is not None:
         event["referrer"] = referrer
+
+
+# A site's visitors send the same few hundred titles over and over, and undoing their %-escapes costs more than the
+# rest of the page's mapping: decoded once each, for titles of a length a page title has (bounded memory).
+_MAX_CACHED_TITLE_CHARS = 512
+
+
+@lru_cache(maxsize=1024)
+def _decoded_title(title: str) -> str:
+    return unquote(title)
 
 
 def _user_and_time(payload: dict[str, Any], event: dict[str, Any]) -> None:

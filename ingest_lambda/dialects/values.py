@@ -4,14 +4,29 @@ v1 names, numbers told from booleans, ids sent as numbers."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 _WORD_BREAK = re.compile(r"[^a-z0-9]+")
 
 
+# An SDK names the same few dozen events again and again: each name is made a v1 name once (bounded: names of an
+# event name's length, the most recent thousand).
+_MAX_CACHED_NAME_CHARS = 128
+
+
 def snake_name(name: str) -> str:
     """A name as a v1 event name: snake_case (``_page_view`` and ``Page View`` are ``page_view``), at most 64
     characters, starting with a letter."""
+    return _cached_snake_name(name) if len(name) <= _MAX_CACHED_NAME_CHARS else _snake_name(name)
+
+
+@lru_cache(maxsize=1024)
+def _cached_snake_name(name: str) -> str:
+    return _snake_name(name)
+
+
+def _snake_name(name: str) -> str:
     words = _WORD_BREAK.sub("_", name.strip().lower()).strip("_")
     if not words or not words[0].isalpha():
         words = "event_" + words

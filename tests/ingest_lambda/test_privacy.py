@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from ingest_lambda.privacy import Pseudonymizer, canonical_ip
+from ingest_lambda.privacy import Pseudonymizer, canonical_by_ipaddress, canonical_ip
 
 pytestmark = pytest.mark.unit
 
@@ -87,6 +89,20 @@ def test_the_canonical_forms_are_the_compressed_ones() -> None:
     assert canonical_ip("2001:0db8:0:0::1") == "2001:db8::1"
     assert canonical_ip("::ffff:192.0.2.1") == "192.0.2.1"
     assert canonical_ip(" Not-An-IP ") == "not-an-ip"
+
+
+_PART = st.one_of(
+    st.integers(0, 300).map(str),
+    st.integers(0, 99).map(lambda n: f"0{n}"),
+    st.sampled_from(["", " ", "x", "\u0661", "256", "1e1"]),
+)
+
+
+@given(parts=st.lists(_PART, min_size=3, max_size=5), around=st.sampled_from(["", " ", "\n", "\t"]))
+def test_ipv4_spellings_are_canonical_as_ipaddress_makes_them(parts: list[str], around: str) -> None:
+    # The shortcut takes a dotted quad as is only when ipaddress would give the same text back.
+    for ip in (".".join(parts), around + ".".join(parts), ".".join(parts) + around):
+        assert canonical_ip(ip) == canonical_by_ipaddress(ip)
 
 
 def test_an_ipv4_and_its_mapped_form_are_not_confused_with_other_addresses(pseudo: Pseudonymizer) -> None:

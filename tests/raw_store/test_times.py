@@ -8,8 +8,17 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from raw_store.times import STORED_TIME_LENGTH, STORED_TIME_PATTERN, format_time, has_stored_shape, parse_time
+from raw_store.times import (
+    STORED_TIME_LENGTH,
+    STORED_TIME_PATTERN,
+    format_epoch_ms,
+    format_time,
+    has_stored_shape,
+    parse_time,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -50,6 +59,21 @@ def test_a_formatted_time_reads_back_as_the_same_millisecond() -> None:
         parsed = parse_time(format_time(moment))
         assert parsed is not None
         assert parsed == moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+# Epoch milliseconds from 1970 to 2100 (the ingest takes 2000 to 2100), ends of seconds and days included.
+_EPOCH_MS = st.one_of(
+    st.integers(0, 4_102_444_800_000),
+    st.tuples(st.integers(0, 4_102_444_800), st.sampled_from([0, 1, 499, 500, 501, 998, 999])).map(
+        lambda pair: pair[0] * 1000 + pair[1]
+    ),
+)
+
+
+@given(_EPOCH_MS)
+def test_epoch_milliseconds_are_written_as_format_time_writes_their_moment(epoch_ms: int) -> None:
+    # What the ingest did before: the moment as the contract parses it (ingest_lambda.contract), formatted.
+    assert format_epoch_ms(epoch_ms) == format_time(datetime.fromtimestamp(epoch_ms / 1000, UTC))
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from support.fakes import MemoryStore
 from ingest_lambda.contract import ClickstreamEvent
 from ingest_lambda.dialects.snowplow import PIXEL
 from ingest_lambda.handler import handler
+from ingest_lambda.nesting import MAX_EVENT_DEPTH
 
 pytestmark = pytest.mark.unit
 
@@ -191,3 +192,33 @@ def test_base64_entities_are_scrubbed_of_email_addresses(memory_store: MemorySto
     (stored,) = memory_store.lines("events/")
     assert stored["properties"]["user.id"] == "u-1"
     assert "jane@example.com" not in json.dumps(stored)
+
+
+def _nested(levels: int) -> Any:
+    value: Any = 1
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("inside", ["the JSON of a string (co)", "the event itself"])
+def test_an_event_nested_past_the_limit_is_refused_alone(
+    memory_store: MemoryStore, lambda_context: Any, inside: str
+) -> None:
+    # The depth check reads the JSON in the events' strings apart from the body (a cheaper text) when the events
+    # are the protocol's flat maps of strings, and the whole body when they are not: the limit is the same.
+    (request,) = recorded("snowplow")
+    envelope = request["body"]
+    data = []
+    for levels in (MAX_EVENT_DEPTH - 1, MAX_EVENT_DEPTH):
+        event = {"e": "pv", "url": "https://shop.example/", "duid": "d-1", "eid": f"e-{levels}"}
+        if inside.startswith("the JSON"):
+            event["co"] = json.dumps(_nested(levels))
+        else:
+            event["x"] = _nested(levels)
+        data.append(event)
+    status, answer = send(replayed(request, body={**envelope, "data": data}), lambda_context)
+    assert (status, answer["accepted"]) == (200, 1)
+    (refused,) = answer["rejected"]
+    assert refused["index"] == 1
+    assert "nested deeper than 32 levels" in refused["errors"][0]["message"]
