@@ -12,7 +12,8 @@ from dataclasses import dataclass
 # other children, e.g. initdb and pg_ctl, and RUSAGE_CHILDREN is the largest of them all).
 _WRAPPER = (
     "import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
-    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(code)"
+    "usage = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "print(usage.ru_maxrss, usage.ru_utime + usage.ru_stime); sys.exit(code)"
 )
 
 
@@ -20,6 +21,9 @@ _WRAPPER = (
 class MeasuredRun:
     seconds: float
     peak_rss_mb: float
+    # user + system CPU time of the command and its children: on a shared, loaded machine the wall time is mostly
+    # waiting for a core, the CPU time is what the run itself cost
+    cpu_seconds: float
     returncode: int
     stdout: str  # the command's own output, the wrapper's line taken off
     stderr: str
@@ -31,5 +35,6 @@ def run_measured(command: list[str], env: Mapping[str, str]) -> MeasuredRun:
         [sys.executable, "-c", _WRAPPER, *command], env=dict(env), capture_output=True, text=True, check=False
     )
     seconds = time.perf_counter() - started
-    *output, peak = result.stdout.strip().splitlines() or ["0"]
-    return MeasuredRun(seconds, int(peak) / 1024, result.returncode, "\n".join(output), result.stderr)
+    *output, usage = result.stdout.strip().splitlines() or ["0 0"]
+    peak, cpu = usage.split()
+    return MeasuredRun(seconds, int(peak) / 1024, float(cpu), result.returncode, "\n".join(output), result.stderr)

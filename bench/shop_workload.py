@@ -140,6 +140,19 @@ def table_counts(conn: psycopg2.extensions.connection) -> dict[str, int]:
     return counts
 
 
+def hours_changed(dsn: str) -> int:
+    """How many of change_hour's hours the shop has had (a kept shop database is reused by the next bench)."""
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute('select max("updatedAt") from "Order"')
+            row = cursor.fetchone()
+    finally:
+        conn.close()
+    newest = row[0] if row else None
+    return 0 if newest is None or newest < OPENED else int((newest - OPENED) / timedelta(hours=1))
+
+
 def change_hour(dsn: str, size: ShopSize, hour: int, share: float = 0.01) -> dict[str, int]:
     """Hour `hour` of the shop's life after OPENED: `share` of the orders change (most move on to delivered, a tenth
     are cancelled, a tenth refunded with a new Refund row), the items of those orders with them (about `share` of
@@ -206,7 +219,9 @@ def change_hour(dsn: str, size: ShopSize, hour: int, share: float = 0.01) -> dic
                 {"hour": hour, "count": max(int(size.products * share), 1)},
             )
             written["Inventory"] = cursor.rowcount
-            first = size.orders + (hour - 1) * new + 1
+            cursor.execute("""select max(substr(id, 4)::int) + 1 from "Order" where id like 'SO-%'""")
+            row = cursor.fetchone()
+            first = int(row[0]) if row and row[0] is not None else 1
             cursor.execute(
                 f"""
                 insert into "Order" (id, "clientId", status, total, "paidAt", "createdAt", "updatedAt")

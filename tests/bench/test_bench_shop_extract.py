@@ -37,6 +37,7 @@ def test_bench_runs_at_a_tiny_size(workdir: Path) -> None:
     assert 0 < medians["hourly/dlt"]["rows"] < everything / 4
     assert medians["hourly/dlt"]["rows"] == medians["hourly/copy"]["rows"]
     assert medians["first/dlt"]["peak_rss_mb"] > 50
+    assert 0 < medians["first/dlt"]["cpu_seconds"] < medians["first/dlt"]["seconds"] * 2
 
     statements = result["shop_statements_of_the_last_runs"]
     # what the shop saw is what each way asked of it: dlt's cursors over the incremental query, the floor's COPYs
