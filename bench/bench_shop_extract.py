@@ -101,6 +101,9 @@ class Measurement:
     # the client's user + system CPU time: the extract's process, or this process's for the COPY floor
     cpu_seconds: float
     load: ShopLoad
+    # the warehouse's side: its statements' execution time (the load's COPY and merge), and dlt's steps in seconds
+    warehouse_ms: float = 0.0
+    steps: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -113,6 +116,8 @@ class Measurement:
             "shop_rows": self.load.rows,
             "shop_blks_read": self.load.blocks_read,
             "shop_blks_hit": self.load.blocks_hit,
+            "warehouse_ms": round(self.warehouse_ms),
+            **{f"dlt_{step}_s": round(seconds, 1) for step, seconds in self.steps.items()},
         }
 
 
@@ -246,6 +251,34 @@ def shop_statements(server: LocalPostgres, shop: Connection) -> ShopLoad:
     )
 
 
+def warehouse_ms(server: LocalPostgres, warehouse: RoleWarehouse) -> float:
+    """The execution time of every statement run on the warehouse's database since the last reset."""
+    conn = psycopg2.connect(server.connection("postgres").dsn())
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(
+                "select coalesce(sum(s.total_exec_time), 0) from pg_stat_statements s "
+                "join pg_database d on d.oid = s.dbid where d.datname = %s",
+                (warehouse.admin.database,),
+            )
+            row = cursor.fetchone()
+    finally:
+        conn.close()
+    return float(row[0]) if row else 0.0
+
+
+def dlt_steps(workdir: Path) -> dict[str, float]:
+    """How long each step of the extract's last dlt run took (extract, normalize, load), from its stored trace."""
+    import dlt
+
+    trace = dlt.attach(pipeline_name="shop_extract", pipelines_dir=str(workdir)).last_trace
+    steps: dict[str, float] = {}
+    for step in trace.steps if trace is not None else ():
+        if step.started_at is not None and step.finished_at is not None and step.step != "run":
+            steps[step.step] = steps.get(step.step, 0.0) + (step.finished_at - step.started_at).total_seconds()
+    return steps
+
+
 # -- (a) the extract: `clickstream extract-shop` -----------------------------------------------------------------
 
 
@@ -276,7 +309,11 @@ def run_dlt(
     finally:
         conn.close()
     rows = sum(int(v) for v in (row[0] if row else {}).values())
-    return Measurement("dlt", "first" if first else "hourly", run.seconds, rows, run.peak_rss_mb, run.cpu_seconds, load)
+    spent = warehouse_ms(server, warehouse)
+    kind = "first" if first else "hourly"
+    return Measurement(
+        "dlt", kind, run.seconds, rows, run.peak_rss_mb, run.cpu_seconds, load, spent, dlt_steps(workdir)
+    )
 
 
 # -- (b) the floor: COPY out of the shop, COPY into the warehouse -----------------------------------------------
@@ -392,7 +429,9 @@ def run_copy(server: LocalPostgres, shop: Connection, warehouse: RoleWarehouse, 
         source.close()
         target.close()
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-    return Measurement("copy", "first" if first else "hourly", seconds, rows, None, cpu, shop_statements(server, shop))
+    kind = "first" if first else "hourly"
+    load = shop_statements(server, shop)
+    return Measurement("copy", kind, seconds, rows, None, cpu, load, warehouse_ms(server, warehouse))
 
 
 # -- checks and the report --------------------------------------------------------------------------------------
@@ -433,10 +472,8 @@ def median_table(measurements: list[Measurement]) -> dict[str, dict[str, Any]]:
     table: dict[str, dict[str, Any]] = {}
     for key, group in groups.items():
         summaries = [m.summary() for m in group]
-        table[key] = {
-            figure: (None if summaries[0][figure] is None else statistics.median(s[figure] for s in summaries))
-            for figure in summaries[0]
-        }
+        figures = {figure: [s[figure] for s in summaries if s.get(figure) is not None] for figure in summaries[0]}
+        table[key] = {figure: statistics.median(values) if values else None for figure, values in figures.items()}
         table[key]["runs"] = len(group)
     return table
 
@@ -474,6 +511,7 @@ def run_bench(workdir: Path, size: ShopSize, *, repeat: int, hours: int, extra_e
         "orders": size.orders,
         "extra_env": extra_env,
         "medians": median_table(measurements),
+        "each_run": [{"run": f"{m.run}/{m.way}", **m.summary()} for m in measurements],
         "load_averages": loads,
         "shop_statements_of_the_last_runs": {key: grouped_statements(m.load) for key, m in last.items()},
     }

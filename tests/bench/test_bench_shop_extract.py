@@ -38,6 +38,10 @@ def test_bench_runs_at_a_tiny_size(workdir: Path) -> None:
     assert medians["hourly/dlt"]["rows"] == medians["hourly/copy"]["rows"]
     assert medians["first/dlt"]["peak_rss_mb"] > 50
     assert 0 < medians["first/dlt"]["cpu_seconds"] < medians["first/dlt"]["seconds"] * 2
+    # where the time went: dlt's steps, and the warehouse's side of each way
+    assert {"dlt_extract_s", "dlt_normalize_s", "dlt_load_s"} <= medians["first/dlt"].keys()
+    assert medians["first/dlt"]["warehouse_ms"] > 0
+    assert medians["first/copy"]["warehouse_ms"] > 0
 
     statements = result["shop_statements_of_the_last_runs"]
     # what the shop saw is what each way asked of it: dlt's cursors over the incremental query, the floor's COPYs
