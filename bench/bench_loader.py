@@ -17,7 +17,6 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ import psycopg2
 from psycopg2.extras import execute_values
 
 from bench.ingest_workload import USER_AGENTS, event_payload
+from bench.peak_rss import run_measured
 from loader_lambda.lines import parse_object
 from local_only.postgres import Connection, LocalPostgres
 from raw_store import open_store
@@ -87,15 +87,8 @@ def fresh_database(server: LocalPostgres, name: str) -> Connection:
     return target
 
 
-_PEAK_RSS_WRAPPER = (
-    "import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
-    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(code)"
-)
-
-
 def run_loader(root: Path, target: Connection) -> tuple[float, float]:
-    """The loader as the scheduler runs it: `clickstream load` in its own process. Its peak RSS is read by a
-    tiny wrapper process whose only child it is (this process has other children, e.g. initdb)."""
+    """The loader as the scheduler runs it: `clickstream load` in its own process, with its peak RSS."""
     env = {**os.environ, **target.env(), "RAW_STORE_URL": root.as_uri(), "COMPACT": "false"}
     last = FIRST_HOUR + timedelta(hours=HOURS - 1)
     loader = [
@@ -107,12 +100,10 @@ def run_loader(root: Path, target: Connection) -> tuple[float, float]:
         last.isoformat(),
         "--quiet",
     ]
-    start = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-c", _PEAK_RSS_WRAPPER, *loader], env=env, check=True, capture_output=True, text=True
-    )
-    seconds = time.perf_counter() - start
-    return seconds, int(result.stdout.strip().splitlines()[-1]) / 1024
+    run = run_measured(loader, env)
+    if run.returncode != 0:
+        raise SystemExit(f"the loader failed ({run.returncode}): {run.stdout}{run.stderr}")
+    return run.seconds, run.peak_rss_mb
 
 
 def copy_file(root: Path, workdir: Path) -> Path:

@@ -19,10 +19,8 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,14 +28,11 @@ import orjson
 import psycopg2
 
 from bench.bench_loader import fresh_database
+from bench.peak_rss import run_measured
 from local_only.postgres import Connection, LocalPostgres
 from warehouse.rows import one_row
 
 HOUR = datetime(2025, 12, 1, 5, tzinfo=UTC)
-_PEAK_RSS_WRAPPER = (
-    "import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
-    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(code)"
-)
 
 
 def write_big(root: Path, megabytes: int) -> None:
@@ -88,15 +83,10 @@ def write_tiny(root: Path, objects: int) -> None:
 def run_loader(root: Path, target: Connection) -> tuple[float, float, str]:
     env = {**os.environ, **target.env(), "RAW_STORE_URL": root.as_uri(), "COMPACT": "true"}
     loader = [str(Path(sys.executable).with_name("clickstream")), "load", "--target-hour", HOUR.isoformat(), "--quiet"]
-    start = time.perf_counter()
-    result = subprocess.run(
-        [sys.executable, "-c", _PEAK_RSS_WRAPPER, *loader], env=env, capture_output=True, text=True, check=False
-    )
-    seconds = time.perf_counter() - start
-    *summary, peak = result.stdout.strip().splitlines()
-    if result.returncode != 0:
-        raise SystemExit(f"the loader failed ({result.returncode}): {result.stdout}{result.stderr}")
-    return seconds, int(peak) / 1024, " / ".join(summary)
+    run = run_measured(loader, env)
+    if run.returncode != 0:
+        raise SystemExit(f"the loader failed ({run.returncode}): {run.stdout}{run.stderr}")
+    return run.seconds, run.peak_rss_mb, " / ".join(run.stdout.splitlines())
 
 
 def landed(target: Connection) -> tuple[int, int]:

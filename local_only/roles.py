@@ -10,8 +10,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import psycopg2
+
 from local_only.postgres import Connection
 from warehouse.connection import WarehouseSettings
+from warehouse.migrate import migrate, set_role_passwords
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,17 @@ class RoleWarehouse:
         """The same, from the admin's settings (DW_PG_*), its password resolved."""
         login = Connection(admin.host, admin.port, admin.user, admin.resolve_password(), admin.database)
         return cls(login, passwords, ssl=admin.ssl)
+
+    @classmethod
+    def migrated(cls, admin: Connection, passwords: Mapping[str, str]) -> RoleWarehouse:
+        """`admin`'s database migrated (warehouse/migrate.py), each role given its password from `passwords`."""
+        conn = psycopg2.connect(admin.dsn())
+        try:
+            migrate(conn)
+            set_role_passwords(conn, dict(passwords))
+        finally:
+            conn.close()
+        return cls(admin, passwords)
 
     def connection(self, role: str) -> Connection:
         return Connection(self.admin.host, self.admin.port, role, self.passwords[role], self.admin.database)

@@ -57,6 +57,7 @@ def shop_source(settings: ShopExtractSettings) -> Any:
         schema=settings.pg_schema,
         table_names=list(SHOP_TABLES),
         reflection_level="full_with_precision",
+        backend=settings.extract_backend,
         # sql_database's own default (False) trips its deprecation warning; None is "not given"
         detect_precision_hints=None,
     )
@@ -73,6 +74,10 @@ def load_shop(settings: ShopExtractSettings, warehouse: WarehouseSettings, *, fu
     """Run the pipeline once (after finishing what a killed run left pending); what it read and its load ids."""
     # dlt reports anonymous usage to its makers by default: the warehouse has no route out, and no reason to.
     os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
+    # Arrow tables get no _dlt_load_id/_dlt_id by default; raw_shop has them (docs/shop-database.md, the ledger's
+    # load ids), whichever backend created its tables.
+    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+    os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID", "true")
     import dlt
     from dlt.pipeline.exceptions import PipelineStepFailed
 
@@ -95,7 +100,11 @@ def load_shop(settings: ShopExtractSettings, warehouse: WarehouseSettings, *, fu
             log.warning("shop extract: a pending package could not be finished; dropped, state from raw_shop")
             pipeline = pipeline.drop()
     source = shop_source(settings)
-    info = pipeline.run(source, refresh="drop_data") if full_refresh else pipeline.run(source)
+    options: dict[str, Any] = {"refresh": "drop_data"} if full_refresh else {}
+    if settings.extract_backend == "pyarrow":
+        # Arrow tables load as CSV files through COPY; the row-wise backend keeps dlt's INSERT files.
+        options["loader_file_format"] = "csv"
+    info = pipeline.run(source, **options)
     load_ids += list(info.loads_ids)
     trace = pipeline.last_trace
     normalized = trace.last_normalize_info if trace is not None else None

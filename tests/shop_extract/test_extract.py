@@ -117,3 +117,51 @@ def test__extract__a_failure_is_recorded_and_lands_nothing(
     assert len(runs) == 1
     assert runs[0][0] == "failed"
     assert "password authentication failed" in runs[0][3]
+
+
+def raw_shop_columns(roles: RoleWarehouse) -> list[tuple[Any, ...]]:
+    with psycopg2.connect(roles.admin.dsn()) as conn, conn.cursor() as cursor:
+        cursor.execute(
+            "select table_name, column_name, data_type, numeric_precision, numeric_scale, is_nullable "
+            "from information_schema.columns where table_schema = 'raw_shop' and table_name not like '\\_dlt%' "
+            "order by table_name, column_name"
+        )
+        rows = cursor.fetchall()
+    conn.close()
+    return rows
+
+
+ORDER_COLUMNS = "id, user_id, client_id, status, currency, total, paid_at, cancelled_at, created_at, updated_at"
+
+
+def test__extract__both_backends_land_the_same_columns_and_values(
+    shop: Shop, roles: RoleWarehouse, settings: ShopExtractSettings
+) -> None:
+    """SHOP_EXTRACT_BACKEND: the row-wise backend and the Arrow one (the default) land the same raw_shop, with
+    dlt's _dlt_load_id and _dlt_id, and a warehouse loaded by one goes on incrementally with the other."""
+    assert settings.extract_backend == "pyarrow"
+    row_wise = settings.model_copy(update={"extract_backend": "sqlalchemy"})
+    extract(row_wise, roles)
+    columns, orders = raw_shop_columns(roles), landed(roles, "order", ORDER_COLUMNS)
+    assert ("order", "_dlt_id", "character varying", None, None, "NO") in columns
+    extract(settings, roles, full_refresh=True)
+    assert raw_shop_columns(roles) == columns
+    assert landed(roles, "order", ORDER_COLUMNS) == orders
+    assert len(landed(roles, "order_item", "_dlt_id")) == 400
+    # the rows carry the load id of the run that loaded them (the ledger's)
+    with psycopg2.connect(roles.admin.dsn()) as conn, conn.cursor() as cursor:
+        cursor.execute(
+            'select distinct o._dlt_load_id = any(r.load_ids) from raw_shop."order" o, '
+            "(select load_ids from ops.shop_extract_runs order by started_at desc limit 1) r"
+        )
+        assert cursor.fetchall() == [(True,)]
+    conn.close()
+    # and incrementally: a status change and new orders, read by Arrow into tables the row-wise backend made
+    shop.execute(
+        """update "Order" set status = 'REFUNDED', "updatedAt" = "updatedAt" + interval '1 day'
+        where id = 'SO-00000042'"""
+    )
+    seed_orders(shop, 201, 5, at_seconds=2 * 86_400)
+    extract(settings, roles)
+    assert landed(roles, "order", 'id, status, "updated_at"') == shop.rows("Order", 'id, status::text, "updatedAt"')
+    assert len(landed(roles, "order_item")) == 410

@@ -8,12 +8,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import psycopg2
-
 from local_only.postgres import Connection
 from local_only.roles import RoleWarehouse
 from transform_runner.dbt_build import DbtOptions
-from warehouse.migrate import ROLE_NAMES, migrate, set_role_passwords
+from warehouse.migrate import ROLE_NAMES
 
 if TYPE_CHECKING:
     from local_only.hourly import HourlyOutcome
@@ -24,14 +22,7 @@ CLICKSTREAM = str(Path(sys.executable).with_name("clickstream"))
 
 def migrated(admin: Connection, passwords: dict[str, str] | None = None) -> RoleWarehouse:
     """The test's database, migrated, each role with a password (by default one derived from its name)."""
-    passwords = passwords or {role: f"{role}-test-pw" for role in ROLE_NAMES}
-    conn = psycopg2.connect(admin.dsn())
-    try:
-        migrate(conn)
-        set_role_passwords(conn, passwords)
-    finally:
-        conn.close()
-    return RoleWarehouse(admin, passwords)
+    return RoleWarehouse.migrated(admin, passwords or {role: f"{role}-test-pw" for role in ROLE_NAMES})
 
 
 def dbt_options(work: Path, project_dir: Path = REPO, **options: object) -> DbtOptions:
