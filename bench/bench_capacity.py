@@ -345,6 +345,15 @@ def slope_per_million(cycles: list[Cycle]) -> float | None:
     return statistics.linear_regression(xs, ys).slope
 
 
+def per_event_fit(cycles: list[Cycle]) -> tuple[float, float] | None:
+    """(fixed seconds, seconds per new raw row): cycle time against the rows each cycle loaded."""
+    rows = [c.loaded_rows for c in cycles]
+    if len(set(rows)) < 2:
+        return None
+    fit = statistics.linear_regression(rows, [c.total_s for c in cycles])
+    return fit.intercept, fit.slope
+
+
 def _slowest_overall(cycles: list[Cycle]) -> str:
     """The nodes slowest in most cycles, with their median seconds where they were among the slowest."""
     seen: dict[str, list[float]] = {}
@@ -405,6 +414,11 @@ def report(cycles: list[Cycle]) -> str:
             f"Biggest relations: " + ", ".join(f"{name} {size / 1e9:.2f} GB" for name, size in last.biggest) + ".",
             f"Cycles from {cycles[0].started_utc} to {last.started_utc}.",
         ]
+        fit = per_event_fit(cycles)
+        if fit is not None:
+            lines.append(
+                f"Over all cycles, cycle s ≈ {fit[0]:.1f} + {fit[1] * 1e5:.1f} per 100,000 new rows (least squares)."
+            )
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ from bench.bench_capacity import (
     START,
     Cycle,
     p95,
+    per_event_fit,
     phases,
     read_cycles,
     report,
@@ -72,6 +73,16 @@ def test_the_report_says_when_a_level_misses_the_quarter_hour() -> None:
     assert rows[0].split(" | ")[10] == "yes"
     assert rows[1].split(" | ")[10] == "**no**"
     assert "`sessions` 625.0 s" in rows[1]
+
+
+@pytest.mark.unit
+def test_the_per_event_cost_is_the_slope_over_new_rows() -> None:
+    # 20 s fixed, 1 s per 1,000 new rows
+    cycles = [_cycle(level, 0, 20 + level / 1000) for level in (1_000, 10_000, 100_000)]
+    fixed, per_row = per_event_fit(cycles) or (0.0, 0.0)
+    assert fixed == pytest.approx(20.0)
+    assert per_row == pytest.approx(0.001)
+    assert per_event_fit(cycles[:1]) is None
 
 
 @pytest.fixture
