@@ -17,8 +17,9 @@ cycle's visitors are new ones.
 
 The warehouse persists: KEEP/pg is a durable PostgreSQL 15 (fsync on) with the database `capacity`, KEEP/store
 the raw store. A run continues after the newest cycle in results.jsonl (the next day), so the history grows over
-several runs; objects of hours a cycle loaded are deleted from the store afterwards (`--keep-store` keeps them),
-since the warehouse holds their rows and the disk is the limit.
+several runs. `--prune-store` deletes the objects of the day a cycle loaded afterwards (the warehouse holds their
+rows; about 2.5 KB of store per event): it saves disk, but costs minutes a cycle where deleting a file is slow (a
+filesystem mounted with `discard`: about 6 minutes for a 500,000-event day here), outside the timed cycle.
 
     .venv/bin/python -m bench.bench_capacity --levels 10000:3,100000:3,500000:3,1000000:20 --until 20:20
     .venv/bin/python -m bench.bench_capacity --report      # the markdown table from KEEP/results.jsonl
@@ -229,7 +230,7 @@ def run_cycle(
     day: date,
     seed: int,
     *,
-    keep_store: bool,
+    prune: bool,
     select: tuple[str, ...] = (),
 ) -> Cycle:
     store = keep / "store"
@@ -247,7 +248,7 @@ def run_cycle(
     )
     load_s = time.perf_counter() - started
     transform_s, slowest = _transform(warehouse, keep, project, select)
-    if not keep_store:
+    if prune:
         _prune(store, day)
     raw_rows, db_bytes, schemas, biggest = measure_sizes(warehouse)
     return Cycle(
@@ -284,7 +285,7 @@ def run_levels(
     project: Path = REPO,
     database: str = DATABASE,
     budget: Budget | None = None,
-    keep_store: bool = False,
+    prune: bool = False,
     select: tuple[str, ...] = (),
 ) -> list[Cycle]:
     """Each (level, cycles) in turn, continuing the kept history; the cycles run, each appended to results.jsonl."""
@@ -299,7 +300,7 @@ def run_levels(
                 return done
             day = next_day(history)
             seed = SEED + len(history)
-            cycle = run_cycle(warehouse, keep, project, level, day, seed, keep_store=keep_store, select=select)
+            cycle = run_cycle(warehouse, keep, project, level, day, seed, prune=prune, select=select)
             _append(keep, cycle)
             history.append(cycle)
             done.append(cycle)
@@ -447,7 +448,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--keep", type=Path, default=DEFAULT_KEEP, help=f"the kept warehouse (default {DEFAULT_KEEP})")
     parser.add_argument("--until", type=_until, help="start no cycle after this UTC time (HH:MM)")
     parser.add_argument("--max-db-gb", type=float, help="start no cycle that would take the database past this")
-    parser.add_argument("--keep-store", action="store_true", help="keep the loaded objects in the raw store")
+    parser.add_argument("--prune-store", action="store_true", help="delete each loaded day's objects from the store")
     parser.add_argument("--project-dir", type=Path, default=REPO, help="the dbt project (default: this repository's)")
     parser.add_argument("--report", action="store_true", help="print the markdown table of KEEP/results.jsonl")
     return parser.parse_args()
@@ -468,7 +469,7 @@ def main() -> None:
     levels = [(level, count or args.hours) for level, count in _levels(args.levels)]
     budget = Budget(until=args.until, max_db_bytes=None if args.max_db_gb is None else int(args.max_db_gb * 1e9))
     try:
-        run_levels(server, keep, levels, project=args.project_dir.resolve(), budget=budget, keep_store=args.keep_store)
+        run_levels(server, keep, levels, project=args.project_dir.resolve(), budget=budget, prune=args.prune_store)
     finally:
         if started_here:
             server.stop()

@@ -99,8 +99,8 @@ def capacity_database(postgres_server: LocalPostgres) -> Iterator[str]:
 def test_a_second_run_continues_the_kept_history(
     postgres_server: LocalPostgres, capacity_database: str, tmp_path: Path
 ) -> None:
-    first = run_levels(postgres_server, tmp_path, [(300, 1)], database=capacity_database, select=SLICE)
-    second = run_levels(postgres_server, tmp_path, [(300, 1)], database=capacity_database, select=SLICE)
+    first = run_levels(postgres_server, tmp_path, [(300, 1)], database=capacity_database, select=SLICE, prune=True)
+    second = run_levels(postgres_server, tmp_path, [(300, 1)], database=capacity_database, select=SLICE, prune=True)
 
     cycles = read_cycles(tmp_path)
     assert [c.day for c in cycles] == [START.isoformat(), date(START.year, START.month, START.day + 1).isoformat()]
