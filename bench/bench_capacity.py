@@ -10,10 +10,10 @@ the five biggest relations, partitions counted with their table), dbt's five slo
 and the load average when it started.
 
 The generator simulates whole days, so one cycle's L events are one generated day at `--events-per-day L`
-(nominal: the day's volume varies with the weekday, 0.8-1.2 L), loaded in one go: the cycle's work is L new events, as an hour
-of that traffic would be, but their event times spread over a day instead of an hour (the hourly marts touch 24
-hour buckets instead of one or two: a little more work than a real hour). Each day has its own seed, so each
-cycle's visitors are new ones.
+(nominal: the day's volume varies with the weekday, 0.8-1.2 L), loaded in one go: the cycle's work is L new
+events, as an hour of that traffic would be, but their event times spread over a day instead of an hour (the
+hourly marts touch 24 hour buckets instead of one or two: a little more work than a real hour). Each day has its
+own seed, so each cycle's visitors are new ones.
 
 The warehouse persists: KEEP/pg is a durable PostgreSQL 15 (fsync on) with the database `capacity`, KEEP/store
 the raw store. A run continues after the newest cycle in results.jsonl (the next day), so the history grows over
