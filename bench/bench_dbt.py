@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import shutil
 import statistics
 import tempfile
@@ -31,16 +30,13 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import orjson
 import psycopg2
-from psycopg2 import sql
 
+from bench.warehouse_run import fresh_warehouse, generate_days, iso_hour, load, reopen_warehouse, scalar
 from local_only.postgres import Connection, LocalPostgres
 from warehouse.connection import WarehouseSettings
-from warehouse.migrate import migrate, set_role_passwords
-from warehouse.rows import one_row
 
 REPO = Path(__file__).resolve().parents[1]
 START = date(2025, 10, 6)
@@ -122,74 +118,15 @@ class Dbt:
         return Build(seconds, {name: round(value, 2) for name, value in slowest.items()})
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def _scalar(target: Connection, query: str) -> Any:
-    with psycopg2.connect(target.dsn()) as conn, conn.cursor() as cursor:
-        cursor.execute(query)
-        return one_row(cursor)[0]
-
-
-def fresh_warehouse(server: LocalPostgres, name: str) -> tuple[Connection, WarehouseSettings, dict[str, str]]:
-    """A new migrated database; the loader's and dbt's roles with passwords. Returns admin, loader, dbt's env."""
-    admin = server.connection("postgres")
-    conn = psycopg2.connect(admin.dsn())
-    conn.autocommit = True
-    with conn.cursor() as cursor:
-        cursor.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
-        cursor.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-    conn.close()
-    target = Connection(admin.host, admin.port, admin.user, admin.password, name)
-    transformer, loader = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
-    conn = psycopg2.connect(target.dsn())
-    try:
-        migrate(conn)
-        set_role_passwords(conn, {"transformer": transformer, "loader": loader})
-    finally:
-        conn.close()
-    loader_settings = WarehouseSettings(host=admin.host, port=admin.port, user="loader", password=loader, database=name)
-    dbt_env = {**target.env(), "DW_PG_USER": "transformer", "DW_PG_PASSWORD": transformer}
-    return target, loader_settings, dbt_env
-
-
 def generate_store(root: Path, days: int, events_per_day: int) -> None:
-    from local_only.simulator.run import generate
-
     if (root / ".complete").exists():
         print(f"  reusing the generated store {root}")
         return
     shutil.rmtree(root, ignore_errors=True)
     started = time.perf_counter()
-    summary = generate(
-        root.as_uri() + "?fsync=false",
-        days=days,
-        start=START,
-        seed=SEED,
-        events_per_day=events_per_day,
-        workers=min(2, os.cpu_count() or 1),
-    )
-    if summary.errors:
-        raise RuntimeError(f"generation failed: {summary.error_samples}")
-    (root / ".complete").write_text(f"{summary.events_sent}\n")
-    print(f"  generated {summary.events_sent:,} events in {time.perf_counter() - started:.0f} s")
-
-
-def load(store_url: str, loader: WarehouseSettings, event: dict[str, str]) -> int:
-    from loader_lambda.loader import run_load
-    from loader_lambda.settings import LoaderSettings
-    from loader_lambda.window import plan_from_event
-    from raw_store import open_store
-
-    settings = LoaderSettings(raw_store_url=store_url, compact=False, lock_timeout_seconds=60)
-    now = datetime.now(UTC)
-    summary = run_load(
-        plan_from_event(event, now, settings.lookback_hours), open_store(store_url), settings, loader, now=now
-    )
-    if summary.status != "succeeded":
-        raise RuntimeError(f"the loader failed: {summary.problems}")
-    return summary.rows
+    events = generate_days(root, start=START, days=days, seed=SEED, events_per_day=events_per_day)
+    (root / ".complete").write_text(f"{events}\n")
+    print(f"  generated {events:,} events in {time.perf_counter() - started:.0f} s")
 
 
 def bench_size(
@@ -209,7 +146,8 @@ def bench_size(
     generate_store(root, days, events_per_day)
     store_url = root.as_uri() + "?fsync=false"
 
-    target, loader, dbt_env = fresh_warehouse(server, f"bench_dbt_{size}")
+    warehouse = fresh_warehouse(server, f"bench_dbt_{size}")
+    target, loader, dbt_env = warehouse.admin, warehouse.loader, warehouse.dbt_env()
     os.environ.update(dbt_env)
     (workdir / f"warehouse-{size}.env").write_text("".join(f"export {k}={v}\n" for k, v in dbt_env.items()))
     last_day = datetime(START.year, START.month, START.day, tzinfo=UTC) + timedelta(days=days - 1)
@@ -217,8 +155,8 @@ def bench_size(
 
     started = time.perf_counter()
     first = datetime(START.year, START.month, START.day, tzinfo=UTC) - timedelta(days=1)
-    load(store_url, loader, {"fromHour": _iso(first), "toHour": _iso(held_out[0] - timedelta(hours=1))})
-    result.history_raw_rows = _scalar(target, "select count(*) from raw.raw_events")
+    load(store_url, loader, {"fromHour": iso_hour(first), "toHour": iso_hour(held_out[0] - timedelta(hours=1))})
+    result.history_raw_rows = scalar(target, "select count(*) from raw.raw_events")
     print(f"  loaded {result.history_raw_rows:,} raw rows in {time.perf_counter() - started:.0f} s")
 
     dbt = Dbt(workdir / f"dbt-{size}", project)
@@ -242,9 +180,9 @@ def incremental_hours(
     """Each hour loaded as the schedule does, then one incremental build, timed."""
     builds = []
     for hour in hours:
-        before = _scalar(target, "select count(*) from raw.raw_events")
-        load(store_url, loader, {"targetUtcHour": _iso(hour)})
-        after = _scalar(target, "select count(*) from raw.raw_events")
+        before = scalar(target, "select count(*) from raw.raw_events")
+        load(store_url, loader, {"targetUtcHour": iso_hour(hour)})
+        after = scalar(target, "select count(*) from raw.raw_events")
         build = dbt.build()
         build.raw_rows_after, build.new_raw_rows = after, after - before
         builds.append(build)
@@ -265,7 +203,7 @@ def more_hours(
     days = max(1, round(size / 1_000_000 * days_per_million))
     result = SizeResult(size=size, days=days, events_per_day=0)
     target, loader, dbt = _reopen(server, workdir, project, size)
-    result.history_raw_rows = _scalar(target, "select count(*) from raw.raw_events")
+    result.history_raw_rows = scalar(target, "select count(*) from raw.raw_events")
     last_day = datetime(START.year, START.month, START.day, tzinfo=UTC) + timedelta(days=days - 1)
     after_held_out = [last_day + timedelta(hours=LAST_HELD_OUT_HOUR + 1 + n) for n in range(hours)]
     print(f"{size:,} events: {result.history_raw_rows:,} raw rows so far")
@@ -298,31 +236,20 @@ def next_day(
     root = workdir / f"raw-{size}"
     marker = root / f".next-day-{extra_day:%Y%m%d}"
     if not marker.exists():
-        from local_only.simulator.run import generate
-
-        summary = generate(
-            root.as_uri() + "?fsync=false",
-            days=1,
-            start=extra_day.date(),
-            seed=SEED + 1,
-            events_per_day=220_000,
-            workers=min(2, os.cpu_count() or 1),
-        )
-        if summary.errors:
-            raise RuntimeError(f"generation failed: {summary.error_samples}")
-        marker.write_text(f"{summary.events_sent}\n")
+        events = generate_days(root, start=extra_day.date(), days=1, seed=SEED + 1, events_per_day=220_000)
+        marker.write_text(f"{events}\n")
     store_url = root.as_uri() + "?fsync=false"
     # The evening hours ending at LAST_HELD_OUT_HOUR; BENCH_DBT_LAST_HOUR (e.g. 23) measures later ones after a run.
     last_hour = int(os.environ.get("BENCH_DBT_LAST_HOUR", LAST_HELD_OUT_HOUR))
     measured = [extra_day + timedelta(hours=last_hour - n) for n in range(hours - 1, -1, -1)]
-    result.history_raw_rows = _scalar(target, "select count(*) from raw.raw_events")
+    result.history_raw_rows = scalar(target, "select count(*) from raw.raw_events")
     load(
         store_url,
         loader,
-        {"fromHour": _iso(extra_day - timedelta(hours=3)), "toHour": _iso(measured[0] - timedelta(hours=1))},
+        {"fromHour": iso_hour(extra_day - timedelta(hours=3)), "toHour": iso_hour(measured[0] - timedelta(hours=1))},
     )
     catch_up = dbt.build()
-    result.history_raw_rows = _scalar(target, "select count(*) from raw.raw_events")
+    result.history_raw_rows = scalar(target, "select count(*) from raw.raw_events")
     print(f"{size:,} events: {result.history_raw_rows:,} raw rows after a catch-up build of {catch_up.seconds:.1f} s")
     result.incremental = incremental_hours(target, dbt, store_url, loader, measured)
     return result
@@ -332,7 +259,7 @@ def full_refresh(server: LocalPostgres, workdir: Path, project: Path, size: int)
     """`dbt build --full-refresh` of a kept warehouse, timed: every model rebuilt from all the raw rows."""
     target, _, dbt = _reopen(server, workdir, project, size)
     build = dbt.build("--full-refresh")
-    raw_rows = _scalar(target, "select count(*) from raw.raw_events")
+    raw_rows = scalar(target, "select count(*) from raw.raw_events")
     print(f"{size:,} events: full refresh over {raw_rows:,} raw rows {build.seconds:.1f} s; slowest {build.slowest}")
     return build
 
@@ -341,18 +268,9 @@ def _reopen(
     server: LocalPostgres, workdir: Path, project: Path, size: int
 ) -> tuple[Connection, WarehouseSettings, Dbt]:
     """A kept run's warehouse: new passwords for the loader and dbt, dbt's env set, the project parsed."""
-    admin = server.connection(f"bench_dbt_{size}")
-    target = Connection(admin.host, admin.port, admin.user, admin.password, admin.database)
-    loader_password, transformer_password = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
-    conn = psycopg2.connect(target.dsn())
-    try:
-        set_role_passwords(conn, {"transformer": transformer_password, "loader": loader_password})
-    finally:
-        conn.close()
-    os.environ.update({**target.env(), "DW_PG_USER": "transformer", "DW_PG_PASSWORD": transformer_password})
-    loader = WarehouseSettings(
-        host=admin.host, port=admin.port, user="loader", password=loader_password, database=admin.database
-    )
+    warehouse = reopen_warehouse(server, f"bench_dbt_{size}")
+    os.environ.update(warehouse.dbt_env())
+    target, loader = warehouse.admin, warehouse.loader
     dbt = Dbt(workdir / f"dbt-{size}", project)
     dbt.invoke("parse")
     return target, loader, dbt
