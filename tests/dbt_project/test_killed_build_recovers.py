@@ -71,6 +71,7 @@ MODELS = (
     "visitors_daily",
     "pipeline_health_hourly",
     "ingest_refusals_hourly",
+    "shop_orders",
     "order_reconciliation",
     "tracking_coverage_daily",
     "int_build_completed",

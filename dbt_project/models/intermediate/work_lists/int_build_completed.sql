@@ -19,6 +19,7 @@
     'retention_weekly',
     'pipeline_health_hourly',
     'ingest_refusals_hourly',
+    'shop_orders',
     'order_reconciliation',
     'tracking_coverage_daily',
 ] %}
