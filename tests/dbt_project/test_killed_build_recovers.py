@@ -74,6 +74,7 @@ MODELS = (
     "shop_orders",
     "order_reconciliation",
     "tracking_coverage_daily",
+    "product_margin_daily",
     "int_build_completed",
 )
 # The kill points of the default run: int_events_sessionized's commit moves the watermark every work list of the

@@ -22,6 +22,7 @@
     'shop_orders',
     'order_reconciliation',
     'tracking_coverage_daily',
+    'product_margin_daily',
 ] %}
 {% for mart in marts %}
     {% do ref(mart) %}
