@@ -45,6 +45,9 @@ class DashboardSettings(BaseSettings):
     work_mem_mb: int = Field(default=64, gt=0)
     # Data health turns red when the last load or the last transform is older than this.
     stale_after_minutes: int = Field(default=120, gt=0)
+    # Overview's tracking-coverage badge warns when the tracker saw fewer than this share of the shop's orders in the
+    # range (docs/dashboard.md, "Shop database"; docs/metrics.md, "Tracking coverage").
+    coverage_warning_below: float = Field(default=0.7, ge=0, le=1)
     # The build's reporting_timezone and include_bots (dbt vars); set these when a deployment overrides them. The
     # marts' days are cut in the build's zone, so this one must be the same (docs/dashboard.md, "Periods").
     reporting_timezone: str = Field(default_factory=lambda: str(dbt_var("reporting_timezone", "UTC")))

@@ -1,9 +1,12 @@
 """``clickstream demo``: the whole pipeline on the embedded default, with the same steps a deployment runs.
 
 A local PostgreSQL under ``.data/pg`` (or the server ``DW_PG_*`` names), ``clickstream db migrate``, synthetic shop
-traffic through the real ingest handler into ``.data/raw``, then the hourly cycle replayed: the loader backfills
-every hour but the last few, the first transform builds everything, and the last few hours each get their own
-cycle (load the hour, then an incremental build), as EventBridge would have run them. Then the dashboard. Running
+traffic through the real ingest handler into ``.data/raw`` and, from the same run, the shop's own database (a
+database ``<warehouse>_shop`` on the same server: Prisma's tables, a fifth of the orders untracked, refunds and
+cancellations; docs/shop-database.md), then the hourly cycle replayed: the loader backfills every hour but the last
+few, the shop extract lands the shop's tables in raw_shop (as the read-only ``shop_reader``), the first transform
+builds everything, and the last few hours each get their own cycle (load the hour, extract, then an incremental
+build), as EventBridge would have run them. Then the dashboard. Running
 it again reuses what is there: nothing is generated twice, the loader skips what it loaded, the builds are
 incremental. Beside the dashboard, the demo shop (``local_only.shop_server``) and the collector it posts to
 (``clickstream serve``, writing into the same ``.data/raw``): a visit there reaches the dashboard after one more
@@ -41,6 +44,8 @@ from warehouse.migrate import ROLE_NAMES, migrate, set_role_passwords
 if TYPE_CHECKING:
     from loader_lambda.loader import LoadSummary
     from local_only.hourly import HourlyOutcome
+    from shop_extract.run import ExtractOutcome
+    from shop_extract.settings import ShopExtractSettings
     from transform_runner.dbt_build import DbtOptions
     from transform_runner.run import TransformOutcome
 
@@ -145,13 +150,17 @@ class Demo:
             if name.startswith("DW_PG_") and name not in _ADMIN_LOGIN
         ]
         lines += ["export DW_PG_USER=transformer", f"export DW_PG_PASSWORD={passwords['transformer']}"]
+        # The shop's (prepare_shop): kept, so its reader's password stays what the role has.
+        lines += [f"export {name}={value}" for name, value in known.items() if name.startswith("SHOP_")]
         path.write_text("\n".join(lines) + "\n")
         path.chmod(0o600)
         return passwords
 
     # ---------- 2. traffic through the real ingest handler, once
 
-    def generate(self, size: DemoSize, seed: int) -> date:
+    def generate(self, size: DemoSize, seed: int, shop_database: str | None = None) -> date:
+        """The traffic, once; with `shop_database` (a DSN with write access) the shop's own database from the same
+        run (local_only.shop_database)."""
         from local_only.simulator.run import generate
 
         started = time.perf_counter()
@@ -174,12 +183,14 @@ class Demo:
             start=start,
             seed=seed,
             events_per_day=size.events_per_day,
+            shop_database=shop_database,
         )
         if summary.errors:
             raise click.ClickException(f"the ingest handler failed {summary.errors} requests: {summary.error_samples}")
         self.echo(
             f"  {summary.events_sent:,} events in {summary.requests:,} requests ({summary.accepted:,} accepted, "
             f"{summary.rejected:,} rejected and kept), {self._timed('generate', started):.1f} s"
+            + (f"; the shop's database holds {summary.orders:,} orders" if shop_database else "")
         )
         marker.write_text(json.dumps({**wanted, "start": start.isoformat(), "events_sent": summary.events_sent}))
         return start
@@ -196,6 +207,82 @@ class Demo:
         while hour > first and next(iter(store.list(hour_prefix(KeyKind.EVENTS, hour))), None) is None:
             hour -= timedelta(hours=1)
         return hour
+
+    # ---------- 2b. the shop's own database, beside the warehouse
+
+    def prepare_shop(self, warehouse: RoleWarehouse) -> tuple[str, ShopExtractSettings]:
+        """The shop's database on the warehouse's server (``<warehouse>_shop``): Prisma's tables and the read-only
+        role the extract reads as (reader_role.sql, its password made once). Returns the admin's DSN (the generator
+        writes the shop as the shop's backend would) and the extract's settings, which warehouse.env gets as
+        SHOP_DATABASE_URL so `make hourly` extracts too."""
+        from importlib import resources
+
+        import psycopg2
+        from psycopg2 import sql
+
+        from local_only.shop_database.schema import apply_schema
+        from shop_extract.settings import ShopExtractSettings
+
+        admin = warehouse.admin
+        name = f"{admin.database}_shop"
+        conn = psycopg2.connect(admin.dsn())
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cursor:
+                cursor.execute("select 1 from pg_database where datname = %s", (name,))
+                if cursor.fetchone() is None:
+                    cursor.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        finally:
+            conn.close()
+        shop_dsn = admin.dsn(name)
+        apply_schema(shop_dsn)
+        password = self._remembered("SHOP_READER_PASSWORD") or secrets.token_urlsafe(18)
+        role_sql = resources.files("local_only.shop_database").joinpath("reader_role.sql").read_text(encoding="utf-8")
+        with psycopg2.connect(shop_dsn) as shop, shop.cursor() as cursor:
+            cursor.execute(role_sql)
+            cursor.execute("alter role shop_reader password %s", (password,))
+        shop.close()
+        url = f"postgresql://shop_reader:{password}@{admin.host}:{admin.port}/{name}"
+        workdir = self.data / "shop-extract"
+        self._remember(
+            {"SHOP_READER_PASSWORD": password, "SHOP_DATABASE_URL": url, "SHOP_EXTRACT_WORKDIR": str(workdir)}
+        )
+        self.echo(f"shop database {name} on the same server; the extract reads it as shop_reader (SHOP_DATABASE_URL)")
+        return shop_dsn, ShopExtractSettings(database_url=url, extract_workdir=workdir)
+
+    def _remembered(self, name: str) -> str | None:
+        path = self.data / "warehouse.env"
+        if not path.exists():
+            return None
+        for line in path.read_text().splitlines():
+            key, _, value = line.removeprefix("export ").partition("=")
+            if key == name:
+                return value
+        return None
+
+    def _remember(self, values: dict[str, str]) -> None:
+        """Set `values` in warehouse.env (mode 600), keeping its other lines."""
+        path = self.data / "warehouse.env"
+        kept = [
+            line
+            for line in (path.read_text().splitlines() if path.exists() else [])
+            if line.removeprefix("export ").partition("=")[0] not in values
+        ]
+        path.write_text(
+            "\n".join(kept + [f"export {key}={shlex.quote(value)}" for key, value in values.items()]) + "\n"
+        )
+        path.chmod(0o600)
+
+    def extract_shop(self, warehouse: RoleWarehouse, shop: ShopExtractSettings) -> ExtractOutcome:
+        """`clickstream extract-shop` into raw_shop as the transformer, before the first build."""
+        from shop_extract.run import run_extract
+
+        started = time.perf_counter()
+        outcome = run_extract(shop, warehouse.settings("transformer"), trigger="demo")
+        self.echo(f"shop extract: {outcome.status}, {self._timed('shop extract', started):.1f} s")
+        if outcome.status != "success":
+            raise click.ClickException(f"the shop extract did not succeed: {outcome.error}")
+        return outcome
 
     # ---------- 3. the hourly cycle, replayed
 
@@ -252,8 +339,11 @@ class Demo:
             raise click.ClickException(f"the first transform did not succeed ({outcome.status}); see above")
         return outcome
 
-    def replay(self, warehouse: RoleWarehouse, hours: list[datetime]) -> list[HourlyOutcome]:
-        """One cycle per hour, as `clickstream hourly --at HOUR`: load the hour (and its lookback), then build."""
+    def replay(
+        self, warehouse: RoleWarehouse, hours: list[datetime], shop: ShopExtractSettings | None = None
+    ) -> list[HourlyOutcome]:
+        """One cycle per hour, as `clickstream hourly --at HOUR`: load the hour (and its lookback), extract the
+        shop's database (with `shop`), then build."""
         from local_only.hourly import run_hourly
         from transform_runner.settings import TransformSettings
 
@@ -268,6 +358,7 @@ class Demo:
                 dbt_options=self.dbt_options(),
                 transform_settings=TransformSettings(),
                 trigger="demo",
+                shop_settings=shop,
             )
             seconds = self._timed("hourly replays", started)
             self.echo(outcome.describe() + f"\n  cycle {seconds:.1f} s")
@@ -279,14 +370,16 @@ class Demo:
     def run_pipeline(self, size: DemoSize, seed: int, replay_hours: int) -> RoleWarehouse:
         """Every step but the dashboard."""
         warehouse = self.prepare_warehouse()
-        start = self.generate(size, seed)
+        shop_dsn, shop = self.prepare_shop(warehouse)
+        start = self.generate(size, seed, shop_database=shop_dsn)
         first = datetime(start.year, start.month, start.day, tzinfo=UTC)
         last = self.last_hour(start, size.days)
         replayed = [last - timedelta(hours=back) for back in range(replay_hours - 1, -1, -1)]
         replayed = [hour for hour in replayed if hour >= first]
         self.backfill(warehouse, first, replayed[0] - timedelta(hours=1) if replayed else last)
+        self.extract_shop(warehouse, shop)
         self.first_transform(warehouse)
-        self.replay(warehouse, replayed)
+        self.replay(warehouse, replayed, shop)
         self.echo(
             "pipeline ready in "
             + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in self.timings.items())

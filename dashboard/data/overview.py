@@ -277,3 +277,99 @@ def overview(warehouse: Warehouse, filters: Filters) -> OverviewData:
         currency=currencies[0] if currencies else None,
         previous_daily=previous_daily,
     )
+
+
+@dataclass(frozen=True)
+class ShopTruth:
+    """The shop's own orders in the range beside what the tracker saw (docs/metrics.md, "Net revenue" and "Tracking
+    coverage"): marts.shop_orders and marts.tracking_coverage_daily."""
+
+    # False when marts.shop_orders has no row at all: no shop database is extracted (raw_shop empty), and the
+    # page says so rather than showing 0.
+    connected: bool
+    orders: int = 0
+    net_revenue: float | None = None
+    gross_revenue: float | None = None
+    # Shop orders in a currency without a rate: counted in orders, left out of the revenues.
+    orders_without_rate: int = 0
+    # The shop's orders (of the range, the slice) a purchase event reported, and their share: the coverage.
+    tracked_orders: int = 0
+    order_coverage: float | None = None
+    revenue_coverage: float | None = None
+    currency: str | None = None
+
+
+def shop_truth(warehouse: Warehouse, filters: Filters) -> ShopTruth:
+    """The range's orders and net revenue from the shop's database, and the tracker's coverage of them.
+
+    An order counts on the day it was placed (reporting_timezone), cut at the same hour as the tracked KPIs when
+    the last day is "today so far"; a device or channel slice keeps the orders attributed to a session of it
+    (order_reconciliation), so unattributed orders count only unsliced. Coverage is over whole days
+    (tracking_coverage_daily has no hour)."""
+    rows = warehouse.fetch(
+        "overview.shop_truth",
+        sql.SQL(
+            """
+            with shop as (
+                select
+                    count(*) as orders,
+                    count(*) filter (where exchange_rate is null) as orders_without_rate,
+                    sum(net_revenue) as net_revenue,
+                    sum(gross_revenue) as gross_revenue,
+                    min(reporting_currency) as currency
+                from (
+                    select
+                        shop_orders.order_date,
+                        shop_orders.ordered_at,
+                        shop_orders.exchange_rate,
+                        shop_orders.net_revenue,
+                        shop_orders.gross_revenue,
+                        shop_orders.reporting_currency,
+                        coalesce(reconciliation.device_type, 'unknown') as device_type,
+                        coalesce(reconciliation.channel, 'unknown') as channel
+                    from marts.shop_orders
+                    left join marts.order_reconciliation as reconciliation
+                        on shop_orders.order_id = reconciliation.order_id
+                ) as sliced
+                where {conditions}
+                    and not coalesce(
+                        order_date = %(end)s
+                        and extract(hour from ordered_at at time zone %(timezone)s) >= %(end_before_hour)s,
+                        false
+                    )
+            ),
+            coverage as (
+                select
+                    sum(orders) as coverage_orders,
+                    sum(tracked_orders) as tracked_orders,
+                    round(sum(tracked_orders)::numeric / nullif(sum(orders), 0), 4) as order_coverage,
+                    round(sum(tracked_revenue) / nullif(sum(revenue), 0), 4) as revenue_coverage
+                from marts.tracking_coverage_daily
+                where {conditions}
+            )
+            select
+                exists (select from marts.shop_orders) as connected,
+                shop.*,
+                coverage.tracked_orders,
+                coverage.order_coverage,
+                coverage.revenue_coverage
+            from shop
+            cross join coverage
+            """
+        ).format(conditions=mart_conditions(filters, "order_date", sliced=True)),
+        filter_params(filters, end_before_hour=filters.end_before_hour, timezone=warehouse.settings.reporting_timezone),
+    )
+    row = rows[0] if rows else {}
+    if not row.get("connected"):
+        return ShopTruth(connected=False)
+    return ShopTruth(
+        connected=True,
+        orders=row.get("orders") or 0,
+        net_revenue=row.get("net_revenue"),
+        gross_revenue=row.get("gross_revenue"),
+        orders_without_rate=row.get("orders_without_rate") or 0,
+        tracked_orders=row.get("tracked_orders") or 0,
+        order_coverage=row.get("order_coverage"),
+        revenue_coverage=row.get("revenue_coverage"),
+        currency=row.get("currency"),
+    )

@@ -81,3 +81,44 @@ def products(warehouse: Warehouse, filters: Filters) -> ProductsData:
             key=lambda row: (-row["add_to_carts"], row["product_id"]),
         ),
     )
+
+
+@dataclass(frozen=True)
+class ProductMargins:
+    """Per product, from the shop's own orders in the range (marts.product_margin_daily, docs/metrics.md "Margin"):
+    units sold, net revenue, cost and margin in reporting_currency."""
+
+    # False when the warehouse has no shop order at all (no shop database extracted): the page says so.
+    connected: bool
+    by_product: dict[str, Row] = field(default_factory=dict)
+
+
+def product_margins(warehouse: Warehouse, filters: Filters) -> ProductMargins:
+    """marts.product_margin_daily over the range (by the day the orders were placed; no device nor channel). A
+    product's cost and margin are unknown (None) when one of its days' is."""
+    rows = warehouse.fetch(
+        "products.margins",
+        sql.SQL(
+            """
+            select
+                product_id,
+                sum(units)::bigint as shop_units,
+                sum(net_revenue) as net_revenue,
+                case when count(*) = count(cost) then sum(cost) end as cost,
+                case when count(*) = count(margin) then sum(margin) end as margin,
+                case when count(*) = count(margin) then round(sum(margin) / nullif(sum(net_revenue), 0), 4) end
+                    as margin_percent
+            from marts.product_margin_daily
+            where {conditions}
+            group by product_id
+            """
+        ).format(conditions=mart_conditions(filters, "order_date", sliced=False)),
+        filter_params(filters),
+    )
+    # No margin in the range: the shop may have sold nothing then, or there is no shop database at all.
+    connected = bool(rows) or bool(
+        warehouse.fetch("products.shop_connected", "select exists (select from marts.shop_orders) as any_order", {})[0][
+            "any_order"
+        ]
+    )
+    return ProductMargins(connected, {row["product_id"]: row for row in rows})

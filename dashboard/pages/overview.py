@@ -12,7 +12,7 @@ from shiny import Inputs, Outputs, Session, module, reactive, render, ui
 
 from dashboard import charts, formatting
 from dashboard.csv_export import to_csv
-from dashboard.data.overview import OverviewData, every_day, overview
+from dashboard.data.overview import OverviewData, ShopTruth, every_day, overview, shop_truth
 from dashboard.filters import Filters
 from dashboard.pages.csv_download import card_header, csv_download, download_control
 from dashboard.pages.loading import Problem, attempt, when_loaded
@@ -59,6 +59,7 @@ def page_ui() -> ui.TagChild:
     return ui.div(
         ui.div(download_control("kpis_csv"), class_="d-flex justify-content-end mb-1"),
         ui.output_ui("kpis"),
+        ui.output_ui("shop"),
         ui.card(card_header("Revenue and orders", "trend_csv"), ui.output_ui("trend")),
         ui.layout_columns(
             ui.card(card_header("Daily", "daily_csv"), ui.output_ui("daily")),
@@ -149,6 +150,78 @@ def hours_of_day(data: OverviewData) -> list[Row]:
     return [{"hour": hour, "sessions": by_hour.get(hour, 0)} for hour in range(24)]
 
 
+def coverage_badge(truth: ShopTruth, warn_below: float) -> ui.Tag:
+    """The share of the shop's orders the tracker saw, amber with a warning below `warn_below` (the setting
+    DASHBOARD_COVERAGE_WARNING_BELOW)."""
+    coverage = truth.order_coverage
+    low = coverage is not None and coverage < warn_below
+    parts: list[ui.TagChild] = [
+        ui.span(
+            f"of the shop's orders ({formatting.count(truth.tracked_orders)} of {formatting.count(truth.orders)})",
+            class_="small",
+        )
+    ]
+    if truth.revenue_coverage is not None:
+        parts.append(ui.div(f"{formatting.percent(truth.revenue_coverage)} of their revenue", class_="small"))
+    if low:
+        parts.append(
+            ui.div(
+                f"Below {formatting.percent(warn_below)}: the tracker misses orders (ad blockers, declined consent, a "
+                "broken tag); tracked figures are low by as much (docs/metrics.md).",
+                class_="small fw-semibold",
+                data_coverage_warning="true",
+            )
+        )
+    return ui.value_box(
+        "Tracking coverage",
+        ui.span(formatting.percent(coverage), class_="kpi-value", data_kpi="tracking_coverage"),
+        *parts,
+        theme="warning" if low else None,
+        data_coverage_state="low" if low else "ok",
+    )
+
+
+def shop_cards(truth: ShopTruth, data: OverviewData, warn_below: float) -> ui.Tag:
+    """Net revenue and orders from the shop's database beside the tracked ones, and the coverage badge; or, without
+    a shop database, a note saying so (never a 0 that reads as no sales)."""
+    if not truth.connected:
+        return ui.p(
+            "No shop database is connected, so net revenue, shop orders and tracking coverage are not shown: "
+            "set SHOP_DATABASE_URL (docs/shop-database.md).",
+            class_="text-muted small",
+            data_shop_state="not-connected",
+        )
+    currency = truth.currency or data.currency
+    money_title = f"Net revenue ({currency})" if currency else "Net revenue"
+    tracked_revenue = formatting.money(data.current.get("revenue"))
+    boxes = [
+        ui.value_box(
+            money_title + ", shop",
+            ui.span(formatting.money(truth.net_revenue), class_="kpi-value", data_kpi="shop_net_revenue"),
+            ui.span(f"tracked: {tracked_revenue}", class_="small", data_beside="shop_net_revenue"),
+            ui.div(f"gross {formatting.money(truth.gross_revenue)}, after refunds and cancellations", class_="small"),
+        ),
+        ui.value_box(
+            "Orders, shop",
+            ui.span(formatting.count(truth.orders), class_="kpi-value", data_kpi="shop_orders"),
+            ui.span(
+                f"tracked: {formatting.count(data.current.get('orders'))}", class_="small", data_beside="shop_orders"
+            ),
+        ),
+        coverage_badge(truth, warn_below),
+    ]
+    shown: list[ui.TagChild] = [ui.layout_column_wrap(*boxes, width="220px", fill=False)]
+    if truth.orders_without_rate:
+        shown.append(
+            ui.p(
+                f"{formatting.count(truth.orders_without_rate)} shop order(s) in a currency without a rate in "
+                "currency_rates are left out of net revenue (docs/metrics.md).",
+                class_="text-warning small",
+            )
+        )
+    return ui.div(ui.h6("From the shop's database", class_="mt-2"), *shown, data_shop_state="connected")
+
+
 def trend_rows(data: OverviewData) -> list[Row]:
     """The trend chart's days: the range's, then the comparison period's (the dashed lines)."""
     return [
@@ -202,6 +275,20 @@ def page_server(
             )
             shown.append(ui.p(note, class_="text-warning small", data_kpi_note="orders_without_rate"))
         return ui.div(*shown)
+
+    @reactive.calc
+    def shop_data() -> tuple[ShopTruth, OverviewData] | Problem:
+        tracked = data()
+        if isinstance(tracked, Problem):
+            return tracked
+        truth = attempt(lambda: shop_truth(warehouse, filters()))
+        return truth if isinstance(truth, Problem) else (truth, tracked)
+
+    @render.ui
+    @when_loaded(shop_data)
+    def shop(loaded: tuple[ShopTruth, OverviewData]) -> ui.TagChild:
+        truth, tracked = loaded
+        return shop_cards(truth, tracked, warehouse.settings.coverage_warning_below)
 
     @render.ui
     @when_loaded(data)

@@ -8,7 +8,7 @@ from shiny import Inputs, Outputs, Session, module, reactive, render, ui
 
 from dashboard import charts, formatting
 from dashboard.csv_export import to_csv
-from dashboard.data.products import ProductsData, products
+from dashboard.data.products import ProductMargins, ProductsData, product_margins, products
 from dashboard.filters import Filters
 from dashboard.pages.csv_download import card_header, csv_download
 from dashboard.pages.loading import Problem, attempt, not_filtered_note, when_loaded
@@ -36,6 +36,15 @@ TABLE_COLUMNS: tuple[tuple[str, str, Callable[[float | None], str] | None], ...]
     ("purchase_rate", "Purchase rate", formatting.percent),
     ("units", "Units", formatting.count),
     ("revenue", "Revenue", formatting.money),
+)
+# From the shop's own orders (marts.product_margin_daily), beside the tracked columns when a shop database is
+# connected: docs/metrics.md, "Margin".
+MARGIN_COLUMNS: tuple[tuple[str, str, Callable[[float | None], str] | None], ...] = (
+    ("shop_units", "Units (shop)", formatting.count),
+    ("net_revenue", "Net revenue (shop)", formatting.money),
+    ("cost", "Cost", formatting.money),
+    ("margin", "Margin", formatting.money),
+    ("margin_percent", "Margin %", formatting.percent),
 )
 TABLE_KEYS = [key for key, _title, _fmt in TABLE_COLUMNS]
 # The columns of a category's row (categories have no id, name nor brand).
@@ -91,7 +100,8 @@ def product_list(name: str, rows: list[Row]) -> ui.Tag:
 
 
 def product_cell(row: Row, key: str, fmt: Callable[[float | None], str] | None) -> Cell:
-    value = row[key]
+    # A margin column is absent for a product the shop sold nothing of in the range: a dash.
+    value = row.get(key)
     if fmt is None:
         return Cell(value or "", value)
     # A rate over fewer than RATE_MIN_SAMPLE product views is a small sample: greyed.
@@ -99,15 +109,45 @@ def product_cell(row: Row, key: str, fmt: Callable[[float | None], str] | None) 
     return Cell(ui.span(fmt(value), class_="text-muted" if small else None), value)
 
 
-def products_table(rows: list[Row]) -> ui.Tag:
-    """Every product, most viewed first; a click on a column sorts by it (the numbers, not their text)."""
+def with_margins(rows: list[Row], margins: ProductMargins | None) -> list[Row]:
+    """Each product's row with its margin columns from the shop's orders (none for a product it sold none of)."""
+    if margins is None or not margins.connected:
+        return rows
+    return [{**row, **margins.by_product.get(row["product_id"], {})} for row in rows]
+
+
+def products_table(rows: list[Row], margins: ProductMargins | None = None) -> ui.Tag:
+    """Every product, most viewed first; a click on a column sorts by it (the numbers, not their text). With a shop
+    database, the shop's units, net revenue, cost and margin beside the tracked columns; without one, a note."""
+    columns = TABLE_COLUMNS + (MARGIN_COLUMNS if margins is not None and margins.connected else ())
+    shown = with_margins(rows, margins)
+    notes = [
+        ui.p(f"Rates over fewer than {RATE_MIN_SAMPLE} views are greyed: a small sample.", class_="text-muted small")
+    ]
+    if margins is not None and not margins.connected:
+        notes.append(
+            ui.p(
+                "No shop database is connected, so cost and margin are not shown: set SHOP_DATABASE_URL "
+                "(docs/shop-database.md).",
+                class_="text-muted small",
+                data_shop_state="not-connected",
+            )
+        )
+    elif margins is not None:
+        notes.append(
+            ui.p(
+                "Units, net revenue, cost and margin (shop) are the shop's own orders placed in the range, after "
+                "refunds and cancellations, each unit at the cost valid when it was ordered (docs/metrics.md).",
+                class_="text-muted small",
+            )
+        )
     return ui.div(
         sortable_table(
             "products",
-            [title for _, title, _ in TABLE_COLUMNS],
-            [[product_cell(row, key, fmt) for key, _, fmt in TABLE_COLUMNS] for row in rows],
+            [title for _, title, _ in columns],
+            [[product_cell(row, key, fmt) for key, _, fmt in columns] for row in shown],
         ),
-        ui.p(f"Rates over fewer than {RATE_MIN_SAMPLE} views are greyed: a small sample.", class_="text-muted small"),
+        *notes,
     )
 
 
@@ -133,6 +173,10 @@ def page_server(
     @reactive.calc
     def data() -> ProductsData | Problem:
         return attempt(lambda: products(warehouse, filters()))
+
+    @reactive.calc
+    def margins() -> ProductMargins | Problem:
+        return attempt(lambda: product_margins(warehouse, filters()))
 
     def chart(name: str, rows: list[Row], bottom: bool) -> ui.TagChild:
         measure = input.measure()
@@ -174,7 +218,16 @@ def page_server(
     csv_download(
         "carted_not_bought_csv", "products-carted-not-bought", filters, data, list_csv(lambda d: d.carted_not_bought)
     )
-    csv_download("table_csv", "products", filters, data, list_csv(lambda d: d.products))
+
+    def table_csv(loaded: ProductsData) -> str:
+        shop = margins()
+        margin = None if isinstance(shop, Problem) else shop
+        keys = TABLE_KEYS + ([key for key, _t, _f in MARGIN_COLUMNS] if margin is not None and margin.connected else [])
+        return to_csv(
+            with_margins(loaded.products, margin), {key: key for key in keys}, warehouse.settings.reporting_currency
+        )
+
+    csv_download("table_csv", "products", filters, data, table_csv)
 
     @render.ui
     @when_loaded(data)
@@ -204,4 +257,5 @@ def page_server(
     @render.ui
     @when_loaded(data)
     def table(loaded: ProductsData) -> ui.TagChild:
-        return products_table(loaded.products)
+        shop = margins()
+        return products_table(loaded.products, None if isinstance(shop, Problem) else shop)

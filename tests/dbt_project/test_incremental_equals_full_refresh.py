@@ -8,6 +8,15 @@ same raw rows in one go, and every model relation must hold the same rows in bot
 a row was staged) and the per-build work lists (`int_*_touched`). The test also proves the hourly builds were
 incremental: each rewrote only part of the event and session tables, and never replaced a table.
 
+The generated traffic comes with the shop's own database (a fifth of the orders untracked, refunds, cancellations),
+extracted into raw_shop before the first build as the hourly cycle does, so the shop's marts (shop_orders,
+order_reconciliation, tracking_coverage_daily, product_margin_daily) are compared too, non-empty. Half way through,
+the shop refunds an early order and raises a product's cost, and the extract runs again: the next builds must
+change the refunded order's day and record the product's second version in the snapshot shop_product_history.
+A snapshot is history, not a function of the raw rows: a full refresh cannot rebuild it (and dbt's `--full-refresh`
+leaves snapshots alone), so the full-refresh copy starts from the incremental copy's history (copied into its
+schema before it builds) and what is compared is what the marts make of the same history.
+
 dbt connects as the `transformer` role (the loader as `loader`), so the grants of migration 0002 are part of what
 is proved; the only extra is CREATE on the test's database, which the second copy's schemas need.
 """
@@ -19,16 +28,21 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import orjson
+import psycopg2
 import pytest
+from psycopg2 import sql
 from support.dbt_invoke import Dbt, prepare_warehouse
 from support.loader_kit import iso_ms, ndjson
+from support.shop_databases import fresh_database
 from support.warehouse_copies import FULL_REFRESH_PREFIX, Warehouse, assert_copies_equal, loader_run
 
-from local_only.postgres import Connection
+from local_only.postgres import Connection, LocalPostgres
+from local_only.shop_database.schema import apply_schema
 from warehouse.connection import WarehouseSettings
 
 pytestmark = pytest.mark.integration
@@ -97,6 +111,7 @@ class Proof:
     builds: list[BuildStats] = field(default_factory=list)
     oids: list[dict[str, int]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    shop_change: ShopChange | None = None
 
 
 def _iso(moment: datetime) -> str:
@@ -140,20 +155,176 @@ def _hour_stats(dw: Warehouse, hour: datetime, seconds: float, rows_loaded: int,
 
 @dataclass
 class Bench:
-    """The test's database migrated; dbt connects as `transformer`, the loader as `loader`."""
+    """The test's database migrated; dbt connects as `transformer`, the loader as `loader`; the shop's database
+    beside it, with its schema and no rows."""
 
     dw: Warehouse
     dbt: Dbt
     loader: WarehouseSettings
     raw_root: Path
+    shop: Connection
+    work: Path
+
+    def extract_shop(self) -> None:
+        """`clickstream extract-shop` as the hourly cycle runs it, into raw_shop as `transformer`."""
+        from shop_extract.run import run_extract
+        from shop_extract.settings import ShopExtractSettings
+
+        shop = self.shop
+        settings = ShopExtractSettings(
+            database_url=f"postgresql://{shop.user}:{shop.password}@{shop.host}:{shop.port}/{shop.database}",
+            extract_workdir=self.work / "shop-extract",
+        )
+        transformer = WarehouseSettings(
+            host=self.loader.host,
+            port=self.loader.port,
+            user="transformer",
+            password=os.environ["DW_PG_PASSWORD"],
+            database=self.loader.database,
+        )
+        outcome = run_extract(settings, transformer, trigger="test")
+        assert outcome.status == "success", outcome.error
 
 
 @pytest.fixture
-def bench(warehouse: Connection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Bench]:
+def bench(
+    warehouse: Connection, postgres_server: LocalPostgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Bench]:
     loader_settings = prepare_warehouse(warehouse, monkeypatch)
     dw = Warehouse(warehouse)
-    yield Bench(dw, Dbt(tmp_path / "dbt"), loader_settings, tmp_path / "raw")
+    with fresh_database(postgres_server, "equality_shop") as shop:
+        apply_schema(shop.dsn())
+        yield Bench(dw, Dbt(tmp_path / "dbt"), loader_settings, tmp_path / "raw", shop, tmp_path)
     dw.close()
+
+
+@dataclass(frozen=True)
+class ShopChange:
+    """What the shop changed half way through the hourly builds (`_change_the_shop`)."""
+
+    refunded_order: str
+    order_date: date
+    refund: Decimal
+    product_id: str
+    # product_margin_daily's net revenue of the refunded order's day before the change
+    net_revenue_before: Decimal
+    cancelled_order: str
+    # what the cancellation takes from the refunded order's day (reporting_currency)
+    cancelled_same_day: Decimal
+
+
+def _one(cursor: Any) -> tuple[Any, ...]:
+    row = cursor.fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def _change_the_shop(bench: Bench) -> ShopChange:
+    """The shop refunds half of its earliest order (not cancelled), cancels the next one and raises the cost of a
+    product it sold, all stamped after every row extracted so far (as a real later change would be), then the
+    extract runs again."""
+    dw = bench.dw
+    (order_id, order_date, _), (cancelled_id, cancelled_date, cancelled_net) = dw.rows(
+        "select order_id, order_date, net_revenue from marts.shop_orders where not is_cancelled and not is_refunded "
+        "order by ordered_at, order_id limit 2"
+    )
+    net_before = dw.scalar(
+        "select sum(net_revenue) from marts.product_margin_daily where order_date = %s", (order_date,)
+    )
+    conn = psycopg2.connect(bench.shop.dsn())
+    try:
+        with conn, conn.cursor() as cursor:
+            cursor.execute(
+                """
+                select greatest(
+                    (select max("updatedAt") from "Order"), (select max("updatedAt") from "Refund"),
+                    (select max("updatedAt") from "Product"), (select max("updatedAt") from "OrderItem")
+                ) + interval '1 minute'
+                """
+            )
+            (stamp,) = _one(cursor)
+            cursor.execute('select round(total / 2, 2) from "Order" where id = %s', (order_id,))
+            (refund,) = _one(cursor)
+            cursor.execute(
+                'insert into "Refund" (id, "orderId", amount, reason, status, "createdAt", "updatedAt") '
+                "values ('equality-refund', %s, %s, 'damaged', 'COMPLETED', %s, %s)",
+                (order_id, refund, stamp, stamp),
+            )
+            cursor.execute(
+                'select "productId" from "OrderItem" where "orderId" = %s order by "productId" limit 1', (order_id,)
+            )
+            (product_id,) = _one(cursor)
+            cursor.execute(
+                'update "Product" set cost = round(cost * 1.1, 2), "updatedAt" = %s where id = %s', (stamp, product_id)
+            )
+            cursor.execute(
+                """update "Order" set status = 'CANCELLED', "cancelledAt" = %s, "paidAt" = null, "updatedAt" = %s """
+                "where id = %s",
+                (stamp, stamp, cancelled_id),
+            )
+    finally:
+        conn.close()
+    bench.extract_shop()
+    # (the cancelled order's revenue leaves the day too when it is the same day)
+    lost = cancelled_net if cancelled_date == order_date else Decimal(0)
+    return ShopChange(order_id, order_date, refund, product_id, net_before, cancelled_id, lost)
+
+
+def _assert_the_shop_change_was_built(dw: Warehouse, change: ShopChange) -> None:
+    """The refund lowered its order's day (placed days before the build that saw it) by its amount, the cancelled
+    order keeps nothing, and the product's raised cost is a second version in the snapshot, the first closed where
+    the second starts."""
+    assert dw.rows(
+        "select refunded_amount, is_refunded from marts.shop_orders where order_id = %s", (change.refunded_order,)
+    ) == [(change.refund, True)]
+    assert dw.rows(
+        "select is_cancelled, net_amount from marts.shop_orders where order_id = %s", (change.cancelled_order,)
+    ) == [(True, 0)]
+    net_after = dw.scalar(
+        "select sum(net_revenue) from marts.product_margin_daily where order_date = %s", (change.order_date,)
+    )
+    # (converted at the order's rate: the refund is in the order's currency)
+    rate = dw.scalar("select exchange_rate from marts.shop_orders where order_id = %s", (change.refunded_order,))
+    expected_drop = change.refund * rate + change.cancelled_same_day
+    assert abs(change.net_revenue_before - net_after - expected_drop) < Decimal("0.0001")
+    versions = dw.rows(
+        "select dbt_valid_from, dbt_valid_to from intermediate.shop_product_history where product_id = %s "
+        "order by dbt_valid_from",
+        (change.product_id,),
+    )
+    assert len(versions) == 2 and versions[0][1] == versions[1][0] and versions[1][1] is None, versions
+
+
+def _share_the_history(dw: Warehouse) -> None:
+    """The full-refresh copy's schema gets the incremental copy's snapshot (history cannot be rebuilt)."""
+    schema = FULL_REFRESH_PREFIX + "intermediate"
+    with dw.conn.cursor() as cursor:
+        cursor.execute(
+            sql.SQL("create schema if not exists {} authorization transformer").format(sql.Identifier(schema))
+        )
+        cursor.execute(
+            sql.SQL(
+                "create table {copy} as select * from intermediate.shop_product_history; "
+                "alter table {copy} owner to transformer"
+            ).format(copy=sql.Identifier(schema, "shop_product_history"))
+        )
+
+
+def _assert_the_shop_marts_are_full(dw: Warehouse) -> None:
+    """The shop's marts hold what the generated shop made: untracked and tracked orders, refunds, cancellations,
+    margins."""
+    classes = dict(
+        dw.rows("select reconciliation_class, count(*) from marts.order_reconciliation group by reconciliation_class")
+    )
+    assert classes.get("matched", 0) > 0 and classes.get("backend_only", 0) > 0, classes
+    cancelled, refunded, orders = dw.rows(
+        "select count(*) filter (where is_cancelled), count(*) filter (where is_refunded), count(*) "
+        "from marts.shop_orders"
+    )[0]
+    assert orders == sum(classes.get(name, 0) for name in ("matched", "backend_only"))
+    assert cancelled > 0 and refunded > 0, (cancelled, refunded, orders)
+    assert dw.scalar("select count(*) from marts.tracking_coverage_daily") > 0
+    assert dw.scalar("select count(*) from marts.product_margin_daily where margin is not null") > 0
 
 
 def _load_and_build(
@@ -180,9 +351,13 @@ def _prove(scenario: Scenario, bench: Bench) -> Proof:
         seed=scenario.seed,
         events_per_day=scenario.events_per_day,
         workers=min(2, os.cpu_count() or 1),
+        shop_database=bench.shop.dsn(),
     )
     assert summary.errors == 0, summary.error_samples
     proof.seconds["generate"] = time.perf_counter() - started
+    # The shop's whole database at once (its rows are the generated period's): the hourly cycle extracts before
+    # it builds.
+    bench.extract_shop()
 
     # Everything before the first hourly step: one backfill, and the first (so full) build.
     started = time.perf_counter()
@@ -194,7 +369,9 @@ def _prove(scenario: Scenario, bench: Bench) -> Proof:
     incremental = bench.dbt.incremental_relations()
     proof.oids.append(bench.dw.oids(incremental))
 
-    for hour in scenario.hours:
+    for number, hour in enumerate(scenario.hours):
+        if number == len(scenario.hours) // 2:
+            proof.shop_change = _change_the_shop(bench)
         proof.builds.append(_load_and_build(bench, store_url, hour, data_tests=scenario.data_tests_hourly))
         proof.oids.append(bench.dw.oids(incremental))
 
@@ -204,6 +381,7 @@ def _prove(scenario: Scenario, bench: Bench) -> Proof:
         proof.seconds["data tests"] = time.perf_counter() - started
 
     started = time.perf_counter()
+    _share_the_history(bench.dw)
     bench.dbt.build("--full-refresh", "--vars", f"{{schema_prefix: {FULL_REFRESH_PREFIX}}}")
     proof.seconds["full refresh"] = time.perf_counter() - started
     return proof
@@ -237,6 +415,9 @@ def _run(scenario: Scenario, bench: Bench) -> None:
     proof = _prove(scenario, bench)
     compared = assert_copies_equal(bench.dw)
     _assert_work_was_incremental(bench.dw, proof)
+    _assert_the_shop_marts_are_full(bench.dw)
+    assert proof.shop_change is not None
+    _assert_the_shop_change_was_built(bench.dw, proof.shop_change)
     hourly = [build.seconds for build in proof.builds]
     print(
         f"\n{len(hourly)} hourly builds staged {sum(build.staged_now for build in proof.builds)} events "

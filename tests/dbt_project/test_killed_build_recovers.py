@@ -71,8 +71,10 @@ MODELS = (
     "visitors_daily",
     "pipeline_health_hourly",
     "ingest_refusals_hourly",
+    "shop_orders",
     "order_reconciliation",
     "tracking_coverage_daily",
+    "product_margin_daily",
     "int_build_completed",
 )
 # The kill points of the default run: int_events_sessionized's commit moves the watermark every work list of the

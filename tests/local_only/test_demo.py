@@ -64,6 +64,16 @@ def test_the_demo_builds_the_marts_and_a_second_run_reuses_everything(  # noqa: 
     env_file = data / "warehouse.env"
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
     assert "DW_TRANSFORMER_PASSWORD=" in env_file.read_text()
+    # The shop's own database, generated with the traffic and extracted (as shop_reader) before each build: the
+    # shop's marts have its orders, some of them untracked, and `make hourly` will extract too (warehouse.env).
+    assert "SHOP_DATABASE_URL=postgresql://shop_reader:" in env_file.read_text()
+    assert (
+        probe.rows("select status, trigger, db_user from ops.shop_extract_runs")
+        == [("success", "demo", "transformer")] * 3
+    )
+    classes = dict(probe.rows("select reconciliation_class, count(*) from marts.order_reconciliation group by 1"))
+    assert classes.get("matched", 0) > 0 and classes.get("backend_only", 0) > 0, classes
+    assert probe.scalar("select count(*) from marts.product_margin_daily where margin is not null") > 0
 
     # `make demo` again, as the real command: it reuses everything, then serves the dashboard as `dashboard`.
     port, shop_port, collector_port = free_port(), free_port(), free_port()
@@ -104,6 +114,8 @@ def test_the_demo_builds_the_marts_and_a_second_run_reuses_everything(  # noqa: 
     assert f"demo shop on {shop}/" in said_again
 
     _run_the_printed_hourly_command(said_again, cwd=tmp_path)
+    # The second run extracted before its first build and its one replay, the printed hourly command once more.
+    assert probe.scalar("select count(*) from ops.shop_extract_runs where status = 'success'") == 6
     assert probe.rows(
         "select client_id, page_path from marts.clickstream_events where event_id = %s", (visit["eventId"],)
     ) == [(visit["clientId"], "/cart")]

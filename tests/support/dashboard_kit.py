@@ -51,8 +51,17 @@ def create_database(server: LocalPostgres, name: str) -> RoleWarehouse:
     return migrated(target, _ROLE_PASSWORDS)
 
 
-def load_traffic(built: RoleWarehouse, raw_root: Path, start: date, days: int, events_per_day: int, seed: int) -> None:
-    """Generated traffic through the real ingest handler, landed by the real loader as the `loader` role."""
+def load_traffic(
+    built: RoleWarehouse,
+    raw_root: Path,
+    start: date,
+    days: int,
+    events_per_day: int,
+    seed: int,
+    shop_database: str | None = None,
+) -> None:
+    """Generated traffic through the real ingest handler, landed by the real loader as the `loader` role; with
+    `shop_database` (a DSN), the shop's own database from the same run (a fifth of the orders untracked)."""
     from loader_lambda.loader import run_load
     from loader_lambda.settings import LoaderSettings
     from loader_lambda.window import plan_backfill
@@ -60,7 +69,15 @@ def load_traffic(built: RoleWarehouse, raw_root: Path, start: date, days: int, e
     from raw_store import open_store
 
     store_url = raw_root.as_uri() + "?fsync=false"
-    summary = generate(store_url, days=days, start=start, seed=seed, events_per_day=events_per_day, workers=1)
+    summary = generate(
+        store_url,
+        days=days,
+        start=start,
+        seed=seed,
+        events_per_day=events_per_day,
+        workers=1,
+        shop_database=shop_database,
+    )
     assert summary.errors == 0, summary.error_samples
     first = datetime(start.year, start.month, start.day, tzinfo=UTC)
     last = first + timedelta(days=days, hours=LATE_HOURS)
@@ -68,6 +85,17 @@ def load_traffic(built: RoleWarehouse, raw_root: Path, start: date, days: int, e
     now = datetime.now(UTC)
     outcome = run_load(plan_backfill(first, last), open_store(store_url), settings, built.settings("loader"), now=now)
     assert outcome.status == "succeeded", outcome.problems
+
+
+def extract_shop(built: RoleWarehouse, shop: Connection, work: Path) -> None:
+    """`clickstream extract-shop` of `shop` into raw_shop as `transformer`, as the hourly cycle runs it."""
+    from shop_extract.run import run_extract
+    from shop_extract.settings import ShopExtractSettings
+
+    url = f"postgresql://{shop.user}:{shop.password}@{shop.host}:{shop.port}/{shop.database}"
+    settings = ShopExtractSettings(database_url=url, extract_workdir=work / "shop-extract")
+    outcome = run_extract(settings, built.settings("transformer"), trigger="test")
+    assert outcome.status == "success", outcome.error
 
 
 def build_marts(built: RoleWarehouse, work: Path) -> None:

@@ -55,16 +55,6 @@ first_sends as (
 
 ),
 
-currency_rates as (
-
-    select
-        currency,
-        valid_from,
-        rate
-    from {{ ref('currency_rates') }}
-
-),
-
 final as (
 
     select
@@ -80,21 +70,7 @@ final as (
         first_sends.order_items as items,
         first_sends.times_sent
     from first_sends
-    left join lateral (
-        select 1::numeric as rate
-        where first_sends.currency = '{{ var("reporting_currency") }}'
-        union all
-        (
-            select currency_rates.rate
-            from currency_rates
-            where
-                first_sends.currency != '{{ var("reporting_currency") }}'
-                and currency_rates.currency = first_sends.currency
-                and currency_rates.valid_from <= first_sends.order_date
-            order by currency_rates.valid_from desc
-            limit 1
-        )
-    ) as rates on true
+    {{ join_reporting_rate('first_sends.currency', 'first_sends.order_date') }}
 
 )
 

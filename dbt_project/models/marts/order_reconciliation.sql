@@ -1,31 +1,29 @@
 {{ config(indexes=[{'columns': ['order_id'], 'unique': True}, {'columns': ['order_date']}]) }}
 
--- One row per order either side knows: the shop's database (stg_shop__orders, the truth for revenue) and the
+-- One row per order either side knows: the shop's database (shop_orders, the truth for revenue) and the
 -- tracked purchases (int_orders_deduplicated, an order id once). docs/shop-database.md explains the classes:
 --   matched       both have it;
 --   backend_only  the shop has it, no purchase event did (an ad blocker, declined consent, a lost event);
 --   tracked_only  a purchase event the shop has no order for (a test order, a forged event, a deleted order).
 -- The attributed session is the tracked purchase's; for a backend_only order whose checkout stored the tracker's
 -- clientId, the client's session open when the order was placed (started before it and active within the session
--- timeout), the latest if several. net_revenue is what the shop keeps: 0 for a cancelled order, else the total
--- less completed refunds. Rebuilt whole at every build: orders are few.
+-- timeout), the latest if several. net_revenue is what the shop keeps (shop_orders.net_amount: 0 for a cancelled
+-- order, else the total less completed refunds), in the order's currency. Rebuilt whole at every build: orders
+-- are few.
 
 with
 
 shop_orders as (
 
-    select * from {{ ref('stg_shop__orders') }}
-
-),
-
-refunds as (
-
     select
         order_id,
-        sum(amount) as refunded
-    from {{ ref('stg_shop__refunds') }}
-    where status = 'COMPLETED'
-    group by order_id
+        status,
+        client_id,
+        ordered_at as created_at,
+        currency,
+        gross_amount as total,
+        net_amount
+    from {{ ref('shop_orders') }}
 
 ),
 
@@ -69,16 +67,11 @@ joined as (
         tracked.tracked_at,
         coalesce(shop_orders.currency, tracked.currency) as currency,
         shop_orders.total as backend_revenue,
-        case
-            when shop_orders.order_id is null then null
-            when shop_orders.status = 'CANCELLED' then 0
-            else shop_orders.total - coalesce(refunds.refunded, 0)
-        end as net_revenue,
+        shop_orders.net_amount as net_revenue,
         tracked.revenue_as_sent as tracked_revenue,
         tracked.session_key as tracked_session_key
     from shop_orders
     full outer join tracked on shop_orders.order_id = tracked.order_id
-    left join refunds on shop_orders.order_id = refunds.order_id
 
 ),
 

@@ -19,8 +19,10 @@
     'retention_weekly',
     'pipeline_health_hourly',
     'ingest_refusals_hourly',
+    'shop_orders',
     'order_reconciliation',
     'tracking_coverage_daily',
+    'product_margin_daily',
 ] %}
 {% for mart in marts %}
     {% do ref(mart) %}
