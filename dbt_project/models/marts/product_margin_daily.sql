@@ -99,9 +99,9 @@ final as (
 
     select
         costed.order_date::date as order_date,
-        costed.product_id::text as product_id,
-        max(products.product_name)::text as product_name,
-        max(products.category)::text as product_category,
+        cast(costed.product_id as {{ dbt.type_string() }}) as product_id,
+        cast(max(products.product_name) as {{ dbt.type_string() }}) as product_name,
+        cast(max(products.category) as {{ dbt.type_string() }}) as product_category,
         count(distinct costed.order_id)::bigint as orders,
         sum(costed.units)::bigint as units,
         -- Money to 6 decimals, as the shop's staged amounts: a refund spread by division has more.
@@ -118,7 +118,7 @@ final as (
             end
         )::numeric as margin,
         sum(costed.units_before_history)::bigint as units_costed_before_history,
-        '{{ var("reporting_currency") }}'::text as reporting_currency
+        cast('{{ var("reporting_currency") }}' as {{ dbt.type_string() }}) as reporting_currency
     from costed
     left join products on costed.product_id = products.product_id
     group by costed.order_date, costed.product_id

@@ -67,22 +67,22 @@ amounts as (
 final as (
 
     select
-        amounts.order_id::text as order_id,
-        amounts.shop_user_id::text as shop_user_id,
-        amounts.client_id::text as client_id,
-        amounts.ordered_at::timestamptz as ordered_at,
+        cast(amounts.order_id as {{ dbt.type_string() }}) as order_id,
+        cast(amounts.shop_user_id as {{ dbt.type_string() }}) as shop_user_id,
+        cast(amounts.client_id as {{ dbt.type_string() }}) as client_id,
+        cast(amounts.ordered_at as {{ type_timestamptz() }}) as ordered_at,
         amounts.order_date::date as order_date,
-        amounts.status::text as status,
+        cast(amounts.status as {{ dbt.type_string() }}) as status,
         amounts.is_cancelled::boolean as is_cancelled,
         amounts.is_refunded::boolean as is_refunded,
-        amounts.currency::text as currency,
+        cast(amounts.currency as {{ dbt.type_string() }}) as currency,
         amounts.items::bigint as items,
         amounts.units::bigint as units,
         amounts.gross_amount::numeric as gross_amount,
         amounts.refunded_amount::numeric as refunded_amount,
         amounts.net_amount::numeric as net_amount,
         rates.rate::numeric as exchange_rate,
-        '{{ var("reporting_currency") }}'::text as reporting_currency,
+        cast('{{ var("reporting_currency") }}' as {{ dbt.type_string() }}) as reporting_currency,
         (amounts.gross_amount * rates.rate)::numeric as gross_revenue,
         (amounts.net_amount * rates.rate)::numeric as net_revenue
     from amounts
