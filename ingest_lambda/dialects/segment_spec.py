@@ -178,7 +178,8 @@ def translate_spec_event(original: Any, shared: Mapping[str, Any], dialect: str)
         found.add(rest.pop("traits"), "traits")
     found.add(rest)
     if context:
-        found.add(context, "context")
+        # The same in every call of a page (and a batch's calls share one): flattened once.
+        found.add_repeated(context, "context")
     if found.properties:
         event["properties"] = found.properties
     name_, version = (library.get("name"), library.get("version")) if isinstance(library, dict) else (None, None)
