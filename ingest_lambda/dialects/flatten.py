@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from ingest_lambda.contract import MAX_PROPERTIES
 
 MAX_KEY_CHARS = 64
@@ -66,6 +68,15 @@ def _member(members: dict[Any, tuple[str, str]], prefix: str, name: Any) -> tupl
     return known
 
 
+# What an object that every event of a batch (or of a visitor) repeats flattens to, e.g. an SDK's ``context``:
+# kept by its exact JSON text (orjson's: ``1``, ``1.0`` and ``true`` differ, as dict equality would not say, and so
+# does the members' order, which is the properties' order), only when it all fit and held no null (orjson writes a
+# NaN or an infinity as ``null`` too, which must not hit what a real null flattened to). Bounded like `_MEMBERS`.
+_REPEATED: dict[tuple[str, bytes], dict[str, Any]] = {}
+_MAX_REPEATED = 512
+_MAX_REPEATED_BYTES = 4096
+
+
 @dataclass(slots=True)
 class Flattened:
     """Properties gathered from several parts of an event, and what did not fit."""
@@ -113,6 +124,30 @@ class Flattened:
                 properties[key] = item
             else:
                 self._put(full, item)
+
+    def add_repeated(self, value: dict[str, Any], prefix: str) -> None:
+        """`value` under `prefix`, as `add` stores it, for an object events repeat: flattened once, then its
+        properties copied in one step while none of their keys is taken and they stay within the limit."""
+        try:
+            text = orjson.dumps(value)
+        except orjson.JSONEncodeError:  # a lone surrogate, an int past 64 bits: `add` says what fits
+            self.add(value, prefix)
+            return
+        properties = self.properties
+        known = _REPEATED.get((prefix, text))
+        if known is None and len(text) <= _MAX_REPEATED_BYTES and b"null" not in text:
+            alone = Flattened()
+            alone.add(value, prefix)
+            if alone.overflow:
+                self.add(value, prefix)
+                return
+            if len(_REPEATED) >= _MAX_REPEATED:
+                _REPEATED.clear()
+            known = _REPEATED[(prefix, text)] = alone.properties
+        if known is not None and len(properties) + len(known) <= MAX_PROPERTIES and properties.keys().isdisjoint(known):
+            properties.update(known)
+        else:
+            self.add(value, prefix)
 
     def _put(self, name: str, value: Any) -> None:
         key = property_key(name)

@@ -37,6 +37,7 @@ from ingest_lambda.body import HttpRequest, RequestRejected, check_method_and_ty
 from ingest_lambda.dialects.flatten import Flattened
 from ingest_lambda.dialects.seam import Answered, Decoded, Mapped, Source, Unmappable
 from ingest_lambda.dialects.segment_spec import commerce, event_name
+from ingest_lambda.dialects.values import id_text
 from ingest_lambda.limits import IngestLimits
 from ingest_lambda.nesting import TooDeep
 from ingest_lambda.reply import Reply
@@ -246,7 +247,7 @@ def translate_event(original: Any, shared: Mapping[str, Any]) -> Mapped:
 def _ids(rest: dict[str, Any], properties: dict[str, Any], shared: Mapping[str, Any], event: dict[str, Any]) -> None:
     uuid = rest.pop("uuid", None)
     if uuid not in (None, ""):
-        event["eventId"] = _id_text(uuid)
+        event["eventId"] = id_text(uuid)
     device = properties.pop("$device_id", None)
     distinct = properties.pop("distinct_id", None)
     if distinct is None:
@@ -254,18 +255,18 @@ def _ids(rest: dict[str, Any], properties: dict[str, Any], shared: Mapping[str, 
     user = properties.pop("$user_id", None)
     identified = properties.get("$is_identified") is True or user not in (None, "")
     if device not in (None, ""):
-        event["clientId"] = _id_text(device)
+        event["clientId"] = id_text(device)
     elif distinct not in (None, "") and not identified:
-        event["clientId"] = _id_text(distinct)
+        event["clientId"] = id_text(distinct)
     if user not in (None, ""):
-        event["userId"] = _id_text(user)
+        event["userId"] = id_text(user)
     elif distinct not in (None, "") and (identified or (device not in (None, "") and distinct != device)):
-        event["userId"] = _id_text(distinct)
-    if distinct not in (None, "") and _id_text(distinct) not in (event.get("clientId"), event.get("userId")):
+        event["userId"] = id_text(distinct)
+    if distinct not in (None, "") and id_text(distinct) not in (event.get("clientId"), event.get("userId")):
         properties["distinct_id"] = distinct
     session = properties.pop("$session_id", None)
     if session not in (None, ""):
-        event["sessionId"] = _id_text(session)
+        event["sessionId"] = id_text(session)
     timestamp = rest.pop("timestamp", None)
     moment = properties.pop("$time", None)
     if timestamp is not None:
@@ -299,11 +300,6 @@ def _page(properties: dict[str, Any], event: dict[str, Any]) -> None:
     if isinstance(referrer, str):
         # PostHog's word for no referrer; v1's is "".
         event["referrer"] = "" if properties.pop("$referrer") == "$direct" else referrer
-
-
-def _id_text(value: Any) -> Any:
-    """Ids sent as numbers as the strings v1 ids are; anything else as sent (validation says)."""
-    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
 def _text(value: Any, limit: int) -> str | None:

@@ -32,7 +32,7 @@ from typing import Any
 from ingest_lambda.body import HttpRequest, RequestRejected, check_method_and_type, parse_body, read_body
 from ingest_lambda.dialects.flatten import Flattened
 from ingest_lambda.dialects.seam import Decoded, Mapped, Source, Unmappable
-from ingest_lambda.dialects.values import snake_name
+from ingest_lambda.dialects.values import id_text, is_number, snake_name
 from ingest_lambda.limits import IngestLimits
 from ingest_lambda.nesting import TooDeep
 from ingest_lambda.reply import Reply
@@ -178,7 +178,8 @@ def translate_spec_event(original: Any, shared: Mapping[str, Any], dialect: str)
         found.add(rest.pop("traits"), "traits")
     found.add(rest)
     if context:
-        found.add(context, "context")
+        # The same in every call of a page (and a batch's calls share one): flattened once.
+        found.add_repeated(context, "context")
     if found.properties:
         event["properties"] = found.properties
     name_, version = (library.get("name"), library.get("version")) if isinstance(library, dict) else (None, None)
@@ -196,7 +197,7 @@ def _ids(rest: dict[str, Any], context: dict[str, Any], shared: Mapping[str, Any
     for source_key, target in (("messageId", "eventId"), ("anonymousId", "clientId"), ("userId", "userId")):
         value = rest.pop(source_key, None)
         if value is not None and value != "":
-            event[target] = str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+            event[target] = id_text(value)
     timestamp = rest.pop("timestamp", None) or rest.get("originalTimestamp")
     if timestamp is not None:
         event["eventTimestamp"] = timestamp
@@ -253,10 +254,12 @@ def commerce(name: str, properties: dict[str, Any], event: dict[str, Any]) -> No
 
 
 def _product(properties: dict[str, Any]) -> dict[str, Any] | None:
-    key = next((k for k in ("product_id", "sku", "id") if properties.get(k) not in (None, "")), None)
-    if key is None:
+    for key in ("product_id", "sku", "id"):
+        if properties.get(key) not in (None, ""):
+            break
+    else:
         return None
-    product: dict[str, Any] = {"id": _id_text(properties.pop(key))}
+    product: dict[str, Any] = {"id": id_text(properties.pop(key))}
     for source_key in ("name", "category", "brand", "price"):
         if source_key in properties and properties[source_key] is not None:
             product[source_key] = properties.pop(source_key)
@@ -264,10 +267,12 @@ def _product(properties: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _order(properties: dict[str, Any]) -> dict[str, Any] | None:
-    key = next((k for k in ("order_id", "checkout_id") if properties.get(k) not in (None, "")), None)
-    if key is None:
+    for key in ("order_id", "checkout_id"):
+        if properties.get(key) not in (None, ""):
+            break
+    else:
         return None
-    order: dict[str, Any] = {"id": _id_text(properties.pop(key))}
+    order: dict[str, Any] = {"id": id_text(properties.pop(key))}
     products = properties.get("products")
     items = _items(products) if isinstance(products, list) else None
     revenue_key = next((k for k in ("revenue", "total", "value") if k in properties), None)
@@ -281,10 +286,7 @@ def _order(properties: dict[str, Any]) -> dict[str, Any] | None:
     if items is not None:
         order["items"] = items
         # What the items carry beyond id, price and quantity (name, sku, category, ...) stays in properties.
-        leftovers = [
-            {k: v for k, v in product.items() if k not in _item_keys(product)}
-            for product in products  # type: ignore[union-attr]
-        ]
+        leftovers = [_beyond_item(product) for product in products]  # type: ignore[union-attr]
         if any(leftovers):
             properties["products"] = leftovers
         else:
@@ -300,24 +302,16 @@ def _items(products: list[Any]) -> list[dict[str, Any]] | None:
             return None
         product_id, price = product.get("product_id") or product.get("id"), product.get("price")
         quantity = product.get("quantity", 1)
-        if product_id in (None, "") or not _is_number(price) or not _is_number(quantity):
+        if product_id in (None, "") or not is_number(price) or not is_number(quantity):
             return None
-        items.append({"productId": _id_text(product_id), "quantity": quantity, "price": price})
+        items.append({"productId": id_text(product_id), "quantity": quantity, "price": price})
     return items
 
 
-def _item_keys(product: dict[str, Any]) -> tuple[str, ...]:
-    """The keys of a product that its order item holds."""
-    return ("product_id", "price", "quantity") if product.get("product_id") else ("id", "price", "quantity")
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _id_text(value: Any) -> Any:
-    """Ids sent as numbers (``order_id: 1234``) as the strings v1 ids are; anything else as sent (validation says)."""
-    return str(value) if _is_number(value) else value
+def _beyond_item(product: dict[str, Any]) -> dict[str, Any]:
+    """What a product carries beyond the keys its order item holds."""
+    held = ("product_id", "price", "quantity") if product.get("product_id") else ("id", "price", "quantity")
+    return {k: v for k, v in product.items() if k not in held}
 
 
 def _text(value: Any, limit: int) -> str | None:

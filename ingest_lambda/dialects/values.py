@@ -34,7 +34,8 @@ def _snake_name(name: str) -> str:
 
 
 def is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    # A tuple, not `int | float`: isinstance reads a tuple about twice as fast, and this runs for every id and item.
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def id_text(value: Any) -> Any:

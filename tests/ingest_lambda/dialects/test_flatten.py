@@ -138,3 +138,47 @@ def test_the_fast_path_stores_what_the_plain_rules_store(parts: list[tuple[objec
     # Key order too: it is the stored line's.
     assert list(found.properties.items()) == list(properties.items())
     assert found.overflow == overflow
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.dictionaries(colliding_names | st.text(max_size=4), nested_values, max_size=8),
+            st.sampled_from(["", "p", "context", "a b"]),
+            st.booleans(),
+        ),
+        max_size=4,
+    )
+)
+def test_a_repeated_object_is_stored_as_the_plain_rules_store_it(
+    parts: list[tuple[dict[str, object], str, bool]],
+) -> None:
+    plain = plain_flattened([(value, prefix) for value, prefix, _ in parts])
+    # Twice: the second time every repeated object is a known one, copied in one step when it fits.
+    for _ in range(2):
+        found = Flattened()
+        for value, prefix, repeated in parts:
+            if repeated:
+                found.add_repeated(value, prefix)
+            else:
+                found.add(value, prefix)
+        assert (list(found.properties.items()), found.overflow) == (list(plain[0].items()), plain[1])
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ({"m": True}, {"m": 1}),  # equal as Python values, not as JSON
+        ({"m": 1}, {"m": 1.0}),
+        ({"a": "x", "b": "y"}, {"b": "y", "a": "x"}),  # the members' order is the properties' order
+        ({"m": None}, {"m": math.nan}),  # both written null by orjson: the NaN must still be refused
+    ],
+)
+def test_a_repeated_object_is_known_by_its_exact_json(first: dict[str, object], then: dict[str, object]) -> None:
+    Flattened().add_repeated(first, "context")
+    found = Flattened()
+    found.add_repeated(then, "context")
+    properties, overflow = plain_flattened([(then, "context")])
+    assert list(found.properties.items()) == list(properties.items())
+    assert [type(v) for v in found.properties.values()] == [type(v) for v in properties.values()]
+    assert found.overflow == overflow
