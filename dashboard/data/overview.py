@@ -142,11 +142,14 @@ def _period_row(warehouse: Warehouse, filters: Filters) -> Row:
                 where {order_conditions}
             ),
             visitors as (
-                select
-                    count(distinct visitor_number) as users,
-                    count(distinct visitor_number) filter (where is_new) as new_users
-                from {visitors}
-                where {conditions}
+                -- One row per visitor first (hashed), then counted: count(distinct) would sort every row.
+                select count(*) as users, count(*) filter (where is_new) as new_users
+                from (
+                    select visitor_number, bool_or(is_new) as is_new
+                    from {visitors}
+                    where {conditions}
+                    group by visitor_number
+                ) as range_visitors
             )
             select
                 measures.*,

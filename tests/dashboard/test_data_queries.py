@@ -16,6 +16,7 @@ import psycopg2.extras
 import pytest
 
 from dashboard.data.acquisition import acquisition
+from dashboard.data.journeys import journeys
 from dashboard.data.overview import overview
 from dashboard.data.products import products
 from dashboard.data.status import last_days_with_data, status
@@ -127,6 +128,17 @@ PLAIN_BREAKDOWN = """
     from marts.sessions
     where {where}
     group by 1
+"""
+
+# Journeys' landing (or exit) pages: sessions and bounces per page, most sessions first, straight over sessions.
+PLAIN_PAGES = """
+    select coalesce({column}, '(not set)') as page_path, count(*) as sessions,
+        count(*) filter (where is_bounce) as bounces
+    from marts.sessions
+    where {where}
+    group by 1
+    order by 2 desc, 1
+    limit 8
 """
 
 BREAKDOWN_VALUES = {
@@ -309,3 +321,16 @@ def test_acquisition_countries_come_from_the_visitors_addresses(warehouse: Wareh
     assert {country.code for country in COUNTRIES} <= set(countries)
     assert "(not set)" not in countries
     assert max(countries, key=countries.__getitem__) == "US"
+
+
+def test_journeys_pages_are_what_sessions_count(warehouse: Warehouse, plain: Any) -> None:
+    # landing_exit_pages_daily summed over the range and slice: the top pages of marts.sessions, in the same order.
+    for filters in _variants(warehouse):
+        shown = journeys(warehouse, filters, top=8)
+        for kind, column in (("landing_pages", "landing_page_path"), ("exit_pages", "exit_page_path")):
+            expected = plain(PLAIN_PAGES.format(column=column, where=WHERE), replace(filters, end_before_hour=None))
+            assert len(expected) > 1
+            got = [{name: row[name] for name in ("page_path", "sessions", "bounces")} for row in getattr(shown, kind)]
+            assert got == expected, (filters, kind)
+            for row in getattr(shown, kind):
+                assert row["bounce_rate"] == pytest.approx(row["bounces"] / row["sessions"], rel=1e-12)

@@ -69,6 +69,7 @@ MODELS = (
     "product_performance_daily",
     "sessions_daily",
     "visitors_daily",
+    "landing_exit_pages_daily",
     "pipeline_health_hourly",
     "ingest_refusals_hourly",
     "order_reconciliation",

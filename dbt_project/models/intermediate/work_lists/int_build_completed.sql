@@ -15,6 +15,7 @@
     'product_performance_daily',
     'sessions_daily',
     'visitors_daily',
+    'landing_exit_pages_daily',
     'visitor_activity_weekly',
     'retention_weekly',
     'pipeline_health_hourly',
