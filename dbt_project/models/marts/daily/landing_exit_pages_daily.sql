@@ -1,5 +1,5 @@
 -- One row per reporting day × device type × channel × landing page × exit page, with the sessions and bounces of
--- that pair: Journeys' top landing and exit pages sum these instead of scanning marts.sessions, whose rows are ten
+-- that pair: Journeys' top landing and exit pages sum these instead of scanning marts.sessions, whose rows are four
 -- times wider (docs/benchmarks.md, "At 5M events over 95 days"). Device type and channel are the values of
 -- dashboard_slice_columns(), so a filter means the same here as on Overview. Bots are left out unless include_bots
 -- is true.
