@@ -202,7 +202,9 @@ def _variants(warehouse: Warehouse) -> list[Filters]:
     day = replace(last_day, comparison=Period(week_before, week_before))
     so_far = replace(last_day, comparison=Period(week_before, week_before, end_before_hour=15))
     device = next(kind for kind in found.device_types if kind != "(not set)")
-    return [whole, day, so_far, replace(whole, device_type=device), replace(so_far, channel=found.channels[0])]
+    channel = found.channels[0]
+    both = replace(whole, device_type=device, channel=channel)
+    return [whole, day, so_far, replace(whole, device_type=device), replace(so_far, channel=channel), both]
 
 
 def test_overview_counts_what_count_distinct_counts(warehouse: Warehouse, plain: Any) -> None:

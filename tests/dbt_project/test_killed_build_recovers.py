@@ -70,6 +70,7 @@ MODELS = (
     "sessions_daily",
     "visitors_daily",
     "landing_exit_pages_daily",
+    "users_daily",
     "pipeline_health_hourly",
     "ingest_refusals_hourly",
     "order_reconciliation",
