@@ -49,29 +49,6 @@ def acquisition(warehouse: Warehouse, filters: Filters) -> dict[str, list[Row]]:
     return breakdowns
 
 
-def _distinct_users(conditions: sql.Composable) -> sql.Composable:
-    """Distinct users per value of each dimension over marts.visitors_daily, as rows (dimension, value, users).
-
-    One hashed `select distinct value, visitor` per dimension, then a count per value: the same exact counts as
-    `count(distinct visitor_number)` over grouping sets, which sorts every grouping set's rows by the text value
-    (C.UTF-8 collation: strcoll, no abbreviated keys) and each group's visitors again (docs/benchmarks.md, "At 5M
-    events over 95 days")."""
-    return sql.SQL(" union all ").join(
-        sql.SQL(
-            """
-            select {name} as dimension, value, count(*) as users
-            from (
-                select distinct {column} as value, visitor_number
-                from marts.visitors_daily
-                where {conditions}
-            ) as pairs
-            group by value
-            """
-        ).format(name=sql.Literal(dimension), column=sql.Identifier(dimension), conditions=conditions)
-        for dimension in ACQUISITION_DIMENSIONS
-    )
-
-
 def _breakdowns(warehouse: Warehouse, filters: Filters) -> dict[str, list[Row]]:
     """Sums over marts.sessions_daily, distinct users over marts.visitors_daily and orders over marts.orders, each
     with grouping sets (one scan each); all three have device type and channel, so the shared filters apply to
@@ -96,7 +73,13 @@ def _breakdowns(warehouse: Warehouse, filters: Filters) -> dict[str, list[Row]]:
                 group by {grouping_sets}
             ),
             visitors as (
-                {visitors}
+                select
+                    {dimension} as dimension,
+                    {value} as value,
+                    count(distinct visitor_number) as users
+                from marts.visitors_daily
+                where {visitor_conditions}
+                group by {grouping_sets}
             ),
             orders as (
                 select
@@ -132,7 +115,7 @@ def _breakdowns(warehouse: Warehouse, filters: Filters) -> dict[str, list[Row]]:
             grouping_sets=_ACQUISITION_GROUPING_SETS,
             conditions=conditions,
             order_conditions=order_conditions,
-            visitors=_distinct_users(mart_conditions(filters, "session_date", sliced=True)),
+            visitor_conditions=mart_conditions(filters, "session_date", sliced=True),
             conversion_rate=rate_sql("conversion_rate"),
             conversion_sample=denominator_sql("conversion_rate"),
             average_order_value=rate_sql("average_order_value"),

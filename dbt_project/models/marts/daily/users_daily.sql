@@ -1,8 +1,8 @@
 -- One row per reporting day × device type × channel, each also as '(all)': the distinct visitors of the day in
 -- that slice, for every filter Overview offers (all traffic, a device type, a channel, both). Overview's users by
--- day read one row a day here instead of counting distinct visitor_numbers of visitors_daily day by day (0.5 s and
--- more over 90 days at 5M events: docs/benchmarks.md, "At 5M events over 95 days"). Users over a whole range are
--- not additive across days: Overview still counts those over visitors_daily.
+-- day read one row a day here instead of counting distinct visitor_numbers of visitors_daily day by day
+-- (docs/benchmarks.md, "At 5M events over 95 days"). Users over a whole range are not additive across days:
+-- Overview still counts those over visitors_daily.
 --
 -- Incremental by day (macros/work_lists.sql): a build rebuilds whole the days int_periods_touched names, the only
 -- days whose sessions it can have changed.
