@@ -63,18 +63,6 @@ def chosen_filters(
     return Filters(period.start, period.end, device_type, channel, comparison=compared_period(period, comparison, now))
 
 
-def session_conditions(filters: Filters, include_bots: bool, day_column: str = "session_date") -> sql.Composable:
-    """Filters on marts.sessions (or a mart with the same columns); values are `filter_params`' named parameters."""
-    parts: list[sql.Composable] = [sql.SQL("{} between %(start)s and %(end)s").format(sql.Identifier(day_column))]
-    if filters.device_type is not None:
-        parts.append(sql.SQL("coalesce(device_type, '(not set)') = %(device_type)s"))
-    if filters.channel is not None:
-        parts.append(sql.SQL("channel = %(channel)s"))
-    if not include_bots:
-        parts.append(sql.SQL("not is_bot"))
-    return sql.SQL(" and ").join(parts)
-
-
 def mart_conditions(filters: Filters, day_column: str, sliced: bool) -> sql.Composable:
     """Filters on a daily mart: the range, and device type and channel when the mart has them (`sliced`)."""
     parts: list[sql.Composable] = [sql.SQL("{} between %(start)s and %(end)s").format(sql.Identifier(day_column))]

@@ -74,6 +74,19 @@ DASHBOARD_PORT = 3838
 _ADMIN_LOGIN = frozenset({"DW_PG_USER", "DW_PG_PASSWORD", "DW_PG_PASSWORD_PARAM"})
 
 
+def backfill_windows(first: datetime, last: datetime) -> list[tuple[datetime, datetime]]:
+    """`first` to `last` (hours, both included) as consecutive loader backfills of at most MAX_BACKFILL_HOURS
+    each: the loader refuses a longer one, and a demo of more than 62 days (--days) holds more hours."""
+    from loader_lambda.window import MAX_BACKFILL_HOURS
+
+    windows = []
+    while first <= last:
+        end = min(last, first + timedelta(hours=MAX_BACKFILL_HOURS - 1))
+        windows.append((first, end))
+        first = end + timedelta(hours=1)
+    return windows
+
+
 class Demo:
     """The demo's steps over one data folder; `echo` says what each did."""
 
@@ -376,7 +389,9 @@ class Demo:
         last = self.last_hour(start, size.days)
         replayed = [last - timedelta(hours=back) for back in range(replay_hours - 1, -1, -1)]
         replayed = [hour for hour in replayed if hour >= first]
-        self.backfill(warehouse, first, replayed[0] - timedelta(hours=1) if replayed else last)
+        backfilled = replayed[0] - timedelta(hours=1) if replayed else last
+        for window_first, window_last in backfill_windows(first, backfilled):
+            self.backfill(warehouse, window_first, window_last)
         self.extract_shop(warehouse, shop)
         self.first_transform(warehouse)
         self.replay(warehouse, replayed, shop)

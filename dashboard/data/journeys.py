@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from psycopg2 import sql
 
-from dashboard.filters import Filters, filter_params, mart_conditions, session_conditions
+from dashboard.filters import Filters, filter_params, mart_conditions
 from dashboard.rate_sql import rate_sql
 from dashboard.warehouse import Row, Warehouse
 
@@ -19,7 +19,8 @@ class JourneysData:
 
 
 def journeys(warehouse: Warehouse, filters: Filters, top: int = 15, links: int = 200) -> JourneysData:
-    """Top landing and exit pages (marts.sessions) and the most common page-to-page steps (page_transitions_daily).
+    """Top landing and exit pages (landing_exit_pages_daily) and the most common page-to-page steps
+    (page_transitions_daily).
 
     page_transitions_daily has no device type nor channel: the transitions follow the date range only.
     """
@@ -28,13 +29,8 @@ def journeys(warehouse: Warehouse, filters: Filters, top: int = 15, links: int =
         sql.SQL(
             """
             with filtered as (
-                select
-                    coalesce(landing_page_path, '(not set)') as landing_page,
-                    coalesce(exit_page_path, '(not set)') as exit_page,
-                    -- sessions_daily's measures, one session a row, so the var rates' bounce_rate applies as is.
-                    1 as sessions,
-                    is_bounce::integer as bounces
-                from marts.sessions
+                select landing_page_path as landing_page, exit_page_path as exit_page, sessions, bounces
+                from marts.landing_exit_pages_daily
                 where {conditions}
             ),
             counted as (
@@ -45,7 +41,8 @@ def journeys(warehouse: Warehouse, filters: Filters, top: int = 15, links: int =
                     sum(bounces)::bigint as bounces,
                     {bounce_rate} as bounce_rate,
                     row_number() over (
-                        partition by grouping(landing_page) order by count(*) desc, coalesce(landing_page, exit_page)
+                        partition by grouping(landing_page)
+                        order by sum(sessions) desc, coalesce(landing_page, exit_page)
                     ) as place
                 from filtered
                 group by grouping sets ((landing_page), (exit_page))
@@ -55,9 +52,7 @@ def journeys(warehouse: Warehouse, filters: Filters, top: int = 15, links: int =
             where place <= %(top)s
             order by kind, place
             """
-        ).format(
-            conditions=session_conditions(filters, warehouse.settings.include_bots), bounce_rate=rate_sql("bounce_rate")
-        ),
+        ).format(conditions=mart_conditions(filters, "session_date", sliced=True), bounce_rate=rate_sql("bounce_rate")),
         filter_params(filters, top=top),
     )
     transitions = warehouse.fetch(

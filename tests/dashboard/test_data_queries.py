@@ -16,6 +16,7 @@ import psycopg2.extras
 import pytest
 
 from dashboard.data.acquisition import acquisition
+from dashboard.data.journeys import journeys
 from dashboard.data.overview import overview
 from dashboard.data.products import products
 from dashboard.data.retention import BEST_CUSTOMERS, best_customers
@@ -153,6 +154,17 @@ PLAIN_BREAKDOWN = """
     group by 1
 """
 
+# Journeys' landing (or exit) pages: sessions and bounces per page, most sessions first, straight over sessions.
+PLAIN_PAGES = """
+    select coalesce({column}, '(not set)') as page_path, count(*) as sessions,
+        count(*) filter (where is_bounce) as bounces
+    from marts.sessions
+    where {where}
+    group by 1
+    order by 2 desc, 1
+    limit 8
+"""
+
 BREAKDOWN_VALUES = {
     "channel": "channel",
     "referrer_host": "coalesce(referrer_host, '(none)')",
@@ -214,7 +226,9 @@ def _variants(warehouse: Warehouse) -> list[Filters]:
     day = replace(last_day, comparison=Period(week_before, week_before))
     so_far = replace(last_day, comparison=Period(week_before, week_before, end_before_hour=15))
     device = next(kind for kind in found.device_types if kind != "(not set)")
-    return [whole, day, so_far, replace(whole, device_type=device), replace(so_far, channel=found.channels[0])]
+    channel = found.channels[0]
+    both = replace(whole, device_type=device, channel=channel)
+    return [whole, day, so_far, replace(whole, device_type=device), replace(so_far, channel=channel), both]
 
 
 def test_overview_counts_what_count_distinct_counts(warehouse: Warehouse, plain: Any) -> None:
@@ -349,3 +363,16 @@ def test_the_best_customers_are_the_people_the_sessions_make(warehouse: Warehous
     assert len(ranked) == BEST_CUSTOMERS
     assert {row["user_id"] is None for row in ranked} == {True, False}
     assert ranked[0]["revenue"] > ranked[-1]["revenue"]
+
+
+def test_journeys_pages_are_what_sessions_count(warehouse: Warehouse, plain: Any) -> None:
+    # landing_exit_pages_daily summed over the range and slice: the top pages of marts.sessions, in the same order.
+    for filters in _variants(warehouse):
+        shown = journeys(warehouse, filters, top=8)
+        for kind, column in (("landing_pages", "landing_page_path"), ("exit_pages", "exit_page_path")):
+            expected = plain(PLAIN_PAGES.format(column=column, where=WHERE), replace(filters, end_before_hour=None))
+            assert len(expected) > 1
+            got = [{name: row[name] for name in ("page_path", "sessions", "bounces")} for row in getattr(shown, kind)]
+            assert got == expected, (filters, kind)
+            for row in getattr(shown, kind):
+                assert row["bounce_rate"] == pytest.approx(row["bounces"] / row["sessions"], rel=1e-12)

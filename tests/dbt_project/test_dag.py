@@ -94,6 +94,8 @@ def test_build_completed_runs_after_every_mart(manifest: dict[str, Any]) -> None
         ("product_performance_daily", {"int_periods_touched"}),
         ("sessions_daily", {"int_periods_touched"}),
         ("visitors_daily", {"int_periods_touched"}),
+        ("landing_exit_pages_daily", {"int_periods_touched"}),
+        ("users_daily", {"int_periods_touched"}),
     ],
 )
 def test_a_model_applying_a_work_list_runs_after_it(manifest: dict[str, Any], model: str, work_lists: set[str]) -> None:
@@ -106,7 +108,7 @@ def test_daily_marts_keep_their_relations_and_share_the_folder_config(manifest: 
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and node["fqn"][1:3] == ["marts", "daily"]
     }
-    assert len(daily) == 5
+    assert len(daily) == 7
     for name, node in daily.items():
         assert (node["schema"], node["alias"]) == ("marts", name)
         assert node["config"]["materialized"] == "incremental"

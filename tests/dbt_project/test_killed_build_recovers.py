@@ -69,6 +69,8 @@ MODELS = (
     "product_performance_daily",
     "sessions_daily",
     "visitors_daily",
+    "landing_exit_pages_daily",
+    "users_daily",
     "pipeline_health_hourly",
     "ingest_refusals_hourly",
     "shop_orders",

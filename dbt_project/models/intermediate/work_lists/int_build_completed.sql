@@ -15,6 +15,8 @@
     'product_performance_daily',
     'sessions_daily',
     'visitors_daily',
+    'landing_exit_pages_daily',
+    'users_daily',
     'visitor_activity_weekly',
     'retention_weekly',
     'pipeline_health_hourly',
