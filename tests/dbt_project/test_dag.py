@@ -74,7 +74,7 @@ def test_build_completed_runs_after_every_mart(manifest: dict[str, Any]) -> None
         for unique_id, node in manifest["nodes"].items()
         if node["resource_type"] == "model" and node["fqn"][1] == "marts"
     }
-    assert len(marts) == 17
+    assert len(marts) == 19
     assert marts - _parents(manifest, "int_build_completed") == set()
 
 

@@ -30,10 +30,10 @@ final as (
 
     select
         session_date::date as session_date,
-        device_type::text as device_type,
-        channel::text as channel,
-        landing_page_path::text as landing_page_path,
-        exit_page_path::text as exit_page_path,
+        cast(device_type as {{ dbt.type_string() }}) as device_type,
+        cast(channel as {{ dbt.type_string() }}) as channel,
+        cast(landing_page_path as {{ dbt.type_string() }}) as landing_page_path,
+        cast(exit_page_path as {{ dbt.type_string() }}) as exit_page_path,
         count(*)::bigint as sessions,
         ({{ count_if('is_bounce') }})::bigint as bounces
     from sessions

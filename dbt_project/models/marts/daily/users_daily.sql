@@ -44,8 +44,8 @@ final as (
 
     select
         session_date::date as session_date,
-        (case when all_devices = 1 then '(all)' else device_type end)::text as device_type,
-        (case when all_channels = 1 then '(all)' else channel end)::text as channel,
+        cast(case when all_devices = 1 then '(all)' else device_type end as {{ dbt.type_string() }}) as device_type,
+        cast(case when all_channels = 1 then '(all)' else channel end as {{ dbt.type_string() }}) as channel,
         users::bigint as users
     from counted
     order by session_date
