@@ -34,7 +34,6 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +45,7 @@ from bench.peak_rss import run_measured
 from bench.shop_workload import ShopSize, change_hour, fill_shop, hours_changed, table_counts
 from local_only.postgres import Connection, LocalPostgres
 from local_only.roles import RoleWarehouse
-from local_only.shop_database.schema import TABLES, apply_schema
+from local_only.shop_database.schema import TABLES, apply_schema, grant_reader
 from warehouse.migrate import ROLE_NAMES
 
 READER_PASSWORD = "shop-reader-bench-pw"
@@ -181,15 +180,7 @@ def shop_database(server: LocalPostgres, size: ShopSize) -> Connection:
         admin_execute(server, "postgres", sql.SQL("drop database {} with (force)").format(sql.Identifier(SHOP_DB)))
     admin_execute(server, "postgres", sql.SQL("create database {}").format(sql.Identifier(SHOP_DB)))
     apply_schema(admin.dsn())
-    reader = resources.files("local_only.shop_database").joinpath("reader_role.sql").read_text()
-    conn = psycopg2.connect(admin.dsn())
-    try:
-        with conn.cursor() as cursor:
-            cursor.execute(reader)
-            cursor.execute("alter role shop_reader password %s", (READER_PASSWORD,))
-        conn.commit()
-    finally:
-        conn.close()
+    grant_reader(admin.dsn(), READER_PASSWORD)
     started = time.perf_counter()
     counts = fill_shop(admin.dsn(), size)
     print(f"shop filled in {time.perf_counter() - started:.0f} s: {counts}", flush=True)

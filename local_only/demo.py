@@ -34,7 +34,7 @@ import click
 
 from local_only.cli_options import port_option
 from local_only.paths import data_dir
-from local_only.postgres import LocalPostgres, LocalPostgresError
+from local_only.postgres import LocalPostgres, LocalPostgresError, create_database
 from local_only.roles import RoleWarehouse
 from local_only.serve import DEFAULT_PORT as COLLECTOR_PORT
 from local_only.shop_server import DEFAULT_PORT as SHOP_PORT
@@ -228,33 +228,16 @@ class Demo:
         role the extract reads as (reader_role.sql, its password made once). Returns the admin's DSN (the generator
         writes the shop as the shop's backend would) and the extract's settings, which warehouse.env gets as
         SHOP_DATABASE_URL so `make hourly` extracts too."""
-        from importlib import resources
-
-        import psycopg2
-        from psycopg2 import sql
-
-        from local_only.shop_database.schema import apply_schema
+        from local_only.shop_database.schema import apply_schema, grant_reader
         from shop_extract.settings import ShopExtractSettings
 
         admin = warehouse.admin
         name = f"{admin.database}_shop"
-        conn = psycopg2.connect(admin.dsn())
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cursor:
-                cursor.execute("select 1 from pg_database where datname = %s", (name,))
-                if cursor.fetchone() is None:
-                    cursor.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
-        finally:
-            conn.close()
+        create_database(admin, name)
         shop_dsn = admin.dsn(name)
         apply_schema(shop_dsn)
         password = self._remembered("SHOP_READER_PASSWORD") or secrets.token_urlsafe(18)
-        role_sql = resources.files("local_only.shop_database").joinpath("reader_role.sql").read_text(encoding="utf-8")
-        with psycopg2.connect(shop_dsn) as shop, shop.cursor() as cursor:
-            cursor.execute(role_sql)
-            cursor.execute("alter role shop_reader password %s", (password,))
-        shop.close()
+        grant_reader(shop_dsn, password)
         url = f"postgresql://shop_reader:{password}@{admin.host}:{admin.port}/{name}"
         workdir = self.data / "shop-extract"
         self._remember(

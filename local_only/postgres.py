@@ -72,6 +72,24 @@ class Connection:
         )
 
 
+def create_database(connection: Connection, database: str) -> bool:
+    """Create `database` on `connection`'s server unless it exists; True when it created it."""
+    import psycopg2
+    from psycopg2 import sql
+
+    conn = psycopg2.connect(connection.dsn())
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cursor:
+            cursor.execute("select 1 from pg_database where datname = %s", (database,))
+            if cursor.fetchone() is not None:
+                return False
+            cursor.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
+            return True
+    finally:
+        conn.close()
+
+
 class LocalPostgres:
     """One cluster in `root` (``data/``, ``socket/``, ``server.log``, ``port``, ``superuser-password``).
 
@@ -95,7 +113,7 @@ class LocalPostgres:
         if not self.is_running():
             self._start()
         connection = self.connection("postgres")
-        self._create_database(connection, database)
+        create_database(connection, database)
         return Connection(connection.host, connection.port, connection.user, connection.password, database)
 
     def stop(self) -> None:
@@ -178,20 +196,6 @@ class LocalPostgres:
             tail = self.log.read_text()[-2000:] if self.log.exists() else ""
             raise LocalPostgresError(f"PostgreSQL did not start (pg_ctl exit {result.returncode}):\n{tail}")
         self._wait_for_port(port)
-
-    def _create_database(self, connection: Connection, database: str) -> None:
-        import psycopg2
-        from psycopg2 import sql
-
-        conn = psycopg2.connect(connection.dsn())
-        try:
-            conn.autocommit = True
-            with conn.cursor() as cursor:
-                cursor.execute("select 1 from pg_database where datname = %s", (database,))
-                if cursor.fetchone() is None:
-                    cursor.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
-        finally:
-            conn.close()
 
     # -- helpers ---------------------------------------------------------------------------------------------
 

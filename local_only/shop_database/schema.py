@@ -26,3 +26,15 @@ def apply_schema(dsn: str) -> bool:
         for migration in migrations():
             cursor.execute(migration)
     return True
+
+
+def grant_reader(dsn: str, password: str) -> None:
+    """The read-only role the extract reads as (reader_role.sql, docs/shop-database.md), with `password`."""
+    role_sql = resources.files("local_only.shop_database").joinpath("reader_role.sql").read_text(encoding="utf-8")
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn, conn.cursor() as cursor:
+            cursor.execute(role_sql)
+            cursor.execute("alter role shop_reader password %s", (password,))
+    finally:
+        conn.close()

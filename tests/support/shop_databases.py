@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 import psycopg2
 from psycopg2 import sql
 
 from local_only.postgres import Connection, LocalPostgres
-from local_only.shop_database.schema import apply_schema
+from local_only.shop_database.schema import apply_schema, grant_reader
 
 
 @contextmanager
@@ -80,9 +79,8 @@ def seed_shop(admin: Connection) -> Shop:
     """Prisma's tables in `admin`'s database, the read-only shop_reader (reader_role.sql), 22 products with stock
     and 200 orders."""
     apply_schema(admin.dsn())
+    grant_reader(admin.dsn(), READER_PASSWORD)
     shop = Shop(admin)
-    shop.execute(resources.files("local_only.shop_database").joinpath("reader_role.sql").read_text())
-    shop.execute("alter role shop_reader password %s", (READER_PASSWORD,))
     shop.execute(
         f"""
         insert into "Product" (id, slug, name, category, brand, price, cost, "createdAt", "updatedAt")
