@@ -18,6 +18,10 @@ LAYOUT: dict[str, Any] = {
     "legend": {"orientation": "h", "y": -0.2},
 }
 CONFIG = {"displaylogo": False, "responsive": True}
+# A finger dragged over a chart zoomed it (plotly's default drag mode) instead of scrolling the page, so on a phone a
+# page of charts could hardly be scrolled. Where there is no hover (a touch screen) the drag mode is turned off: taps
+# still show the hover labels and the page scrolls under the finger; a mouse keeps drag-to-zoom.
+TOUCH_SCROLLS = "if (window.matchMedia('(hover: none)').matches) Plotly.relayout('{plot_id}', {dragmode: false});"
 # plotly's first colours: a series and its comparison share one.
 PALETTE = ("#636efa", "#ef553b", "#00cc96", "#ab63fa")
 
@@ -25,7 +29,15 @@ PALETTE = ("#636efa", "#ef553b", "#00cc96", "#ab63fa")
 def to_html(figure: go.Figure, name: str) -> HTML:
     """The figure as a div and its script; `name` becomes the div's id (the browser tests find charts by it)."""
     figure.update_layout(**LAYOUT)
-    return HTML(figure.to_html(full_html=False, include_plotlyjs=False, config=CONFIG, div_id=f"chart-{name}"))
+    return HTML(
+        figure.to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            config=CONFIG,
+            div_id=f"chart-{name}",
+            post_script=TOUCH_SCROLLS,
+        )
+    )
 
 
 def lines(name: str, title: str, x: Sequence[Any], series: Mapping[str, Sequence[float | None]]) -> HTML:

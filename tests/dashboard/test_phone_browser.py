@@ -1,7 +1,8 @@
 """The dashboard on a phone (390x844, touch, Debian's chromium through playwright) and on a laptop (1280x800):
 the filters' bar and the first KPI (revenue) show without scrolling, the drawer opens at the top and its choice
-changes the numbers, the navbar menu closes once a page is chosen, plotly's toolbar is gone on touch, a table
-scrolls sideways. A screenshot of every page at both sizes goes to test-artifacts/."""
+changes the numbers, the navbar menu closes once a page is chosen, plotly's toolbar is gone on touch, a finger's
+drag over a chart scrolls the page (a mouse's still zooms), a table scrolls sideways. A screenshot of every page at
+both sizes goes to test-artifacts/."""
 
 from __future__ import annotations
 
@@ -105,6 +106,57 @@ def test_on_a_phone_the_menu_closes_charts_lose_the_toolbar_and_tables_scroll_si
     for title in ("Funnel", "Funnel"):
         choose_page(phone, title)
         phone.locator(".navbar-collapse").wait_for(state="hidden")
+
+
+def swipe_up_on(page: Any, selector: str) -> None:
+    """A finger's swipe up by 300 px from the middle of the element, as raw touch points through Chromium's input
+    pipeline (CDP), so the browser itself decides whether the page scrolls; headless Chromium ignores
+    `Input.synthesizeScrollGesture`'s touch gestures."""
+    box = page.locator(selector).first.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    session = page.context.new_cdp_session(page)
+    for offset in range(0, 301, 50):
+        kind = "touchStart" if offset == 0 else "touchMove"
+        session.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": x, "y": y - offset}]})
+    session.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    session.detach()
+
+
+# How far the element's scrolling ancestor has scrolled: the dashboard's page scrolls inside its main column (a
+# fillable bslib page), not the window.
+SCROLLED = """(selector) => {
+    for (let element = document.querySelector(selector).parentElement; element; element = element.parentElement) {
+        const overflow = getComputedStyle(element).overflowY;
+        if ((overflow === 'auto' || overflow === 'scroll') && element.scrollHeight > element.clientHeight) {
+            return element.scrollTop;
+        }
+    }
+    return document.scrollingElement.scrollTop;
+}"""
+
+
+def test_on_a_phone_a_swipe_over_a_chart_scrolls_the_page(dashboard_url: str, phone: Any) -> None:
+    open_dashboard(phone, dashboard_url)
+    wait_drawn(phone, "Overview")
+    chart = "#chart-overview-trend"
+    phone.locator(chart).scroll_into_view_if_needed()
+    phone.wait_for_function(
+        "(selector) => document.querySelector(selector)?._fullLayout?.dragmode === false", arg=chart
+    )
+    before = phone.evaluate(SCROLLED, chart)
+    swipe_up_on(phone, chart)
+    phone.wait_for_function(f"(before) => ({SCROLLED})('{chart}') > before + 100", arg=before)
+    # The chart was not zoomed by the swipe: its x axis still spans the whole range.
+    assert phone.evaluate(f"() => document.querySelector('{chart}').layout.xaxis.autorange") is not False
+
+
+def test_with_a_mouse_a_drag_over_a_chart_still_zooms(dashboard_url: str, browser: Any) -> None:
+    with watched_tab(browser, **DESKTOP) as tab:
+        open_dashboard(tab, dashboard_url)
+        wait_drawn(tab, "Overview")
+        chart = "#chart-overview-trend"
+        tab.locator(chart).wait_for(state="visible")
+        assert tab.evaluate(f"() => document.querySelector('{chart}')._fullLayout.dragmode") == "zoom"
 
 
 @pytest.mark.parametrize(("size", "options"), [("desktop", DESKTOP), ("phone", PHONE)])
