@@ -130,9 +130,11 @@ class PostHogDialect:
         if isinstance(payload, list):
             originals = payload
         elif isinstance(payload, dict) and "batch" in payload:
-            originals = payload["batch"]
-            if not isinstance(originals, list):
+            # Checked before it is named `originals` (a list): compiled with mypyc, that name only holds a list.
+            batch = payload["batch"]
+            if not isinstance(batch, list):
                 raise RequestRejected(400, "a batch is {\"batch\": [...]}: 'batch' must be an array of events")
+            originals = batch
             if "sent_at" in payload:
                 shared["sentAt"] = payload["sent_at"]
         elif isinstance(payload, dict):

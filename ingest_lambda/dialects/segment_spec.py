@@ -145,7 +145,7 @@ def translate_spec_event(original: Any, shared: Mapping[str, Any], dialect: str)
     for key in _PLUMBING:
         rest.pop(key, None)
     call = rest.pop("type", None) or shared.get("call")
-    if not isinstance(call, str) or call not in ("track", *_CALL_NAMES):
+    if not isinstance(call, str) or (call != "track" and call not in _CALL_NAMES):
         raise Unmappable(
             f"type {str(call)[:40]!r} is none of the spec's calls (track, page, screen, identify, group, alias)", "type"
         )
