@@ -20,8 +20,8 @@ pytestmark = pytest.mark.unit
 REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "dbt_project" / "models"
 PROJECT = "clickstream_warehouse"
-# The daily marts built as a table at every build rather than by day.
-REBUILT_WHOLE = {"acquisition_visitor_days"}
+# The daily marts with a pre-hook of their own after the folder's (what it deletes beside the touched days).
+OWN_PRE_HOOKS = {"acquisition_visitor_days": ["{{ delete_from_first_touched_day('session_date') }}"]}
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +98,7 @@ def test_build_completed_runs_after_every_mart(manifest: dict[str, Any]) -> None
         ("visitors_daily", {"int_periods_touched"}),
         ("landing_exit_pages_daily", {"int_periods_touched"}),
         ("users_daily", {"int_periods_touched"}),
+        ("acquisition_visitor_days", {"int_periods_touched"}),
     ],
 )
 def test_a_model_applying_a_work_list_runs_after_it(manifest: dict[str, Any], model: str, work_lists: set[str]) -> None:
@@ -113,10 +114,11 @@ def test_daily_marts_keep_their_relations_and_share_the_folder_config(manifest: 
     assert len(daily) == 8
     for name, node in daily.items():
         assert (node["schema"], node["alias"]) == ("marts", name)
-        # A day rebuilt changes the previous day of acquisition_visitor_days' later rows: it is rebuilt whole (its
-        # pre-hook deletes nothing then).
-        assert node["config"]["materialized"] == ("table" if name in REBUILT_WHOLE else "incremental"), name
-        assert [hook["sql"] for hook in node["config"]["pre-hook"]] == ["{{ delete_touched_days() }}"]
+        assert node["config"]["materialized"] == "incremental"
+        assert [hook["sql"] for hook in node["config"]["pre-hook"]] == [
+            "{{ delete_touched_days() }}",
+            *OWN_PRE_HOOKS.get(name, []),
+        ], name
         day_column = node["config"]["meta"]["touched_day_column"]
         assert day_column in node["columns"], name
         assert day_column in node["config"]["indexes"][0]["columns"], name

@@ -1,7 +1,10 @@
-{{ config(materialized='table') }}
+{{ config(pre_hook="{{ delete_from_first_touched_day('session_date') }}") }}
 
 {#- The dimensions Acquisition breaks users down by (dashboard/data/acquisition.py, ACQUISITION_DIMENSIONS). -#}
 {% set dimensions = ['channel', 'referrer_host', 'campaign', 'device_type', 'country'] %}
+{#- The first day this build recounts (incremental builds only). int_periods_touched is ref()'d on every build so
+    dbt records the dependency (macros/work_lists.sql). -#}
+{% set first_touched_day = 'select min(touched.event_date) from ' ~ ref('int_periods_touched') ~ ' as touched' %}
 
 -- One row per reporting day × dimension (channel, referrer host, campaign, device type, country) × value × the
 -- previous day the same visitor came with that value (null: never before): how many visitors. The exact distinct
@@ -12,8 +15,9 @@
 -- chosen it counts distinct visitor_numbers of visitors_daily, since a previous day in another slice would not
 -- be seen here. From visitors_daily, so bots are left out unless include_bots is true.
 --
--- A table rebuilt whole at every build, not by day as the other daily marts: a day rebuilt changes the previous
--- day of the visitors' later rows, whatever day they are on (docs/benchmarks.md has its build time at 5M events).
+-- Incremental from the first day int_periods_touched names: a day rebuilt changes the previous day of later rows
+-- on any later day, so every row from that day on is deleted (the second pre-hook) and counted again from the
+-- whole history of the visitors who came on those days; a row before it depends only on days before it.
 
 with
 
@@ -28,6 +32,15 @@ visitor_days as (
         device_type,
         country
     from {{ ref('visitors_daily') }}
+    {% if is_incremental() %}
+        -- The visitors who came from the first touched day on, with every earlier day of theirs.
+        where
+            visitor_number in (
+                select recent.visitor_number
+                from {{ ref('visitors_daily') }} as recent
+                where recent.session_date >= ({{ first_touched_day }})
+            )
+    {% endif %}
 
 ),
 
@@ -69,6 +82,9 @@ counted as (
         previous_session_date,
         count(*) as visitors
     from with_previous_day
+    {% if is_incremental() %}
+        where session_date >= ({{ first_touched_day }})
+    {% endif %}
     group by session_date, dimension, value, previous_session_date
 
 ),
