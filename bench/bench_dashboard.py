@@ -8,6 +8,8 @@
     # ~5M events over 96 days (a "last 90 days" with data), the default week and 90 days each in turn
     .venv/bin/python -m bench.bench_dashboard --build 5m --history-days 96 --events-per-day 53000 \
         --data-dir .data/bench-5m-96d --days 7 90
+    # one page of a warehouse already built (its password in the data folder's warehouse.env)
+    .venv/bin/python -m bench.bench_dashboard --dsn "..." --pages acquisition --days 90 --repeat 9
 
 Each page's loader (dashboard.data.loaders.PAGE_LOADERS) runs `--repeat` times after one warm-up (the warm-up
 reads the tables into the buffer cache, as a dashboard in use has them); the median and p95 of those runs are
@@ -114,6 +116,13 @@ def main() -> None:
         default=[7],
         help="the date range's length up to the newest day (7: the default preset's); several: each in turn",
     )
+    parser.add_argument(
+        "--pages",
+        nargs="+",
+        choices=list(PAGE_LOADERS),
+        default=list(PAGE_LOADERS),
+        help="only these pages (default: every page); one page measured before and after a change, in turn",
+    )
     args = parser.parse_args()
 
     connection = (
@@ -142,7 +151,8 @@ def main() -> None:
             variants.append((f"device={found.device_types[0]}", replace(filters, device_type=found.device_types[0])))
         if found.channels:
             variants.append((f"channel={found.channels[0]}", replace(filters, channel=found.channels[0])))
-        for name, loader in PAGE_LOADERS.items():
+        for name in args.pages:
+            loader = PAGE_LOADERS[name]
             for label, chosen in variants:
                 before = warehouse.queries_run
                 seconds = time_page(functools.partial(loader, warehouse, chosen), args.repeat)

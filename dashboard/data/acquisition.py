@@ -36,9 +36,9 @@ def acquisition(warehouse: Warehouse, filters: Filters) -> dict[str, list[Row]]:
     `label` to show (a country's name), sessions, users, converted sessions, conversion rate, orders, revenue and
     average order value with the denominators of both rates (`<rate>_sample`), and each of COMPARED in the
     comparison period as `previous_<measure>` (None without a comparison, or where the value had no sessions)."""
-    breakdowns = _breakdowns(warehouse, filters)
+    breakdowns = _breakdowns(warehouse, filters, count_users=True)
     compared = filters.compared()
-    before = _breakdowns(warehouse, compared) if compared is not None else {}
+    before = _breakdowns(warehouse, compared, count_users=False) if compared is not None else {}
     for dimension, rows in breakdowns.items():
         earlier = {row["value"]: row for row in before.get(dimension, [])}
         for row in rows:
@@ -49,14 +49,15 @@ def acquisition(warehouse: Warehouse, filters: Filters) -> dict[str, list[Row]]:
     return breakdowns
 
 
-def _breakdowns(warehouse: Warehouse, filters: Filters) -> dict[str, list[Row]]:
-    """Sums over marts.sessions_daily, distinct users over marts.visitors_daily and orders over marts.orders, each
-    with grouping sets (one scan each); all three have device type and channel, so the shared filters apply to
-    every table of the page. Orders and revenue count on the session's day, as on Overview. A period whose last
-    day is cut at an hour (a comparison with "today so far") counts its users over the whole last day."""
+def _breakdowns(warehouse: Warehouse, filters: Filters, *, count_users: bool) -> dict[str, list[Row]]:
+    """Sums over marts.sessions_daily, distinct users (`_users`) and orders over marts.orders, each with grouping
+    sets (one scan each); all of them have device type and channel, so the shared filters apply to every table of
+    the page. Orders and revenue count on the session's day, as on Overview. A period whose last day is cut at an
+    hour (a comparison with "today so far") counts its users over the whole last day. Without `count_users` (the
+    comparison period: COMPARED has no users) users are null and cost nothing."""
     conditions, order_conditions = cut_conditions(filters)
     rows = warehouse.fetch(
-        "acquisition.breakdowns",
+        "acquisition.breakdowns" if count_users else "acquisition.breakdowns_without_users",
         sql.SQL(
             """
             with measures as (
@@ -73,13 +74,7 @@ def _breakdowns(warehouse: Warehouse, filters: Filters) -> dict[str, list[Row]]:
                 group by {grouping_sets}
             ),
             visitors as (
-                select
-                    {dimension} as dimension,
-                    {value} as value,
-                    count(distinct visitor_number) as users
-                from marts.visitors_daily
-                where {visitor_conditions}
-                group by {grouping_sets}
+                {users}
             ),
             orders as (
                 select
@@ -115,7 +110,7 @@ def _breakdowns(warehouse: Warehouse, filters: Filters) -> dict[str, list[Row]]:
             grouping_sets=_ACQUISITION_GROUPING_SETS,
             conditions=conditions,
             order_conditions=order_conditions,
-            visitor_conditions=mart_conditions(filters, "session_date", sliced=True),
+            users=_users(filters) if count_users else _NO_USERS,
             conversion_rate=rate_sql("conversion_rate"),
             conversion_sample=denominator_sql("conversion_rate"),
             average_order_value=rate_sql("average_order_value"),
@@ -127,3 +122,48 @@ def _breakdowns(warehouse: Warehouse, filters: Filters) -> dict[str, list[Row]]:
     for row in rows:
         breakdowns[row.pop("dimension")].append(row)
     return breakdowns
+
+
+# The comparison period's users: none (its measures are COMPARED), in the shape of `_users`' rows.
+_NO_USERS = sql.SQL(
+    "select cast(null as text) as dimension, cast(null as text) as value, cast(null as bigint) as users where false"
+)
+
+
+def _users(filters: Filters) -> sql.Composable:
+    """The exact distinct users of each dimension's values over the range. All traffic: one sum over
+    marts.acquisition_visitor_days, each visitor counted on its first day of the range with the value (its previous
+    day with it null or before the range), a fraction of the cost of counting distinct visitors. With a device type
+    or channel chosen, distinct visitor_numbers of marts.visitors_daily in that slice: the mart's previous day is
+    the visitor's previous day with the value in any slice, so its first day of the range within one slice could
+    not be told."""
+    if filters.device_type is None and filters.channel is None:
+        return sql.SQL(
+            """
+            select
+                dimension,
+                value,
+                sum(visitors)::bigint as users
+            from marts.acquisition_visitor_days
+            where
+                session_date between %(start)s and %(end)s
+                and (previous_session_date is null or previous_session_date < %(start)s)
+            group by dimension, value
+            """
+        )
+    return sql.SQL(
+        """
+        select
+            {dimension} as dimension,
+            {value} as value,
+            count(distinct visitor_number) as users
+        from marts.visitors_daily
+        where {conditions}
+        group by {grouping_sets}
+        """
+    ).format(
+        dimension=_GROUPED_DIMENSION,
+        value=_GROUPED_VALUE,
+        conditions=mart_conditions(filters, "session_date", sliced=True),
+        grouping_sets=_ACQUISITION_GROUPING_SETS,
+    )

@@ -35,6 +35,20 @@
     {{ delete_listed(day_column, 'int_periods_touched', 'event_date') }}
 {% endmacro %}
 
+{#- Pre-hook of a day-level mart whose rows depend on earlier days (acquisition_visitor_days: a visitor's previous
+    day): delete its rows from the first day int_periods_touched names on, every later day included, since a day
+    rebuilt can change what any later row says. EXISTS rather than min(): one form for every engine. -#}
+{% macro delete_from_first_touched_day(day_column) %}
+    {% set listed = ref('int_periods_touched') %}
+    {% if is_incremental() %}
+        delete from {{ this }} as target
+        where exists (
+            select 1 from {{ listed }} as touched
+            where touched.event_date <= target.{{ day_column }}
+        )
+    {% endif %}
+{% endmacro %}
+
 {% macro in_touched_days(day_column) %}
     {{- in_listed(day_column, 'int_periods_touched', 'event_date') -}}
 {% endmacro %}

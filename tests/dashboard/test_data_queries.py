@@ -314,29 +314,56 @@ def test_products_rates_and_lists_are_the_marts(warehouse: Warehouse, plain: Any
     }
 
 
+def _check_acquisition(warehouse: Warehouse, plain: Any, filters: Filters) -> None:
+    shown = acquisition(warehouse, filters)
+    for dimension, value in BREAKDOWN_VALUES.items():
+        query = PLAIN_BREAKDOWN.format(value=value, where=WHERE)
+        expected = {row.pop("value"): row for row in plain(query, filters)}
+        got = {row["value"]: row for row in shown[dimension]}
+        assert set(got) == set(expected), (filters, dimension)
+        compared = filters.compared()
+        assert compared is not None
+        before = {row.pop("value"): row for row in plain(query, compared)}
+        for key, row in expected.items():
+            for name in ("sessions", "users", "converted_sessions", "revenue", "orders"):
+                assert got[key][name] == row[name], (filters, dimension, key, name)
+            rate = row["converted_sessions"] / row["sessions"]
+            assert got[key]["conversion_rate"] == pytest.approx(rate, rel=1e-12), (filters, dimension, key)
+            assert got[key]["conversion_rate_sample"] == row["sessions"]
+            assert got[key]["average_order_value_sample"] == row["orders"]  # every order has a rate here
+            assert got[key]["average_order_value"] == _close(row["average_order_value"]), (dimension, key)
+            # The comparison period's, the value's own (its last day cut at the hour when it is).
+            earlier = before.get(key, {})
+            for name in ("sessions", "orders", "revenue", "average_order_value"):
+                assert got[key][f"previous_{name}"] == _close(earlier.get(name)), (dimension, key, name)
+
+
 def test_acquisition_counts_what_count_distinct_counts(warehouse: Warehouse, plain: Any) -> None:
     for filters in _variants(warehouse):
-        shown = acquisition(warehouse, filters)
-        for dimension, value in BREAKDOWN_VALUES.items():
-            query = PLAIN_BREAKDOWN.format(value=value, where=WHERE)
-            expected = {row.pop("value"): row for row in plain(query, filters)}
-            got = {row["value"]: row for row in shown[dimension]}
-            assert set(got) == set(expected), (filters, dimension)
-            compared = filters.compared()
-            assert compared is not None
-            before = {row.pop("value"): row for row in plain(query, compared)}
-            for key, row in expected.items():
-                for name in ("sessions", "users", "converted_sessions", "revenue", "orders"):
-                    assert got[key][name] == row[name], (filters, dimension, key, name)
-                rate = row["converted_sessions"] / row["sessions"]
-                assert got[key]["conversion_rate"] == pytest.approx(rate, rel=1e-12), (filters, dimension, key)
-                assert got[key]["conversion_rate_sample"] == row["sessions"]
-                assert got[key]["average_order_value_sample"] == row["orders"]  # every order has a rate here
-                assert got[key]["average_order_value"] == _close(row["average_order_value"]), (dimension, key)
-                # The comparison period's, the value's own (its last day cut at the hour when it is).
-                earlier = before.get(key, {})
-                for name in ("sessions", "orders", "revenue", "average_order_value"):
-                    assert got[key][f"previous_{name}"] == _close(earlier.get(name)), (dimension, key, name)
+        _check_acquisition(warehouse, plain, filters)
+
+
+def test_acquisition_users_of_a_range_after_the_first_days(warehouse: Warehouse, plain: Any) -> None:
+    """All traffic over days 4 to 6 of the eight, against days 1 to 3: users come from
+    marts.acquisition_visitor_days, each visitor counted on its first day of the range with the value. Visitors of
+    the range came with the same value before it (their first day in it has a previous day before the start) and
+    came back within it (a previous day inside the range: not counted again), so both sides of the rule count."""
+    found = status(warehouse)
+    assert found.first_day is not None
+    start = found.first_day + timedelta(days=3)
+    filters = Filters(start, start + timedelta(days=2), comparison=Period(found.first_day, start - timedelta(days=1)))
+    _check_acquisition(warehouse, plain, filters)
+    (previous_days,) = plain(
+        """
+        select
+            count(*) filter (where previous_session_date < %(start)s) as back_from_before,
+            count(*) filter (where previous_session_date >= %(start)s) as back_within
+        from marts.acquisition_visitor_days
+        where session_date between %(start)s and %(end)s
+        """,
+        filters,
+    )
+    assert previous_days["back_from_before"] > 0 and previous_days["back_within"] > 0, previous_days
 
 
 def test_acquisition_countries_come_from_the_visitors_addresses(warehouse: Warehouse) -> None:

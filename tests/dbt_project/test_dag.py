@@ -20,6 +20,8 @@ pytestmark = pytest.mark.unit
 REPO = Path(__file__).resolve().parents[2]
 MODELS = REPO / "dbt_project" / "models"
 PROJECT = "clickstream_warehouse"
+# The daily marts with a pre-hook of their own after the folder's (what it deletes beside the touched days).
+OWN_PRE_HOOKS = {"acquisition_visitor_days": ["{{ delete_from_first_touched_day('session_date') }}"]}
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +76,7 @@ def test_build_completed_runs_after_every_mart(manifest: dict[str, Any]) -> None
         for unique_id, node in manifest["nodes"].items()
         if node["resource_type"] == "model" and node["fqn"][1] == "marts"
     }
-    assert len(marts) == 19
+    assert len(marts) == 20
     assert marts - _parents(manifest, "int_build_completed") == set()
 
 
@@ -96,6 +98,7 @@ def test_build_completed_runs_after_every_mart(manifest: dict[str, Any]) -> None
         ("visitors_daily", {"int_periods_touched"}),
         ("landing_exit_pages_daily", {"int_periods_touched"}),
         ("users_daily", {"int_periods_touched"}),
+        ("acquisition_visitor_days", {"int_periods_touched"}),
     ],
 )
 def test_a_model_applying_a_work_list_runs_after_it(manifest: dict[str, Any], model: str, work_lists: set[str]) -> None:
@@ -108,11 +111,14 @@ def test_daily_marts_keep_their_relations_and_share_the_folder_config(manifest: 
         for node in manifest["nodes"].values()
         if node["resource_type"] == "model" and node["fqn"][1:3] == ["marts", "daily"]
     }
-    assert len(daily) == 7
+    assert len(daily) == 8
     for name, node in daily.items():
         assert (node["schema"], node["alias"]) == ("marts", name)
         assert node["config"]["materialized"] == "incremental"
-        assert [hook["sql"] for hook in node["config"]["pre-hook"]] == ["{{ delete_touched_days() }}"]
+        assert [hook["sql"] for hook in node["config"]["pre-hook"]] == [
+            "{{ delete_touched_days() }}",
+            *OWN_PRE_HOOKS.get(name, []),
+        ], name
         day_column = node["config"]["meta"]["touched_day_column"]
         assert day_column in node["columns"], name
         assert day_column in node["config"]["indexes"][0]["columns"], name

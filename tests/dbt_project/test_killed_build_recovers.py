@@ -71,6 +71,7 @@ MODELS = (
     "visitors_daily",
     "landing_exit_pages_daily",
     "users_daily",
+    "acquisition_visitor_days",
     "pipeline_health_hourly",
     "ingest_refusals_hourly",
     "shop_orders",

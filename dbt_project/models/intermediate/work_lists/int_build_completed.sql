@@ -17,6 +17,7 @@
     'visitors_daily',
     'landing_exit_pages_daily',
     'users_daily',
+    'acquisition_visitor_days',
     'visitor_activity_weekly',
     'retention_weekly',
     'pipeline_health_hourly',
