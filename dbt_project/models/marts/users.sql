@@ -18,60 +18,37 @@
 -- before this build or has now, and those of visitors holding an order that moved) and appends them worked out
 -- again from all their sessions; no other person's sessions changed.
 
+{#- The sessions' columns this model reads, once for the two selects below. -#}
+{% set session_columns = [
+    'session_key', 'visitor_id', 'stitched_user_id', 'session_start', 'session_end', 'channel',
+    'landing_page_path', 'device_type', 'orders', 'revenue',
+] %}
+
 with
 
 -- A 'user:' row gathers every visitor stitched to its userId; a 'visitor:' row is one anonymous visitor. Two
 -- selects, not one with `stitched_user_id in (...) or visitor_id in (...)`: PostgreSQL cannot turn an OR of IN
 -- lists into semi-joins, and once a build's list outgrows the hash it may keep in work_mem it compares each session
--- with every listed person (the capacity benchmark's 11-minute build at 138,000 people and 534,000 sessions,
--- docs/benchmarks.md); each select alone is a hash semi-join, which spills to disk instead.
-sessions_of_users as (
+-- with every listed person (more than 19 minutes at 138,000 people and 534,000 sessions in the capacity benchmark,
+-- docs/benchmarks.md); each select alone is a hash semi-join, which spills to disk instead. Both read the table
+-- itself: a CTE read twice would be materialized whole first.
+sessions as (
 
-    select
-        session_key,
-        visitor_id,
-        stitched_user_id,
-        session_start,
-        session_end,
-        channel,
-        landing_page_path,
-        device_type,
-        orders,
-        revenue
+    select {{ session_columns | join(', ') }}
     from {{ ref('sessions') }}
     where
         stitched_user_id is not null
         and {{ in_listed('stitched_user_id', 'int_users_touched', 'stitched_user_id') }}
         and {{ not_bot() }}
 
-),
+    union all
 
-sessions_of_visitors as (
-
-    select
-        session_key,
-        visitor_id,
-        stitched_user_id,
-        session_start,
-        session_end,
-        channel,
-        landing_page_path,
-        device_type,
-        orders,
-        revenue
+    select {{ session_columns | join(', ') }}
     from {{ ref('sessions') }}
     where
         stitched_user_id is null
         and {{ in_listed('visitor_id', 'int_users_touched', 'visitor_id') }}
         and {{ not_bot() }}
-
-),
-
-sessions as (
-
-    select * from sessions_of_users
-    union all
-    select * from sessions_of_visitors
 
 ),
 
